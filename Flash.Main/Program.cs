@@ -1,0 +1,6 @@
+namespace Flash.Main;
+
+internal static class Program
+{
+    private static int Main(string[] args) => 0;
+}

@@ -1,0 +1,5 @@
+namespace Flash.Protocol;
+
+internal static class Placeholder
+{
+}
