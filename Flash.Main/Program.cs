@@ -1,6 +1,69 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Flash.Main.Logging;
+using Flash.Protocol;
+using Flash.Protocol.Configuration;
+using Flash.Protocol.Hosting;
+
 namespace Flash.Main;
 
+/// <summary>
+/// flash-main: started by flashd, never by hand. The supervisor passes the configuration as JSON in
+/// FLASHD_CONFIG, the listen socket's fd number in FLASHD_LISTEN_FD (inherited, as systemd's LISTEN_FDS),
+/// and one end of a socket pair in FLASHD_SUPERVISOR_FD, on which main says Hello once it serves.
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args) => 0;
+    private static int Main()
+    {
+        var configJson = Environment.GetEnvironmentVariable("FLASHD_CONFIG");
+        if (configJson is null || !int.TryParse(Environment.GetEnvironmentVariable("FLASHD_LISTEN_FD"), out int listenFd))
+        {
+            Console.Error.WriteLine("flash-main: run by flashd (FLASHD_CONFIG and FLASHD_LISTEN_FD are not set)");
+            return 2;
+        }
+
+        var config = JsonSerializer.Deserialize(configJson, ServerConfigJson.Default.ServerConfig)!;
+        Logs.Configure("main", config.LogLevel);
+        var log = MainLog.Logger;
+        try
+        {
+            int maxFds = Server.RaiseFileLimit();
+            using var server = new Server(config, listenFd, maxFds);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
+            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);
+            return server.Run(SayHello);
+
+            // Signal handlers only set a flag and wake the loop (nginx's rule).
+            void Shutdown(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                server.RequestShutdown();
+            }
+        }
+        catch (Exception ex)
+        {
+            // A crash in main is fatal on purpose: the supervisor restarts us with a clean slate.
+            log.Fatal(ex, "main failed");
+            NLog.LogManager.Flush();
+            return 1;
+        }
+        finally
+        {
+            NLog.LogManager.Shutdown();
+        }
+    }
+
+    private static void SayHello()
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("FLASHD_SUPERVISOR_FD"), out int fd))
+        {
+            return;
+        }
+
+        using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, 1);
+        stream.Write(FrameWriter.ToFrame(new Hello(ProtocolInfo.Version, ProcessRole.Main, Environment.ProcessId, 0)));
+        stream.Flush();
+    }
 }

@@ -1,0 +1,181 @@
+using Flash.Http;
+using Flash.Main.Native;
+using Flash.Main.Responses;
+
+namespace Flash.Main.Connections;
+
+internal sealed unsafe partial class Connection
+{
+    /// <summary>Minimum free output space before another request is parsed (else: flush first).</summary>
+    private const int MinOutputRoom = 1024;
+
+    /// <summary>
+    /// Answers every complete request already in the buffer, in order, until the output queue is full,
+    /// a response must close the connection, or the next request is incomplete. True if anything was queued.
+    /// </summary>
+    private bool AnswerBufferedRequests()
+    {
+        bool queued = false;
+        while (!_closeAfterFlush)
+        {
+            if (_discard > 0 && !DiscardBody())
+            {
+                return queued;
+            }
+
+            if (_inStart == _inEnd && !_headPending)
+            {
+                _inStart = _inEnd = 0;
+                return queued;
+            }
+
+            if (!EnsureOutputRoom())
+            {
+                return queued;
+            }
+
+            var request = new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart);
+            if (!_headPending)
+            {
+                var status = HttpParser.Parse(request, _head, _context.Limits);
+                if (status == ParseStatus.Incomplete)
+                {
+                    return queued;
+                }
+
+                if (status == ParseStatus.Error)
+                {
+                    // Framing is in doubt after a bad head: answer, close, and drain what follows.
+                    _context.Writer.Error(_output, _head.ErrorStatus, keepAlive: false, http10: false, headOnly: false);
+                    _context.AccessLog.WriteError(this, _head.ErrorStatus);
+                    _context.Log.BadRequest(this, _head.ErrorStatus, _head.ErrorReason);
+                    _closeAfterFlush = _lingerOnClose = true;
+                    _inStart = _inEnd;
+                    return true;
+                }
+            }
+
+            var info = Answer(request);
+            if (info.IsNeedRoom && _output.IsEmpty)
+            {
+                // Cannot fit even in an empty buffer (a redirect to an enormous path): refuse it plainly.
+                info = _context.Writer.Error(_output, 500, keepAlive: false, http10: false, headOnly: false);
+            }
+
+            if (info.IsNeedRoom)
+            {
+                _headPending = true;
+                return queued;
+            }
+
+            _headPending = false;
+            _context.Stats.Requests++;
+            _context.AccessLog.Write(this, _head, request, info);
+            _inStart += _head.HeadLength;
+            if (info.Close)
+            {
+                _closeAfterFlush = true;
+                _lingerOnClose = _head.HasBody || info.Status >= 400;
+            }
+            else
+            {
+                _discard = _head.ContentLength > 0 ? _head.ContentLength : 0;
+            }
+
+            _head.Reset();
+            queued = true;
+        }
+
+        return queued;
+    }
+
+    private ResponseInfo Answer(ReadOnlySpan<byte> request)
+    {
+        // A body on a static resource is read and thrown away (up to a limit) so the connection can go
+        // on; a chunked one, or one too large, closes the connection after the response instead.
+        bool keepAlive = _head.KeepAlive && !_context.ShuttingDown
+            && !_head.Chunked && _head.ContentLength <= _context.MaxDiscardBodyBytes;
+        return _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs);
+    }
+
+    /// <summary>Skips body bytes of the previous request; false while more are still to come.</summary>
+    private bool DiscardBody()
+    {
+        long take = Math.Min(_discard, _inEnd - _inStart);
+        _inStart += (int)take;
+        _discard -= take;
+        return _discard == 0;
+    }
+
+    private bool EnsureOutputRoom()
+    {
+        if (!_output.HasBuffer)
+        {
+            _output.Attach(_context.OutputBuffers.Rent(), _context.OutputBuffers.BufferSize);
+        }
+
+        return _output.IsEmpty || (_output.FreeBytes >= MinOutputRoom && _output.FreeSegments >= 3);
+    }
+
+    /// <summary>Reads what the socket has. False if the connection was closed on an error.</summary>
+    private bool ReadSome()
+    {
+        if (_in == null)
+        {
+            _in = _context.InputBuffers.Rent();
+        }
+
+        int capacity = _context.InputBuffers.BufferSize;
+        if (_inStart > 0 && (_inEnd == capacity || _inStart == _inEnd))
+        {
+            // Move the unfinished request to the front to make room (only when needed, not per request).
+            new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart).CopyTo(new Span<byte>(_in, capacity));
+            _inEnd -= _inStart;
+            _inStart = 0;
+            _head.Reset(); // offsets moved: the parser starts this head again
+            _headPending = false;
+        }
+
+        if (_inEnd == capacity)
+        {
+            // Cannot happen while the parser's limits stay below the buffer size; never spin on it.
+            _context.Log.Bug("input buffer full with no complete request");
+            Close();
+            return false;
+        }
+
+        while (true)
+        {
+            nint n = LibC.read(Fd, _in + _inEnd, capacity - _inEnd);
+            if (n > 0)
+            {
+                bool drained = n < capacity - _inEnd; // a short read emptied the socket
+                _inEnd += (int)n;
+                _readable = !drained;
+                return true;
+            }
+
+            if (n == 0)
+            {
+                _peerClosed = true;
+                _readable = false;
+                return true;
+            }
+
+            int errno = LibC.Errno;
+            if (errno == Consts.EINTR)
+            {
+                continue;
+            }
+
+            if (errno == Consts.EAGAIN)
+            {
+                _readable = false;
+                return true;
+            }
+
+            Close();
+            return false;
+        }
+    }
+}

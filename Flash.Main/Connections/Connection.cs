@@ -1,0 +1,286 @@
+using Flash.Http;
+using Flash.Main.Loop;
+using Flash.Main.Native;
+
+namespace Flash.Main.Connections;
+
+/// <summary>
+/// One client connection: an explicit state machine driven by epoll events (edge-triggered, registered
+/// once, never modified). Reads requests into a native buffer, answers them in order (pipelining) into an
+/// <see cref="OutputQueue"/>, and flushes all pending responses with as few syscalls as it can.
+/// One object per fd slot, reused for every connection that gets that fd: no allocation per request.
+/// </summary>
+internal sealed unsafe partial class Connection : FdHandler
+{
+    private readonly ConnectionContext _context;
+    private readonly RequestHead _head;
+    private readonly OutputQueue _output = new();
+
+    private ConnectionState _state = ConnectionState.Closed;
+    private byte* _in;
+    private int _inStart;
+    private int _inEnd;
+
+    /// <summary>Edge-triggered epoll: the socket may hold unread bytes until a read says EAGAIN.</summary>
+    private bool _readable;
+    private bool _peerClosed;
+
+    /// <summary>A head parsed Complete whose response did not fit yet; answered after the next flush.</summary>
+    private bool _headPending;
+
+    /// <summary>Request body bytes (of a static request) still to read and throw away.</summary>
+    private long _discard;
+    private bool _closeAfterFlush;
+    private bool _lingerOnClose;
+
+    public Connection(ConnectionContext context)
+    {
+        _context = context;
+        _head = new RequestHead(context.Limits.MaxHeaderCount);
+    }
+
+    public ConnectionState State => _state;
+
+    /// <summary>The client's address as text, for the access log (formatted once per connection).</summary>
+    public byte[] PeerAddress { get; } = new byte[64];
+
+    public int PeerAddressLength { get; set; }
+
+    public bool IsIdle => _state == ConnectionState.Idle;
+
+    public void Open(int fd)
+    {
+        _state = ConnectionState.Idle;
+        _readable = _peerClosed = _headPending = _closeAfterFlush = _lingerOnClose = false;
+        _discard = 0;
+        _inStart = _inEnd = 0;
+        _head.Reset();
+        _context.Loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLOUT | Consts.EPOLLRDHUP | Consts.EPOLLET);
+        _context.KeepAliveTimer.Start(this, _context.Loop.NowMs);
+    }
+
+    public override void OnEvents(uint events)
+    {
+        if ((events & Consts.EPOLLERR) != 0)
+        {
+            Close();
+            return;
+        }
+
+        if ((events & (Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLHUP)) != 0)
+        {
+            _readable = true;
+        }
+
+        if (_state == ConnectionState.Lingering)
+        {
+            DrainLinger();
+            return;
+        }
+
+        Drive();
+    }
+
+    public override void OnTimeout()
+    {
+        switch (_state)
+        {
+            case ConnectionState.ReadingRequest when _output.IsEmpty && !_headPending:
+                // Slowloris: the head did not arrive in time. Say so, then close.
+                _context.Writer.Error(_output, 408, keepAlive: false, http10: false, headOnly: false);
+                _context.AccessLog.WriteError(this, 408);
+                _closeAfterFlush = true;
+                _lingerOnClose = true;
+                Drive();
+                break;
+            default:
+                // Keep-alive expired, a client that stopped reading (send timeout), or lingering done.
+                Close();
+                break;
+        }
+    }
+
+    /// <summary>Graceful shutdown: idle connections close now; busy ones close after their response.</summary>
+    public void BeginShutdown()
+    {
+        if (_state == ConnectionState.Idle)
+        {
+            Close();
+        }
+    }
+
+    /// <summary>The main state machine: flush, answer buffered requests, read, until nothing moves.</summary>
+    private void Drive()
+    {
+        while (true)
+        {
+            if (!_output.IsEmpty)
+            {
+                var result = _output.Flush(Fd, out long written);
+                _context.Stats.BytesSent += written;
+                if (result == FlushResult.Failed)
+                {
+                    Close();
+                    return;
+                }
+
+                if (result == FlushResult.WouldBlock)
+                {
+                    // Resume on EPOLLOUT. The send timeout restarts only when the client took bytes.
+                    if (written > 0 || TimerOwner != _context.SendTimer)
+                    {
+                        _context.SendTimer.Start(this, _context.Loop.NowMs);
+                    }
+
+                    _state = ConnectionState.Writing;
+                    return;
+                }
+            }
+
+            if (_closeAfterFlush)
+            {
+                FinishClose();
+                return;
+            }
+
+            if (AnswerBufferedRequests())
+            {
+                continue; // responses queued: flush them before reading more
+            }
+
+            if (!_readable || _peerClosed)
+            {
+                break;
+            }
+
+            if (!ReadSome())
+            {
+                return; // closed
+            }
+        }
+
+        if (_peerClosed && _inStart == _inEnd)
+        {
+            Close();
+            return;
+        }
+
+        SettleTimers();
+    }
+
+    /// <summary>Picks the one timer that fits what the connection waits for now.</summary>
+    private void SettleTimers()
+    {
+        if (_inEnd > _inStart || _headPending || _discard > 0)
+        {
+            _state = ConnectionState.ReadingRequest;
+            if (TimerOwner != _context.HeaderTimer)
+            {
+                _context.HeaderTimer.Start(this, _context.Loop.NowMs); // not restarted by progress
+            }
+
+            return;
+        }
+
+        _state = ConnectionState.Idle;
+        if (TimerOwner != _context.KeepAliveTimer)
+        {
+            _context.KeepAliveTimer.Start(this, _context.Loop.NowMs);
+        }
+
+        ReleaseBuffers();
+        if (_context.ShuttingDown)
+        {
+            Close();
+        }
+    }
+
+    private void FinishClose()
+    {
+        if (!_lingerOnClose || _peerClosed)
+        {
+            Close();
+            return;
+        }
+
+        // After an error the client may still be sending; closing with unread data would reset the
+        // connection and could destroy the response in flight. Half-close, drain, then close (nginx's
+        // lingering close).
+        LibC.shutdown(Fd, Consts.SHUT_WR);
+        _state = ConnectionState.Lingering;
+        _context.LingerTimer.Start(this, _context.Loop.NowMs);
+        DrainLinger();
+    }
+
+    private void DrainLinger()
+    {
+        byte* sink = stackalloc byte[4096];
+        while (true)
+        {
+            nint n = LibC.read(Fd, sink, 4096);
+            if (n > 0)
+            {
+                continue;
+            }
+
+            if (n < 0 && LibC.Errno is Consts.EAGAIN or Consts.EINTR)
+            {
+                return;
+            }
+
+            Close(); // EOF or error
+            return;
+        }
+    }
+
+    public void Close()
+    {
+        if (_state == ConnectionState.Closed)
+        {
+            return;
+        }
+
+        int fd = Fd;
+        _context.Loop.Unregister(this); // before close(): the fd number may be reused at once
+        LibC.close(fd);
+        _output.Clear();
+        _inStart = _inEnd = 0; // everything unread is dropped with the connection
+        ReleaseBuffers();
+        _head.Reset();
+        _state = ConnectionState.Closed;
+        _context.OnConnectionClosed();
+    }
+
+    private void ReleaseBuffers()
+    {
+        if (_in != null && _inStart == _inEnd)
+        {
+            _context.InputBuffers.Return(_in);
+            _in = null;
+            _inStart = _inEnd = 0;
+        }
+
+        if (_output.HasBuffer && _output.IsEmpty)
+        {
+            _context.OutputBuffers.Return(_output.Detach());
+        }
+    }
+}
+
+internal enum ConnectionState : byte
+{
+    /// <summary>Not in use.</summary>
+    Closed,
+
+    /// <summary>Keep-alive: waiting for the first byte of the next request.</summary>
+    Idle,
+
+    /// <summary>Part of a request head (or a body to discard) has arrived.</summary>
+    ReadingRequest,
+
+    /// <summary>The socket is full; waiting for EPOLLOUT.</summary>
+    Writing,
+
+    /// <summary>Half-closed after an error response, draining what the client still sends.</summary>
+    Lingering,
+}

@@ -1,0 +1,52 @@
+using Flash.Http;
+using Flash.Main.Logging;
+using Flash.Main.Loop;
+using Flash.Main.Responses;
+
+namespace Flash.Main.Connections;
+
+/// <summary>Everything a connection shares with the others on its loop: pools, timers, handlers, logs.</summary>
+internal sealed class ConnectionContext
+{
+    public required EventLoop Loop { get; init; }
+
+    public required HttpLimits Limits { get; init; }
+
+    public required BufferPool InputBuffers { get; init; }
+
+    public required BufferPool OutputBuffers { get; init; }
+
+    public required ResponseWriter Writer { get; init; }
+
+    public required StaticFileHandler StaticFiles { get; init; }
+
+    public required AccessLog AccessLog { get; init; }
+
+    public required MainLog Log { get; init; }
+
+    public required ServerStats Stats { get; init; }
+
+    public required TimerQueue HeaderTimer { get; init; }
+
+    public required TimerQueue KeepAliveTimer { get; init; }
+
+    public required TimerQueue SendTimer { get; init; }
+
+    public required TimerQueue LingerTimer { get; init; }
+
+    public required long MaxDiscardBodyBytes { get; init; }
+
+    public bool ShuttingDown { get; set; }
+
+    /// <summary>Called by a connection after it closed its fd.</summary>
+    public Action OnConnectionClosed { get; set; } = static () => { };
+}
+
+/// <summary>Counters that main reports (access from the loop thread only).</summary>
+internal sealed class ServerStats
+{
+    public long Accepted;
+    public long OpenConnections;
+    public long Requests;
+    public long BytesSent;
+}

@@ -1,0 +1,84 @@
+using Flash.Main.Loop;
+using Flash.Main.Native;
+
+namespace Flash.Main.Connections;
+
+/// <summary>
+/// The inherited listen socket. Accepts in batches with accept4 (non-blocking and close-on-exec in the
+/// same call), and stops listening at the connection limit so that new clients wait in the kernel's
+/// backlog rather than being refused.
+/// </summary>
+internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Connection> connectionForFd,
+    ServerStats stats, int maxConnections, Action<int> onAcceptError) : FdHandler
+{
+    private const int AcceptsPerEvent = 64;
+
+    private bool _listening;
+
+    public bool Paused => !_listening;
+
+    public void Start()
+    {
+        if (!_listening)
+        {
+            loop.Register(listenFd, this, Consts.EPOLLIN);
+            _listening = true;
+        }
+    }
+
+    /// <summary>Stops taking connections (at the limit, or for shutdown). The socket stays open.</summary>
+    public void Pause()
+    {
+        if (_listening)
+        {
+            loop.Unregister(this);
+            _listening = false;
+        }
+    }
+
+    public override void OnEvents(uint events)
+    {
+        byte* address = stackalloc byte[128];
+        for (int i = 0; i < AcceptsPerEvent; i++)
+        {
+            if (stats.OpenConnections >= maxConnections)
+            {
+                Pause(); // resumed by the server when a connection closes
+                return;
+            }
+
+            int length = 128;
+            int fd = LibC.accept4(listenFd, address, &length, Consts.SOCK_NONBLOCK | Consts.SOCK_CLOEXEC);
+            if (fd < 0)
+            {
+                int errno = LibC.Errno;
+                if (errno is Consts.EAGAIN)
+                {
+                    return;
+                }
+
+                if (errno is Consts.EINTR or Consts.ECONNABORTED)
+                {
+                    continue;
+                }
+
+                onAcceptError(errno); // EMFILE, ENFILE, ENOBUFS: back off
+                return;
+            }
+
+            if (fd >= loop.MaxFds)
+            {
+                LibC.close(fd);
+                continue;
+            }
+
+            int one = 1;
+            LibC.setsockopt(fd, Consts.IPPROTO_TCP, Consts.TCP_NODELAY, &one, sizeof(int));
+            var connection = connectionForFd(fd);
+            connection.PeerAddressLength = PeerAddress.Format(new ReadOnlySpan<byte>(address, length), connection.PeerAddress);
+            stats.Accepted++;
+            stats.OpenConnections++;
+            connection.Open(fd);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+using Flash.Main.Native;
+
+namespace Flash.Main.Loop;
+
+/// <summary>
+/// The single-threaded epoll loop. Order per iteration, as nginx: wait (timeout = next timer), dispatch
+/// events, expire timers, run the per-iteration callbacks (date refresh, posted work).
+/// Only the loop thread touches handlers; other threads may only call <see cref="Wake"/>.
+/// </summary>
+internal sealed unsafe class EventLoop : IDisposable
+{
+    private const int MaxEventsPerWait = 512;
+
+    private readonly int _epollFd;
+    private readonly int _wakeFd;
+    private readonly FdHandler?[] _handlers;
+    private readonly List<TimerQueue> _timerQueues = [];
+    private readonly EpollEvent* _events;
+    private readonly WakeHandler _wakeHandler;
+
+    public EventLoop(int maxFds)
+    {
+        _epollFd = LibC.epoll_create1(Consts.EPOLL_CLOEXEC);
+        if (_epollFd < 0)
+        {
+            throw new InvalidOperationException($"epoll_create1 failed: errno {LibC.Errno}");
+        }
+
+        _handlers = new FdHandler?[maxFds];
+        _events = (EpollEvent*)System.Runtime.InteropServices.NativeMemory.Alloc(MaxEventsPerWait, (nuint)sizeof(EpollEvent));
+        _wakeFd = LibC.eventfd(0, Consts.EFD_CLOEXEC | Consts.EFD_NONBLOCK);
+        _wakeHandler = new WakeHandler(this);
+        Register(_wakeFd, _wakeHandler, Consts.EPOLLIN);
+        NowMs = Environment.TickCount64;
+    }
+
+    /// <summary>Monotonic milliseconds, read once per loop iteration (cheap and consistent within it).</summary>
+    public long NowMs { get; private set; }
+
+    /// <summary>Set by any thread (signal handlers included) to leave <see cref="Run"/>.</summary>
+    public bool StopRequested { get; set; }
+
+    /// <summary>Called once per iteration after timers, on the loop thread.</summary>
+    public Action? AfterIteration { get; set; }
+
+    /// <summary>Called when <see cref="Wake"/> was used, on the loop thread.</summary>
+    public Action? OnWake { get; set; }
+
+    public int MaxFds => _handlers.Length;
+
+    public TimerQueue CreateTimerQueue(string name, long durationMs)
+    {
+        var queue = new TimerQueue(name, durationMs);
+        _timerQueues.Add(queue);
+        return queue;
+    }
+
+    public void Register(int fd, FdHandler handler, uint events)
+    {
+        handler.Fd = fd;
+        handler.Generation++;
+        _handlers[fd] = handler;
+        var ev = new EpollEvent { Events = events, Data = ((ulong)handler.Generation << 32) | (uint)fd };
+        if (LibC.epoll_ctl(_epollFd, Consts.EPOLL_CTL_ADD, fd, &ev) < 0)
+        {
+            int errno = LibC.Errno;
+            _handlers[fd] = null;
+            handler.Fd = -1;
+            throw new InvalidOperationException($"epoll_ctl(ADD, {fd}) failed: errno {errno}");
+        }
+    }
+
+    /// <summary>Takes the fd out of epoll and the table (before it is closed: the fd-reuse rule).</summary>
+    public void Unregister(FdHandler handler)
+    {
+        int fd = handler.Fd;
+        if (fd < 0)
+        {
+            return;
+        }
+
+        LibC.epoll_ctl(_epollFd, Consts.EPOLL_CTL_DEL, fd, null);
+        handler.TimerOwner?.Remove(handler);
+        if (_handlers[fd] == handler)
+        {
+            _handlers[fd] = null;
+        }
+
+        handler.Fd = -1;
+    }
+
+    /// <summary>Thread-safe: wakes the loop if it is waiting in epoll_wait.</summary>
+    public void Wake()
+    {
+        ulong one = 1;
+        LibC.write(_wakeFd, (byte*)&one, sizeof(ulong));
+    }
+
+    public void Run()
+    {
+        while (!StopRequested)
+        {
+            RunOnce();
+        }
+    }
+
+    public void RunOnce()
+    {
+        int timeout = ComputeTimeout();
+        int n = LibC.epoll_wait(_epollFd, _events, MaxEventsPerWait, timeout);
+        NowMs = Environment.TickCount64;
+        if (n < 0)
+        {
+            int errno = LibC.Errno;
+            if (errno != Consts.EINTR)
+            {
+                throw new InvalidOperationException($"epoll_wait failed: errno {errno}");
+            }
+
+            n = 0;
+        }
+
+        for (int i = 0; i < n; i++)
+        {
+            ulong data = _events[i].Data;
+            int fd = (int)(uint)data;
+            uint generation = (uint)(data >> 32);
+            var handler = _handlers[fd];
+            if (handler is not null && handler.Generation == generation)
+            {
+                handler.OnEvents(_events[i].Events);
+            }
+        }
+
+        foreach (var queue in _timerQueues)
+        {
+            queue.Expire(NowMs);
+        }
+
+        AfterIteration?.Invoke();
+    }
+
+    private int ComputeTimeout()
+    {
+        long next = long.MaxValue;
+        foreach (var queue in _timerQueues)
+        {
+            next = Math.Min(next, queue.NextDeadline);
+        }
+
+        // Wake at least once a second: the Date header and the cache revalidation clock tick at 1 s.
+        long wait = Math.Clamp(next - Environment.TickCount64, 0, 1000);
+        return (int)wait;
+    }
+
+    public void Dispose()
+    {
+        LibC.close(_wakeFd);
+        LibC.close(_epollFd);
+        System.Runtime.InteropServices.NativeMemory.Free(_events);
+    }
+
+    private sealed class WakeHandler(EventLoop loop) : FdHandler
+    {
+        public override void OnEvents(uint events)
+        {
+            ulong value;
+            LibC.read(loop._wakeFd, (byte*)&value, sizeof(ulong));
+            loop.OnWake?.Invoke();
+        }
+    }
+}

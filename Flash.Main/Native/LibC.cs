@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+
+namespace Flash.Main.Native;
+
+/// <summary>
+/// The Linux syscalls the event loop needs, called directly. Every call returns the raw result; on -1 the
+/// errno is in <see cref="Marshal.GetLastPInvokeError"/> (we ask the marshaller to save it).
+/// </summary>
+internal static unsafe partial class LibC
+{
+    private const string Lib = "libc";
+
+    // ---- file descriptors ----
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint read(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint write(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint writev(int fd, IoVec* iov, int iovcnt);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint pread(int fd, byte* buf, nint count, long offset);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int fstat(int fd, out Stat buf);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int fstatat(int dirfd, byte* path, out Stat buf, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int openat(int dirfd, byte* path, int flags, int mode);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint syscall(nint number, nint a1, nint a2, nint a3, nint a4);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int eventfd(uint initval, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int getrlimit(int resource, out RLimit rlim);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setrlimit(int resource, in RLimit rlim);
+
+    // ---- epoll ----
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_ctl(int epfd, int op, int fd, EpollEvent* ev);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_wait(int epfd, EpollEvent* events, int maxevents, int timeout);
+
+    // ---- sockets ----
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int accept4(int sockfd, byte* addr, int* addrlen, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setsockopt(int sockfd, int level, int optname, int* optval, int optlen);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int shutdown(int sockfd, int how);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint sendfile(int outFd, int inFd, long* offset, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint send(int sockfd, byte* buf, nint len, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint sendmsg(int sockfd, MsgHdr* msg, int flags);
+
+    public static int Errno => Marshal.GetLastPInvokeError();
+}
+
+/// <summary>Constants from the Linux x86-64 / aarch64 headers.</summary>
+internal static class Consts
+{
+    public const int EINTR = 4, EAGAIN = 11, ENOENT = 2, EACCES = 13, ENOTDIR = 20, EISDIR = 21,
+        ELOOP = 40, EXDEV = 18, EMFILE = 24, ENFILE = 23, ENAMETOOLONG = 36, EPERM = 1, ENOBUFS = 105,
+        ENOMEM = 12, ECONNABORTED = 103, EPIPE = 32, ECONNRESET = 104;
+
+    public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_NOFOLLOW = 0x20000,
+        O_DIRECTORY = 0x10000, O_PATH = 0x200000, O_NOCTTY = 0x100;
+
+    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
+
+    public const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+    public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010,
+        EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
+
+    public const int SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
+    public const int SOL_SOCKET = 1, IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_CORK = 3;
+    public const int SHUT_WR = 1;
+    public const int MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
+
+    public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
+    public const int RLIMIT_NOFILE = 7;
+
+    public const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xA000;
+
+    /// <summary>openat2(2): syscall 437 on x86-64 and aarch64.</summary>
+    public const int SYS_openat2 = 437;
+    public const ulong RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08;
+}

@@ -1,0 +1,38 @@
+namespace Flash.Main.Resources;
+
+/// <summary>
+/// One version of one file, immutable once built: its validators, its prebuilt 200 response header
+/// (the paper's response header cache) and its data (the file data cache): small files as a pinned
+/// in-memory copy sent with writev, large ones as an open fd sent with sendfile.
+/// A response holds a reference to the CachedFile it started with, so a file replaced mid-response
+/// never mixes two versions: the old bytes (or the old inode behind the fd) stay until it is done.
+/// </summary>
+internal sealed class CachedFile : LruNode<CachedFile>
+{
+    public required FileIdentity Identity { get; init; }
+
+    /// <summary>Strong entity-tag with its quotes, e.g. "1857a2b3c4d5e6f7-400".</summary>
+    public required byte[] ETag { get; init; }
+
+    public required long LastModifiedSeconds { get; init; }
+
+    /// <summary>IMF-fixdate of the mtime (29 bytes).</summary>
+    public required byte[] LastModified { get; init; }
+
+    public required byte[] ContentType { get; init; }
+
+    /// <summary>"HTTP/1.1 200 OK" through Accept-Ranges, each line CRLF-terminated; Date, Connection and
+    /// the blank line are added per response.</summary>
+    public required byte[] Header200 { get; init; }
+
+    /// <summary>Whole file in memory (pinned, so its address is stable for writev), or null.</summary>
+    public byte[]? Data { get; init; }
+
+    /// <summary>Open fd for sendfile when <see cref="Data"/> is null.</summary>
+    public OpenFile? File { get; init; }
+
+    public long Size => Identity.Size;
+
+    /// <summary>Set when the file cache dropped this version; the next request loads it again.</summary>
+    public bool Evicted { get; set; }
+}

@@ -1,0 +1,200 @@
+using System.Runtime.InteropServices;
+using Flash.Main.Native;
+
+namespace Flash.Main.Resources;
+
+/// <summary>
+/// The blocking half of pathname translation: URL path → file under the document root, by openat2 with
+/// RESOLVE_BENEATH, so the kernel itself refuses any path or symlink that leaves the root (EXDEV → 403).
+/// In the sped architecture main calls this inline; in amped it is the helper's job. Nothing here
+/// touches the caches: it only answers "what is at this path right now".
+/// </summary>
+internal sealed unsafe class DiskResolver : IDisposable
+{
+    private const int MaxPathBytes = 4096;
+    private readonly int _rootFd;
+    private readonly byte[][] _indexFiles;
+
+    public DiskResolver(string documentRoot, IReadOnlyList<string> indexFiles)
+    {
+        var root = System.Text.Encoding.UTF8.GetBytes(documentRoot + "\0");
+        fixed (byte* p = root)
+        {
+            _rootFd = LibC.openat(Consts.AT_FDCWD, p, Consts.O_RDONLY | Consts.O_DIRECTORY | Consts.O_CLOEXEC, 0);
+        }
+
+        if (_rootFd < 0)
+        {
+            throw new IOException($"cannot open document root {documentRoot}: errno {LibC.Errno}");
+        }
+
+        _indexFiles = [.. indexFiles.Select(System.Text.Encoding.UTF8.GetBytes)];
+    }
+
+    /// <summary>
+    /// Resolves a normalized URL path (starts with '/', no dot segments). On <see cref="TranslationKind.File"/>
+    /// the returned fd is open (read-only) and the caller owns it; otherwise it is -1.
+    /// </summary>
+    public ResolveResult Resolve(ReadOnlySpan<byte> urlPath)
+    {
+        Span<byte> relative = stackalloc byte[MaxPathBytes];
+        ReadOnlySpan<byte> rel = urlPath.Length > 1 ? urlPath[1..] : ".";
+        if (rel.Length + 1 + MaxIndexLength() >= MaxPathBytes)
+        {
+            return ResolveResult.Of(TranslationKind.NotFound);
+        }
+
+        rel.CopyTo(relative);
+        int relLength = rel.Length;
+        int fd = OpenBeneath(relative[..relLength], out int errno);
+        if (fd < 0)
+        {
+            return ResolveResult.Of(KindForErrno(errno));
+        }
+
+        if (LibC.fstat(fd, out var st) < 0)
+        {
+            LibC.close(fd);
+            return ResolveResult.Of(TranslationKind.Error);
+        }
+
+        bool slash = urlPath[^1] == (byte)'/';
+        if (st.IsRegularFile)
+        {
+            if (slash)
+            {
+                LibC.close(fd);
+                return ResolveResult.Of(TranslationKind.NotFound); // "file/": ENOTDIR, as nginx
+            }
+
+            return new ResolveResult(TranslationKind.File, fd, st, relative[..relLength].ToArray());
+        }
+
+        if (!st.IsDirectory)
+        {
+            LibC.close(fd);
+            return ResolveResult.Of(TranslationKind.Forbidden); // fifo, socket, device: never served
+        }
+
+        LibC.close(fd);
+        if (!slash)
+        {
+            return ResolveResult.Of(TranslationKind.DirectoryRedirect);
+        }
+
+        // "/" maps to "." for the directory itself, but index files are named from the root: "index.html".
+        int dirLength = urlPath.Length > 1 ? relLength : 0;
+        foreach (var index in _indexFiles)
+        {
+            index.CopyTo(relative[dirLength..]);
+            var candidate = relative[..(dirLength + index.Length)];
+            int indexFd = OpenBeneath(candidate, out errno);
+            if (indexFd < 0)
+            {
+                if (errno == Consts.ENOENT)
+                {
+                    continue;
+                }
+
+                return ResolveResult.Of(KindForErrno(errno));
+            }
+
+            if (LibC.fstat(indexFd, out var indexStat) == 0 && indexStat.IsRegularFile)
+            {
+                return new ResolveResult(TranslationKind.File, indexFd, indexStat, candidate.ToArray());
+            }
+
+            LibC.close(indexFd);
+        }
+
+        return ResolveResult.Of(TranslationKind.Forbidden); // a directory without an index (no autoindex)
+    }
+
+    /// <summary>Reads a whole file into a pinned array; false when it changed while being read.</summary>
+    public static bool TryReadAll(int fd, in Stat before, out byte[] data)
+    {
+        data = GC.AllocateUninitializedArray<byte>((int)before.Size, pinned: true);
+        long done = 0;
+        fixed (byte* p = data)
+        {
+            while (done < data.Length)
+            {
+                nint n = LibC.pread(fd, p + done, (nint)(data.Length - done), done);
+                if (n < 0 && LibC.Errno == Consts.EINTR)
+                {
+                    continue;
+                }
+
+                if (n <= 0)
+                {
+                    return false; // error, or the file shrank under us
+                }
+
+                done += n;
+            }
+        }
+
+        // Same size and mtime after the read: the copy is one version, never a mix of two.
+        return LibC.fstat(fd, out var after) == 0 && FileIdentity.From(after) == FileIdentity.From(before);
+    }
+
+    private int OpenBeneath(ReadOnlySpan<byte> relativePath, out int errno)
+    {
+        Span<byte> z = stackalloc byte[relativePath.Length + 1];
+        relativePath.CopyTo(z);
+        z[^1] = 0;
+        var how = new OpenHow
+        {
+            // O_NONBLOCK: opening a FIFO planted in the root must not hang the loop.
+            Flags = (ulong)(Consts.O_RDONLY | Consts.O_CLOEXEC | Consts.O_NOCTTY | Consts.O_NONBLOCK),
+            Resolve = Consts.RESOLVE_BENEATH | Consts.RESOLVE_NO_MAGICLINKS,
+        };
+        fixed (byte* path = z)
+        {
+            while (true)
+            {
+                int fd = (int)LibC.syscall(Consts.SYS_openat2, _rootFd, (nint)path, (nint)(&how), sizeof(OpenHow));
+                errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
+                if (fd >= 0 || errno != Consts.EINTR)
+                {
+                    return fd;
+                }
+            }
+        }
+    }
+
+    private static TranslationKind KindForErrno(int errno) => errno switch
+    {
+        Consts.ENOENT or Consts.ENOTDIR or Consts.ENAMETOOLONG => TranslationKind.NotFound,
+        // EXDEV: the path or a symlink on it leaves the root. ELOOP: symlink loop.
+        Consts.EXDEV or Consts.ELOOP or Consts.EACCES or Consts.EPERM => TranslationKind.Forbidden,
+        _ => TranslationKind.Error,
+    };
+
+    private int MaxIndexLength()
+    {
+        int max = 0;
+        foreach (var index in _indexFiles)
+        {
+            max = Math.Max(max, index.Length);
+        }
+
+        return max;
+    }
+
+    public void Dispose() => LibC.close(_rootFd);
+}
+
+/// <summary>What <see cref="DiskResolver.Resolve"/> found.</summary>
+internal readonly struct ResolveResult(TranslationKind kind, int fd, Stat stat, byte[]? relativePath)
+{
+    public TranslationKind Kind { get; } = kind;
+
+    public int Fd { get; } = fd;
+
+    public Stat Stat { get; } = stat;
+
+    public byte[]? RelativePath { get; } = relativePath;
+
+    public static ResolveResult Of(TranslationKind kind) => new(kind, -1, default, null);
+}

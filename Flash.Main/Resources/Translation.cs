@@ -1,0 +1,44 @@
+namespace Flash.Main.Resources;
+
+public enum TranslationKind : byte
+{
+    /// <summary>A regular file to serve.</summary>
+    File,
+
+    /// <summary>A directory named without its trailing slash: 301 to the slash form.</summary>
+    DirectoryRedirect,
+
+    NotFound,
+
+    /// <summary>Outside the root (symlink), unreadable, a directory without index, or not a regular file.</summary>
+    Forbidden,
+
+    /// <summary>An unexpected errno: 500.</summary>
+    Error,
+}
+
+/// <summary>
+/// The pathname translation cache's entry: a normalized URL path and what it resolved to.
+/// Revalidated at most once per <c>RevalidateMilliseconds</c>; a change builds a new entry.
+/// </summary>
+internal sealed class Translation : LruNode<Translation>
+{
+    public required byte[] UrlPath { get; init; }
+
+    public required int Hash { get; init; }
+
+    public required TranslationKind Kind { get; init; }
+
+    /// <summary>Path of the file relative to the document root (index file included), for Kind == File.</summary>
+    public byte[]? RelativeFilePath { get; init; }
+
+    public FileIdentity Identity { get; init; }
+
+    /// <summary>The current version of the file, when Kind == File and it is loaded.</summary>
+    public CachedFile? File { get; set; }
+
+    public long ValidatedAtMs { get; set; }
+
+    // Hash chain link, owned by PathCache.
+    internal Translation? ChainNext;
+}

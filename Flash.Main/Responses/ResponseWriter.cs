@@ -1,0 +1,58 @@
+using Flash.Main.Connections;
+
+namespace Flash.Main.Responses;
+
+/// <summary>
+/// Writes responses that are not a cached file's 200: errors, redirects, 304, 416. Every one carries
+/// Date, Server and a Connection header that tells the truth about what happens next.
+/// </summary>
+internal sealed class ResponseWriter(HttpClock clock)
+{
+    public HttpClock Clock { get; } = clock;
+
+    /// <summary>Date, the Connection line a client needs, and the blank line that ends the head.</summary>
+    public void EndHead(ref HeaderWriter w, bool keepAlive, bool http10)
+    {
+        w.Append(Clock.DateLine);
+        if (!keepAlive)
+        {
+            w.Append("Connection: close\r\n"u8);
+        }
+        else if (http10)
+        {
+            w.Append("Connection: keep-alive\r\n"u8);
+        }
+
+        w.Append("\r\n"u8);
+    }
+
+    /// <summary>An error page (or any status with the canned HTML body). HEAD gets the head alone.</summary>
+    public ResponseInfo Error(OutputQueue output, int status, bool keepAlive, bool http10, bool headOnly,
+        ReadOnlySpan<byte> extraName = default, ReadOnlySpan<byte> extraValue = default)
+    {
+        var body = StatusText.ErrorBody(status);
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(status));
+        w.Append("Server: flashd\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "u8);
+        w.Append(body.Length);
+        w.Append("\r\n"u8);
+        if (!extraName.IsEmpty)
+        {
+            w.Line(extraName, extraValue);
+        }
+
+        EndHead(ref w, keepAlive, http10);
+        if (!headOnly)
+        {
+            w.Append(body);
+        }
+
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        return new ResponseInfo(status, headOnly ? 0 : body.Length, !keepAlive);
+    }
+}

@@ -1,0 +1,273 @@
+using System.Buffers.Text;
+using Flash.Http;
+using Flash.Main.Connections;
+using Flash.Main.Resources;
+
+namespace Flash.Main.Responses;
+
+/// <summary>
+/// GET and HEAD of static files: path normalization, the translation lookup, conditionals (RFC 9110 §13),
+/// ranges (§14) and the response itself. One instance per loop; its scratch buffers are reused per request.
+/// </summary>
+internal sealed class StaticFileHandler
+{
+    private const int SingleResponseBytes = 1024;
+    private const int PartHeaderBytes = 256;
+
+    private readonly ResourceStore _store;
+    private readonly ResponseWriter _writer;
+    private readonly byte[] _normalized;
+    private readonly ByteRange[] _ranges;
+    private readonly byte[] _boundary;
+
+    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges)
+    {
+        _store = store;
+        _writer = writer;
+        _normalized = new byte[maxTargetBytes];
+        _ranges = new ByteRange[maxRanges];
+        _boundary = System.Text.Encoding.ASCII.GetBytes($"flashd-{Random.Shared.NextInt64():x16}");
+    }
+
+    public ResponseInfo Handle(RequestHead head, ReadOnlySpan<byte> request, OutputQueue output, bool keepAlive, long nowMs)
+    {
+        bool http10 = head.Version == HttpVersion.Http10;
+        bool headOnly = head.Method == HttpMethod.Head;
+        if (head.Method == HttpMethod.Unknown)
+        {
+            return _writer.Error(output, 501, keepAlive, http10, headOnly);
+        }
+
+        if (head.Method is not (HttpMethod.Get or HttpMethod.Head))
+        {
+            return _writer.Error(output, 405, keepAlive, http10, headOnly, "Allow: "u8, "GET, HEAD"u8);
+        }
+
+        if (head.IsAsteriskForm || UrlPath.Normalize(head.Path.Of(request), _normalized, out int length) != PathStatus.Ok)
+        {
+            return _writer.Error(output, 400, keepAlive, http10, headOnly);
+        }
+
+        var path = _normalized.AsSpan(0, length);
+        var translation = _store.Lookup(path, nowMs);
+        return translation.Kind switch
+        {
+            TranslationKind.File => ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly),
+            TranslationKind.DirectoryRedirect => Redirect(head, request, path, output, keepAlive, http10, headOnly),
+            TranslationKind.NotFound => _writer.Error(output, 404, keepAlive, http10, headOnly),
+            TranslationKind.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
+            _ => _writer.Error(output, 500, keepAlive, http10, headOnly),
+        };
+    }
+
+    private ResponseInfo ServeFile(RequestHead head, ReadOnlySpan<byte> request, CachedFile file, OutputQueue output,
+        bool keepAlive, bool http10, bool headOnly)
+    {
+        if (output.FreeBytes < SingleResponseBytes || output.FreeSegments < 2)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        var conditions = new ConditionalFields
+        {
+            IfMatch = head.IfMatch.Of(request),
+            IfNoneMatch = head.IfNoneMatch.Of(request),
+            IfModifiedSince = head.IfModifiedSince.Of(request),
+            IfUnmodifiedSince = head.IfUnmodifiedSince.Of(request),
+        };
+        switch (Conditionals.Evaluate(conditions, file.ETag, file.LastModifiedSeconds, _writer.Clock.UnixSeconds, isGetOrHead: true))
+        {
+            case ConditionalOutcome.NotModified:
+                return NotModified(file, output, keepAlive, http10);
+            case ConditionalOutcome.PreconditionFailed:
+                return _writer.Error(output, 412, keepAlive, http10, headOnly);
+        }
+
+        if (!head.Range.IsEmpty && Conditionals.IfRangeAllowsPartial(head.IfRange.Of(request), file.ETag, file.LastModifiedSeconds))
+        {
+            var outcome = RangeParser.Parse(head.Range.Of(request), file.Size, _ranges, out int count);
+            switch (outcome)
+            {
+                case RangeOutcome.Single:
+                    return Partial(file, _ranges[0], output, keepAlive, http10, headOnly);
+                case RangeOutcome.Multiple:
+                    if (output.FreeSegments >= (2 * count) + 2 && output.FreeBytes >= (count + 2) * PartHeaderBytes)
+                    {
+                        return Multipart(file, _ranges.AsSpan(0, count), output, keepAlive, http10, headOnly);
+                    }
+
+                    if (!output.IsEmpty)
+                    {
+                        return ResponseInfo.NeedRoom;
+                    }
+
+                    break; // too many parts to ever fit: the whole file is a valid answer
+                case RangeOutcome.Unsatisfiable:
+                    Span<byte> value = stackalloc byte[32];
+                    "bytes */"u8.CopyTo(value);
+                    Utf8Formatter.TryFormat(file.Size, value[8..], out int digits);
+                    return _writer.Error(output, 416, keepAlive, http10, headOnly, "Content-Range: "u8, value[..(8 + digits)]);
+            }
+        }
+
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(file.Header200);
+        _writer.EndHead(ref w, keepAlive, http10);
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        if (!headOnly)
+        {
+            AddBody(output, file, 0, file.Size);
+        }
+
+        return new ResponseInfo(200, headOnly ? 0 : file.Size, !keepAlive);
+    }
+
+    private ResponseInfo NotModified(CachedFile file, OutputQueue output, bool keepAlive, bool http10)
+    {
+        // RFC 9110 §15.4.5: a 304 carries the validators a 200 would have, and no body.
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(304));
+        w.Append("Server: flashd\r\n"u8);
+        w.Line("Last-Modified: "u8, file.LastModified);
+        w.Line("ETag: "u8, file.ETag);
+        _writer.EndHead(ref w, keepAlive, http10);
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        return new ResponseInfo(304, 0, !keepAlive);
+    }
+
+    private ResponseInfo Partial(CachedFile file, ByteRange range, OutputQueue output, bool keepAlive, bool http10, bool headOnly)
+    {
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(206));
+        w.Append("Server: flashd\r\n"u8);
+        w.Line("Content-Type: "u8, file.ContentType);
+        w.Append("Content-Length: "u8);
+        w.Append(range.Length);
+        w.Append("\r\n"u8);
+        AppendContentRange(ref w, range, file.Size);
+        w.Line("Last-Modified: "u8, file.LastModified);
+        w.Line("ETag: "u8, file.ETag);
+        _writer.EndHead(ref w, keepAlive, http10);
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        if (!headOnly)
+        {
+            AddBody(output, file, range.First, range.Length);
+        }
+
+        return new ResponseInfo(206, headOnly ? 0 : range.Length, !keepAlive);
+    }
+
+    private ResponseInfo Multipart(CachedFile file, ReadOnlySpan<ByteRange> ranges, OutputQueue output, bool keepAlive, bool http10, bool headOnly)
+    {
+        // Content-Length first needs every part header's length: measure them by writing into scratch.
+        long length = 0;
+        Span<byte> scratch = stackalloc byte[PartHeaderBytes];
+        foreach (var range in ranges)
+        {
+            length += WritePartHeader(scratch, file, range) + range.Length;
+        }
+
+        length += 8 + _boundary.Length; // "\r\n--" boundary "--\r\n"
+
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(206));
+        w.Append("Server: flashd\r\nContent-Type: multipart/byteranges; boundary="u8);
+        w.Append(_boundary);
+        w.Append("\r\nContent-Length: "u8);
+        w.Append(length);
+        w.Append("\r\n"u8);
+        w.Line("Last-Modified: "u8, file.LastModified);
+        w.Line("ETag: "u8, file.ETag);
+        _writer.EndHead(ref w, keepAlive, http10);
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        if (headOnly)
+        {
+            return new ResponseInfo(206, 0, !keepAlive);
+        }
+
+        foreach (var range in ranges)
+        {
+            output.CommitHeader(WritePartHeader(output.HeaderSpace, file, range));
+            AddBody(output, file, range.First, range.Length);
+        }
+
+        var end = new HeaderWriter(output.HeaderSpace);
+        end.Append("\r\n--"u8);
+        end.Append(_boundary);
+        end.Append("--\r\n"u8);
+        output.CommitHeader(end.Length);
+        return new ResponseInfo(206, length, !keepAlive);
+    }
+
+    private int WritePartHeader(Span<byte> destination, CachedFile file, ByteRange range)
+    {
+        var w = new HeaderWriter(destination);
+        w.Append("\r\n--"u8);
+        w.Append(_boundary);
+        w.Append("\r\n"u8);
+        w.Line("Content-Type: "u8, file.ContentType);
+        AppendContentRange(ref w, range, file.Size);
+        w.Append("\r\n"u8);
+        return w.Length;
+    }
+
+    private static void AppendContentRange(ref HeaderWriter w, ByteRange range, long size)
+    {
+        w.Append("Content-Range: bytes "u8);
+        w.Append(range.First);
+        w.Append("-"u8);
+        w.Append(range.Last);
+        w.Append("/"u8);
+        w.Append(size);
+        w.Append("\r\n"u8);
+    }
+
+    private static void AddBody(OutputQueue output, CachedFile file, long offset, long length)
+    {
+        if (file.Data is { } data)
+        {
+            output.AddPinned(data, offset, length);
+        }
+        else
+        {
+            output.AddFile(file, offset, length);
+        }
+    }
+
+    private ResponseInfo Redirect(RequestHead head, ReadOnlySpan<byte> request, ReadOnlySpan<byte> path,
+        OutputQueue output, bool keepAlive, bool http10, bool headOnly)
+    {
+        // Location is built from the normalized path, re-encoded, so what we redirect to is what we resolved.
+        Span<byte> location = stackalloc byte[(path.Length * 3) + 2 + head.Query.Length];
+        int n = PercentEncoder.EncodePath(path, location);
+        location[n++] = (byte)'/';
+        if (head.HasQuery)
+        {
+            location[n++] = (byte)'?';
+            head.Query.Of(request).CopyTo(location[n..]);
+            n += head.Query.Length;
+        }
+
+        return _writer.Error(output, 301, keepAlive, http10, headOnly, "Location: "u8, location[..n]);
+    }
+}

@@ -1,0 +1,186 @@
+using Flash.Http;
+using Flash.Main.Connections;
+using Flash.Main.Logging;
+using Flash.Main.Loop;
+using Flash.Main.Native;
+using Flash.Main.Resources;
+using Flash.Main.Responses;
+using Flash.Protocol.Configuration;
+
+namespace Flash.Main;
+
+/// <summary>
+/// Main's composition root and lifecycle: builds the loop, caches, pools and handlers from the
+/// configuration, runs the loop until shutdown, and drains in-flight responses up to a deadline.
+/// </summary>
+internal sealed class Server : IDisposable
+{
+    private const int InputSlack = 4096;
+    private const int OutputBufferBytes = 16 << 10;
+    private const long AcceptBackoffMs = 100;
+
+    private readonly ServerConfig _config;
+    private readonly EventLoop _loop;
+    private readonly ConnectionContext _context;
+    private readonly Connection?[] _connections;
+    private readonly Listener _listener;
+    private readonly ResourceStore _store;
+    private readonly HttpClock _clock = new();
+    private readonly AccessLog _accessLog;
+    private readonly MainLog _log = new();
+    private volatile bool _shutdownRequested;
+    private long _acceptResumeAtMs = long.MaxValue;
+    private long _shutdownDeadlineMs = long.MaxValue;
+
+    public Server(ServerConfig config, int listenFd, int maxFds)
+    {
+        _config = config;
+        _loop = new EventLoop(maxFds);
+        _connections = new Connection?[maxFds];
+        var limits = new HttpLimits
+        {
+            MaxRequestLineBytes = config.Limits.MaxRequestLineBytes,
+            MaxHeaderBytes = config.Limits.MaxHeaderBytes,
+            MaxHeaderCount = config.Limits.MaxHeaderCount,
+        };
+        _store = new ResourceStore(config, MimeTypes.Load());
+        var writer = new ResponseWriter(_clock);
+        _accessLog = new AccessLog(AccessLogPath(config), _clock);
+        _context = new ConnectionContext
+        {
+            Loop = _loop,
+            Limits = limits,
+            InputBuffers = new BufferPool(Math.Max(limits.MaxHeaderBytes, limits.MaxRequestLineBytes) + InputSlack, 1024),
+            OutputBuffers = new BufferPool(OutputBufferBytes, 1024),
+            Writer = writer,
+            StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges),
+            AccessLog = _accessLog,
+            Log = _log,
+            Stats = new ServerStats(),
+            HeaderTimer = _loop.CreateTimerQueue("header", Ms(config.Timeouts.HeaderSeconds)),
+            KeepAliveTimer = _loop.CreateTimerQueue("keep-alive", Ms(config.Timeouts.KeepAliveSeconds)),
+            SendTimer = _loop.CreateTimerQueue("send", Ms(config.Timeouts.SendSeconds)),
+            LingerTimer = _loop.CreateTimerQueue("linger", Ms(config.Timeouts.LingerSeconds)),
+            MaxDiscardBodyBytes = config.Limits.MaxDiscardBodyBytes,
+        };
+        _context.OnConnectionClosed = OnConnectionClosed;
+        int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);
+        _listener = new Listener(listenFd, _loop, ConnectionFor, _context.Stats, maxConnections, OnAcceptError);
+        _loop.AfterIteration = AfterIteration;
+        _loop.OnWake = OnWake;
+    }
+
+    public ServerStats Stats => _context.Stats;
+
+    /// <summary>Runs until shutdown completes. Returns the process exit code.</summary>
+    public int Run(Action onReady)
+    {
+        _listener.Start();
+        _log.Started(_config.Listen, _config.DocumentRoot, Environment.ProcessId);
+        onReady();
+        _loop.Run();
+        _log.Stopped(_context.Stats.Requests);
+        return 0;
+    }
+
+    /// <summary>Thread-safe (signal handlers): begin a graceful shutdown.</summary>
+    public void RequestShutdown()
+    {
+        _shutdownRequested = true;
+        _loop.Wake();
+    }
+
+    private void OnWake()
+    {
+        if (_shutdownRequested && !_context.ShuttingDown)
+        {
+            BeginShutdown();
+        }
+    }
+
+    private void BeginShutdown()
+    {
+        _context.ShuttingDown = true;
+        _listener.Pause();
+        _shutdownDeadlineMs = _loop.NowMs + Ms(_config.Timeouts.ShutdownSeconds);
+        _log.ShuttingDown((int)_context.Stats.OpenConnections);
+        foreach (var connection in _connections)
+        {
+            connection?.BeginShutdown();
+        }
+    }
+
+    private void AfterIteration()
+    {
+        _clock.Refresh();
+        if (_acceptResumeAtMs <= _loop.NowMs)
+        {
+            _acceptResumeAtMs = long.MaxValue;
+            if (!_context.ShuttingDown)
+            {
+                _listener.Start();
+            }
+        }
+
+        if (_context.ShuttingDown && (_context.Stats.OpenConnections == 0 || _loop.NowMs >= _shutdownDeadlineMs))
+        {
+            foreach (var connection in _connections)
+            {
+                connection?.Close();
+            }
+
+            _loop.StopRequested = true;
+        }
+    }
+
+    private Connection ConnectionFor(int fd) => _connections[fd] ??= new Connection(_context);
+
+    private void OnConnectionClosed()
+    {
+        _context.Stats.OpenConnections--;
+        if (_listener.Paused && !_context.ShuttingDown && _acceptResumeAtMs == long.MaxValue)
+        {
+            _listener.Start();
+        }
+    }
+
+    private void OnAcceptError(int errno)
+    {
+        // Out of fds or memory: stop accepting briefly instead of spinning on a ready listen socket.
+        _log.AcceptFailed(errno);
+        _listener.Pause();
+        _acceptResumeAtMs = _loop.NowMs + AcceptBackoffMs;
+    }
+
+    private static string? AccessLogPath(ServerConfig config) => config.AccessLog switch
+    {
+        "off" => null,
+        "" => Path.Combine(config.RunDirectory, "access.log"),
+        var path => path,
+    };
+
+    private static long Ms(double seconds) => (long)(seconds * 1000);
+
+    public void Dispose()
+    {
+        _accessLog.Dispose();
+        _store.Dispose();
+        _loop.Dispose();
+        _context.InputBuffers.Dispose();
+        _context.OutputBuffers.Dispose();
+    }
+
+    /// <summary>Raises the soft open-file limit to the hard one; returns the limit in force.</summary>
+    public static int RaiseFileLimit()
+    {
+        if (LibC.getrlimit(Consts.RLIMIT_NOFILE, out var limit) == 0)
+        {
+            limit.Current = limit.Max;
+            LibC.setrlimit(Consts.RLIMIT_NOFILE, limit);
+            LibC.getrlimit(Consts.RLIMIT_NOFILE, out limit);
+            return (int)Math.Min(limit.Current, 1 << 20);
+        }
+
+        return 1024;
+    }
+}

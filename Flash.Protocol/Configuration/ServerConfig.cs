@@ -1,0 +1,99 @@
+using System.Text.Json.Serialization;
+
+namespace Flash.Protocol.Configuration;
+
+/// <summary>
+/// Every setting of flashd, with its default. The supervisor builds it (file, then command-line flags),
+/// validates it, and hands the same object to main as JSON, so both always agree.
+/// Keys are documented in README.md; keep the two in step.
+/// </summary>
+public sealed class ServerConfig
+{
+    /// <summary>The document root. Required.</summary>
+    public string DocumentRoot { get; set; } = "";
+
+    /// <summary>ADDR:PORT to listen on (IPv4, or [IPv6]:PORT). Port 0 picks a free port.</summary>
+    public string Listen { get; set; } = "127.0.0.1:8080";
+
+    /// <summary>Private directory for sockets and logs (mode 0700). Empty: $XDG_RUNTIME_DIR/flashd, or /run/flashd as root.</summary>
+    public string RunDirectory { get; set; } = "";
+
+    /// <summary>"sped": main does disk work inline. ("amped", with helper processes, comes next.)</summary>
+    public string Architecture { get; set; } = "sped";
+
+    /// <summary>Files tried, in order, for a request that names a directory.</summary>
+    public string[] IndexFiles { get; set; } = ["index.html", "index.htm"];
+
+    /// <summary>Access log path (Combined Log Format), "off", or empty for RUN_DIR/access.log.</summary>
+    public string AccessLog { get; set; } = "";
+
+    /// <summary>NLog minimum level for the error log on the console: Trace, Debug, Info, Warn, Error.</summary>
+    public string LogLevel { get; set; } = "Info";
+
+    public LimitsConfig Limits { get; set; } = new();
+
+    public TimeoutsConfig Timeouts { get; set; } = new();
+
+    public CacheConfig Cache { get; set; } = new();
+}
+
+public sealed class LimitsConfig
+{
+    public int MaxRequestLineBytes { get; set; } = 8192;
+
+    public int MaxHeaderBytes { get; set; } = 16384;
+
+    public int MaxHeaderCount { get; set; } = 100;
+
+    /// <summary>Open client connections; past it, new ones wait in the listen backlog.</summary>
+    public int MaxConnections { get; set; } = 16384;
+
+    /// <summary>More ranges than this in one Range header: the whole file is sent (200).</summary>
+    public int MaxRanges { get; set; } = 32;
+
+    /// <summary>Request body bytes main will read and discard for a static resource before it closes instead.</summary>
+    public long MaxDiscardBodyBytes { get; set; } = 1 << 20;
+}
+
+public sealed class TimeoutsConfig
+{
+    /// <summary>Seconds to receive a whole request head (slowloris defence: not reset by progress).</summary>
+    public double HeaderSeconds { get; set; } = 20;
+
+    /// <summary>Seconds an idle keep-alive connection is held.</summary>
+    public double KeepAliveSeconds { get; set; } = 65;
+
+    /// <summary>Seconds a response may make no progress before the connection is closed.</summary>
+    public double SendSeconds { get; set; } = 60;
+
+    /// <summary>Seconds for in-flight responses to finish after SIGTERM.</summary>
+    public double ShutdownSeconds { get; set; } = 10;
+
+    /// <summary>Seconds to drain a client's unread input after an error response, so the close does not reset it.</summary>
+    public double LingerSeconds { get; set; } = 2;
+}
+
+public sealed class CacheConfig
+{
+    /// <summary>Entries in the pathname translation cache (Flash used 6000).</summary>
+    public int PathEntries { get; set; } = 6000;
+
+    /// <summary>Bytes of file data held in memory.</summary>
+    public long FileBytes { get; set; } = 64L << 20;
+
+    /// <summary>Files up to this size are held in memory and sent with one writev; larger ones use sendfile.</summary>
+    public long SmallFileBytes { get; set; } = 256 << 10;
+
+    /// <summary>Open file descriptors kept for sendfile.</summary>
+    public int OpenFiles { get; set; } = 1000;
+
+    /// <summary>How old a cached stat may be before it is checked again (a change is seen within this).</summary>
+    public int RevalidateMilliseconds { get; set; } = 1000;
+}
+
+[JsonSourceGenerationOptions(WriteIndented = true, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,
+    AllowTrailingCommas = true, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
+[JsonSerializable(typeof(ServerConfig))]
+public sealed partial class ServerConfigJson : JsonSerializerContext
+{
+}
