@@ -127,7 +127,7 @@ public sealed class MimeTypes
         }
 
         var fields = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length < 2 || !fields[0].Contains('/') || !Ascii.IsValid(line))
+        if (fields.Length < 2 || !IsMediaType(fields[0]) || !Ascii.IsValid(line))
         {
             return;
         }
@@ -140,13 +140,39 @@ public sealed class MimeTypes
     }
 
     /// <summary>
+    /// type "/" subtype, both tokens (RFC 9110 §8.3.1). A line that is not, say one with parameters,
+    /// is skipped whole: it would otherwise put garbage into every response's Content-Type.
+    /// </summary>
+    private static bool IsMediaType(string type)
+    {
+        var slash = type.IndexOf('/');
+        if (slash <= 0 || slash == type.Length - 1)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < type.Length; i++)
+        {
+            if (i != slash && !IsTokenChar(type[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool IsTokenChar(char c) =>
+        char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c);
+
+    /// <summary>
     /// Text we serve is UTF-8, and without a charset a browser guesses (often windows-1252). So text/*
     /// and the JavaScript and JSON types get one; binary types and XML (which declares its own) do not.
     /// </summary>
     private static byte[] ContentTypeBytes(string type)
     {
-        var withCharset = !type.Contains(';') && (type.StartsWith("text/", StringComparison.Ordinal)
-            || type is "application/javascript" or "application/json");
+        var withCharset = type.StartsWith("text/", StringComparison.Ordinal)
+            || type is "application/javascript" or "application/json";
         return Encoding.ASCII.GetBytes(withCharset ? type + "; charset=utf-8" : type);
     }
 
