@@ -11,7 +11,7 @@ public static partial class HttpParser
     // Bytes that end or spoil a field value (RFC 9110 §5.5): CTLs other than HTAB, and DEL.
     // Everything else, obs-text (0x80-0xFF) included, is field content.
     private static readonly SearchValues<byte> FieldValueStop = SearchValues.Create(
-        "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0A\x0B\x0C\x0D\x0E\x0F\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1A\x1B\x1C\x1D\x1E\x1F\x7F"u8);
+        "\u0000\u0001\u0002\u0003\u0004\u0005\u0006\u0007\u0008\u000A\u000B\u000C\u000D\u000E\u000F\u0010\u0011\u0012\u0013\u0014\u0015\u0016\u0017\u0018\u0019\u001A\u001B\u001C\u001D\u001E\u001F\u007F"u8);
 
     // reg-name = *( unreserved / pct-encoded / sub-delims ) (RFC 3986 §3.2.2); '%' is checked for
     // its two hex digits separately.
