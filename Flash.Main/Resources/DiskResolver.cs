@@ -38,7 +38,7 @@ internal sealed unsafe class DiskResolver : IDisposable
     public ResolveResult Resolve(ReadOnlySpan<byte> urlPath)
     {
         Span<byte> relative = stackalloc byte[MaxPathBytes];
-        ReadOnlySpan<byte> rel = urlPath.Length > 1 ? urlPath[1..] : ".";
+        ReadOnlySpan<byte> rel = urlPath.Length > 1 ? urlPath[1..] : "."u8;
         if (rel.Length + 1 + MaxIndexLength() >= MaxPathBytes)
         {
             return ResolveResult.Of(TranslationKind.NotFound);

@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+
+namespace Flash.Supervisor.Native;
+
+internal static unsafe partial class Posix
+{
+    public const int SIGTERM = 15, SIGKILL = 9;
+    private const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+    private const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int socketpair(int domain, int type, int protocol, int* sv);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int kill(int pid, int sig);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int close(int fd);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
+    /// <summary>Sets or clears FD_CLOEXEC. A cleared fd is inherited by the next child we start.</summary>
+    public static void SetInheritable(int fd, bool inheritable)
+    {
+        int flags = fcntl(fd, F_GETFD, 0);
+        if (flags < 0 || fcntl(fd, F_SETFD, inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC) < 0)
+        {
+            throw new IOException($"fcntl({fd}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    /// <summary>A connected pair of Unix stream sockets, both close-on-exec.</summary>
+    public static (int Ours, int Theirs) SocketPair()
+    {
+        int* fds = stackalloc int[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+        {
+            throw new IOException($"socketpair failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        return (fds[0], fds[1]);
+    }
+}
