@@ -1,0 +1,32 @@
+namespace Flash.Protocol;
+
+/// <summary>
+/// Every connection starts with a <see cref="Hello"/> in each direction. Checking it before anything else means
+/// a stale binary left running after an upgrade, or a process that connected to the wrong socket, is refused
+/// with a clear reason instead of misreading the messages that follow.
+/// </summary>
+public static class Handshake
+{
+    /// <summary>Builds the Hello this process sends first.</summary>
+    public static Hello CreateHello(ProcessRole role, int id = 0) =>
+        new(ProtocolInfo.Version, role, Environment.ProcessId, id);
+
+    /// <summary>
+    /// Checks the first message received on a connection. The version is checked before the role: a peer
+    /// speaking another version may number its roles differently.
+    /// </summary>
+    public static HandshakeResult Check(Message? first, ProcessRole expectedRole)
+    {
+        if (first is not Hello hello)
+        {
+            return HandshakeResult.NotHello;
+        }
+
+        if (hello.ProtocolVersion != ProtocolInfo.Version)
+        {
+            return HandshakeResult.VersionMismatch;
+        }
+
+        return hello.Role == expectedRole ? HandshakeResult.Ok : HandshakeResult.WrongRole;
+    }
+}

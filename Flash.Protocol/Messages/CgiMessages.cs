@@ -1,0 +1,125 @@
+using MessagePack;
+
+namespace Flash.Protocol;
+
+/// <summary>
+/// Main asks a CGI runner to start a script. <paramref name="Environment"/> holds "NAME=value" entries, built
+/// by main per RFC 3875 section 4.1; the runner passes them as they are.
+/// </summary>
+public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirectory, string[] Environment) : Message
+{
+    internal const int Fields = 4;
+
+    public override MessageKind Kind => MessageKind.CgiStart;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer)
+    {
+        writer.Write(JobId);
+        FieldCodec.WriteString(ref writer, ScriptPath);
+        FieldCodec.WriteString(ref writer, WorkingDirectory);
+        FieldCodec.WriteStrings(ref writer, Environment);
+    }
+
+    internal static CgiStart Read(ref MessagePackReader reader)
+    {
+        long jobId = FieldCodec.ReadInt64(ref reader);
+        string scriptPath = FieldCodec.ReadString(ref reader);
+        string workingDirectory = FieldCodec.ReadString(ref reader);
+        string[] environment = FieldCodec.ReadStrings(ref reader);
+        return new CgiStart(jobId, scriptPath, workingDirectory, environment);
+    }
+}
+
+/// <summary>A chunk of the request body for the script's stdin; <paramref name="End"/> closes stdin.</summary>
+public sealed record CgiInput(long JobId, byte[] Data, bool End) : Message
+{
+    internal const int Fields = 3;
+
+    public override MessageKind Kind => MessageKind.CgiInput;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer)
+    {
+        writer.Write(JobId);
+        FieldCodec.WriteBytes(ref writer, Data);
+        writer.Write(End);
+    }
+
+    internal static CgiInput Read(ref MessagePackReader reader)
+    {
+        long jobId = FieldCodec.ReadInt64(ref reader);
+        byte[] data = FieldCodec.ReadBytes(ref reader);
+        bool end = FieldCodec.ReadBoolean(ref reader);
+        return new CgiInput(jobId, data, end);
+    }
+}
+
+/// <summary>A chunk of the script's stdout (CGI header block and body, unparsed).</summary>
+public sealed record CgiOutput(long JobId, byte[] Data) : Message
+{
+    internal const int Fields = 2;
+
+    public override MessageKind Kind => MessageKind.CgiOutput;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer)
+    {
+        writer.Write(JobId);
+        FieldCodec.WriteBytes(ref writer, Data);
+    }
+
+    internal static CgiOutput Read(ref MessagePackReader reader)
+    {
+        long jobId = FieldCodec.ReadInt64(ref reader);
+        byte[] data = FieldCodec.ReadBytes(ref reader);
+        return new CgiOutput(jobId, data);
+    }
+}
+
+/// <summary>
+/// The script has exited: <paramref name="ExitCode"/> if it exited, <paramref name="Signal"/> (non-zero) if a
+/// signal killed it; <paramref name="Stderr"/> is its (truncated) stderr for the log.
+/// </summary>
+public sealed record CgiEnd(long JobId, int ExitCode, int Signal, string Stderr) : Message
+{
+    internal const int Fields = 4;
+
+    public override MessageKind Kind => MessageKind.CgiEnd;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer)
+    {
+        writer.Write(JobId);
+        writer.Write(ExitCode);
+        writer.Write(Signal);
+        FieldCodec.WriteString(ref writer, Stderr);
+    }
+
+    internal static CgiEnd Read(ref MessagePackReader reader)
+    {
+        long jobId = FieldCodec.ReadInt64(ref reader);
+        int exitCode = FieldCodec.ReadInt32(ref reader);
+        int signal = FieldCodec.ReadInt32(ref reader);
+        string stderr = FieldCodec.ReadString(ref reader);
+        return new CgiEnd(jobId, exitCode, signal, stderr);
+    }
+}
+
+/// <summary>Kill the script's process group (client gone, timeout); the runner still answers with CgiEnd.</summary>
+public sealed record CgiAbort(long JobId) : Message
+{
+    internal const int Fields = 1;
+
+    public override MessageKind Kind => MessageKind.CgiAbort;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer) => writer.Write(JobId);
+
+    internal static CgiAbort Read(ref MessagePackReader reader) => new(FieldCodec.ReadInt64(ref reader));
+}

@@ -1,0 +1,47 @@
+using MessagePack;
+
+namespace Flash.Protocol;
+
+/// <summary>
+/// The first frame on every connection, in both directions; see <see cref="Handshake"/>.
+/// <paramref name="Id"/> is the sender's slot in its pool (0 where there is no pool).
+/// </summary>
+public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int Id) : Message
+{
+    internal const int Fields = 4;
+
+    public override MessageKind Kind => MessageKind.Hello;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer)
+    {
+        writer.Write(ProtocolVersion);
+        writer.Write((byte)Role);
+        writer.Write(Pid);
+        writer.Write(Id);
+    }
+
+    internal static Hello Read(ref MessagePackReader reader)
+    {
+        int version = FieldCodec.ReadInt32(ref reader);
+        ProcessRole role = FieldCodec.ReadRole(ref reader);
+        int pid = FieldCodec.ReadInt32(ref reader);
+        int id = FieldCodec.ReadInt32(ref reader);
+        return new Hello(version, role, pid, id);
+    }
+}
+
+/// <summary>The sender is about to close the connection on purpose (idle retirement, shutdown), and why.</summary>
+public sealed record Goodbye(string Reason) : Message
+{
+    internal const int Fields = 1;
+
+    public override MessageKind Kind => MessageKind.Goodbye;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer) => FieldCodec.WriteString(ref writer, Reason);
+
+    internal static Goodbye Read(ref MessagePackReader reader) => new(FieldCodec.ReadString(ref reader));
+}

@@ -1,5 +1,0 @@
-namespace Flash.Protocol;
-
-internal static class Placeholder
-{
-}
