@@ -19,6 +19,14 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
 
     public void Start()
     {
+        if (Fd < 0 && !_listening)
+        {
+            // The socket came from the supervisor, which created it blocking. O_NONBLOCK lives on the
+            // shared open file description, so this is seen by both processes; only main accepts.
+            int flags = LibC.fcntl(listenFd, Consts.F_GETFL, 0);
+            LibC.fcntl(listenFd, Consts.F_SETFL, flags | Consts.O_NONBLOCK);
+        }
+
         if (!_listening)
         {
             loop.Register(listenFd, this, Consts.EPOLLIN);
