@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Flash.Protocol.Configuration;
+
+namespace Flash.IntegrationTests.Support;
+
+/// <summary>
+/// The real flashd, started on a free loopback port. Waits for its "ready" log line (never a sleep),
+/// and on dispose stops it with SIGTERM and checks that it and its main exited.
+/// </summary>
+internal sealed partial class FlashdProcess : IDisposable
+{
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+    private readonly TaskCompletionSource<Match> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private FlashdProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        _process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Port { get; private set; }
+
+    public int MainPid { get; private set; }
+
+    public int Pid => _process.Id;
+
+    public string RunDirectory { get; private set; } = "";
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join('\n', _output);
+            }
+        }
+    }
+
+    /// <summary>Starts flashd on ROOT with the given configuration tweaks and waits until it serves.</summary>
+    public static FlashdProcess Start(TempDocRoot docroot, Action<ServerConfig>? configure = null, params string[] extraArgs)
+    {
+        var config = new ServerConfig { DocumentRoot = docroot.Root, Listen = "127.0.0.1:0" };
+        configure?.Invoke(config);
+        var runDir = Path.Combine(docroot.Path, "run");
+        var configPath = Path.Combine(docroot.Path, "flashd.json");
+        File.WriteAllText(configPath, JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig));
+        var info = new ProcessStartInfo(Repository.Executable("flashd"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])["start", docroot.Root, "--config", configPath, "--run-dir", runDir, .. extraArgs])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var flashd = new FlashdProcess(Process.Start(info)!) { RunDirectory = runDir };
+        flashd.WaitReady();
+        return flashd;
+    }
+
+    private void WaitReady()
+    {
+        var exited = _process.WaitForExitAsync();
+        int winner = Task.WaitAny([_ready.Task, exited], s_startTimeout);
+        if (winner != 0)
+        {
+            Kill();
+            throw new InvalidOperationException($"flashd did not become ready:\n{Output}");
+        }
+
+        var match = _ready.Task.Result;
+        Port = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        MainPid = int.Parse(match.Groups["main"].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.Add(line);
+        }
+
+        var match = ReadyLine().Match(line);
+        if (match.Success)
+        {
+            _ready.TrySetResult(match);
+        }
+    }
+
+    /// <summary>Waits until a log line matching the pattern appears (a readiness signal, not a clock).</summary>
+    public bool WaitForLog(string pattern, TimeSpan timeout)
+    {
+        var regex = new Regex(pattern);
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            lock (_output)
+            {
+                if (_output.Any(regex.IsMatch))
+                {
+                    return true;
+                }
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return false;
+    }
+
+    public HttpConnection Connect() => new(Port);
+
+    /// <summary>Sends SIGTERM and waits for a clean exit; returns the exit code.</summary>
+    public int Stop(TimeSpan? timeout = null)
+    {
+        if (_process.HasExited)
+        {
+            return _process.ExitCode;
+        }
+
+        Signal(Pid, 15);
+        if (!_process.WaitForExit(timeout ?? TimeSpan.FromSeconds(30)))
+        {
+            Kill();
+            throw new InvalidOperationException($"flashd did not stop on SIGTERM:\n{Output}");
+        }
+
+        _process.WaitForExit(); // drain the output readers
+        return _process.ExitCode;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+
+    public static void Signal(int pid, int signal) => kill(pid, signal);
+
+    private void Kill()
+    {
+        if (MainPid > 0)
+        {
+            kill(MainPid, 9);
+        }
+
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Stop();
+        }
+        finally
+        {
+            Kill();
+            _process.Dispose();
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
+
+    [GeneratedRegex(@"ready: serving http://127\.0\.0\.1:(?<port>\d+)/ .*main pid (?<main>\d+)")]
+    private static partial Regex ReadyLine();
+}
