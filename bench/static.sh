@@ -124,6 +124,9 @@ report() {
     echo "- wrk: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency\`; servers on core $SERVER_CPU"
     echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
     echo "- load average at start: $LOAD_AT_START"
+    if awk -v l="${LOAD_AT_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
+        echo "- NOTE: the machine was not idle at the start; other work on core $SERVER_CPU inflates the core-$SERVER_CPU CPU column and slows the servers"
+    fi
     echo "- versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(lighttpd -v 2>&1 | head -n1 | awk '{ print $1 }'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), flashd at $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
     echo "Medians over $ROUNDS round(s). CPU columns are microseconds per request: core $SERVER_CPU's busy time"
