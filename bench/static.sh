@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Side-by-side static-file benchmark: flashd, nginx and lighttpd on the same files, each server
+# pinned to core 0 and wrk pinned to core 1, runs interleaved A B C A B C, medians reported.
+# See bench/README.md for the method and how to read the table.
+#
+# usage: bench/static.sh [--no-build] [-h|--help]
+# env:   DURATION=10  ROUNDS=3  WARMUP=2  CONNECTIONS=50  SERVERS="flashd nginx lighttpd"
+#        SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080  FLASHD=out/bin/flashd
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
+WARMUP="${WARMUP:-2}"
+CONNECTIONS="${CONNECTIONS:-50}"
+SERVERS="${SERVERS:-flashd nginx lighttpd}"
+readonly WORKLOADS=(/1k.bin /64k.bin /1m.bin /missing.bin)
+readonly NOT_FOUND=/missing.bin
+
+usage() {
+    echo "usage: $0 [--no-build] [-h|--help]"
+    echo "  env: DURATION=$DURATION ROUNDS=$ROUNDS WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS"
+    echo "       SERVERS=\"$SERVERS\" SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU BASE_PORT=$BASE_PORT"
+}
+
+check_number() {
+    [[ "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || die "$1 must be a positive whole number (got '$2')"
+}
+
+make_docroot() {
+    DOCROOT="$BENCH_TMP/www"
+    mkdir -m 0755 "$DOCROOT"
+    random_file "$DOCROOT/1k.bin" 1024
+    random_file "$DOCROOT/64k.bin" 65536
+    random_file "$DOCROOT/1m.bin" 1048576
+}
+
+start_all() {
+    local server
+    for server in $SERVERS; do
+        start_server "$server" "$DOCROOT"
+        check_response "$server" /1k.bin 200 "$DOCROOT/1k.bin"
+        check_response "$server" /64k.bin 200 "$DOCROOT/64k.bin"
+        check_response "$server" /1m.bin 200 "$DOCROOT/1m.bin"
+        check_response "$server" "$NOT_FOUND" 404
+    done
+}
+
+# measure ROUND WORKLOAD SERVER: one wrk run with the CPU counters read around it; appends a
+# line to $RESULTS and prints progress.
+measure() {
+    local round="$1" path="$2" server="$3"
+    local url="http://127.0.0.1:${SERVER_PORT[$server]}$path"
+    local out="$BENCH_TMP/wrk-$round-${path#/}-$server.txt"
+    local pid="${SERVER_PID[$server]}"
+    local core_before core_after proc_before proc_after parsed
+
+    core_before=$(core_busy_ticks "$SERVER_CPU")
+    proc_before=$(tree_cpu_ticks "$pid")
+    run_wrk "$url" "$DURATION" "$CONNECTIONS" "$out"
+    core_after=$(core_busy_ticks "$SERVER_CPU")
+    proc_after=$(tree_cpu_ticks "$pid")
+    kill -0 "$pid" 2>/dev/null || { show_server_logs "$server"; die "$server died during the run"; }
+
+    parsed=$(parse_wrk "$out") || { cat "$out" >&2; die "cannot parse wrk output for $url"; }
+    local requests rps mibps p99 non2xx ce re we te
+    IFS=$'\t' read -r requests rps mibps p99 non2xx ce re we te <<<"$parsed"
+    ((requests > 0)) || { cat "$out" >&2; die "$server completed no request for $path"; }
+
+    local core_us proc_us
+    core_us=$(awk -v d=$((core_after - core_before)) -v hz="$CLK_TCK" -v n="$requests" \
+        'BEGIN { printf "%.2f", d * (1e6 / hz) / n }')
+    proc_us=$(awk -v d=$((proc_after - proc_before)) -v hz="$CLK_TCK" -v n="$requests" \
+        'BEGIN { printf "%.2f", d * (1e6 / hz) / n }')
+
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+        "$round" "$path" "$server" "$requests" "$rps" "$mibps" "$p99" "$core_us" "$proc_us" \
+        "$non2xx" "$ce" "$re" "$we" "$te" >>"$RESULTS"
+    log "$(printf 'round %s %-12s %-8s %10s req/s %9s MiB/s  p99 %8s ms  core0 %7s us/req  proc %7s us/req  non-2xx %s  sock-err c%s r%s w%s t%s' \
+        "$round" "$path" "$server" "$rps" "$mibps" "$p99" "$core_us" "$proc_us" "$non2xx" "$ce" "$re" "$we" "$te")"
+}
+
+run_rounds() {
+    local round path server
+    declare -A warmed=()
+    for ((round = 1; round <= ROUNDS; round++)); do
+        for path in "${WORKLOADS[@]}"; do
+            for server in $SERVERS; do
+                if [[ -z "${warmed[$server$path]:-}" ]]; then
+                    run_wrk "http://127.0.0.1:${SERVER_PORT[$server]}$path" "$WARMUP" "$CONNECTIONS" \
+                        "$BENCH_TMP/warmup.txt"
+                    warmed[$server$path]=1
+                fi
+                measure "$round" "$path" "$server"
+            done
+        done
+    done
+}
+
+# median COLUMN PATH SERVER FORMAT: median of one results column over the rounds, printf-formatted.
+median() {
+    awk -F'\t' -v c="$1" -v p="$2" -v s="$3" '$2 == p && $3 == s { print $c }' "$RESULTS" |
+        sort -g |
+        awk -v fmt="$4\n" '{ v[NR] = $1 } END {
+            if (NR == 0) { print "n/a"; exit }
+            m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf fmt, m }'
+}
+
+# total COLUMN PATH SERVER: sum of one results column over the rounds.
+total() {
+    awk -F'\t' -v c="$1" -v p="$2" -v s="$3" '$2 == p && $3 == s { t += $c } END { printf "%d\n", t }' "$RESULTS"
+}
+
+# Prints the markdown report: header, summary table, warnings, raw runs.
+report() {
+    local path server rps ratio base mibps p99 core proc requests non2xx ce re we te errors
+    echo "# Static-file benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
+    echo
+    echo "- servers: $SERVERS; workloads: ${WORKLOADS[*]}"
+    echo "- rounds: $ROUNDS interleaved, ${DURATION}s each, ${WARMUP}s warm-up per server and workload"
+    echo "- wrk: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency\`; servers on core $SERVER_CPU"
+    echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
+    echo "- load average at start: $LOAD_AT_START"
+    if awk -v l="${LOAD_AT_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
+        echo "- NOTE: the machine was not idle at the start; other work on core $SERVER_CPU inflates the core-$SERVER_CPU CPU column and slows the servers"
+    fi
+    echo "- versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(lighttpd -v 2>&1 | head -n1 | awk '{ print $1 }'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), flashd at $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    echo
+    echo "Medians over $ROUNDS round(s). CPU columns are microseconds per request: core $SERVER_CPU's busy time"
+    echo "(all processes, kernel included) and the server's own processes (user+system)."
+    echo
+    echo "| workload | server | req/s | vs nginx | MiB/s | p99 ms | core-$SERVER_CPU CPU µs/req | server CPU µs/req | non-2xx | socket errors |"
+    echo "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"
+    for path in "${WORKLOADS[@]}"; do
+        base=""
+        if [[ " $SERVERS " == *" nginx "* ]]; then
+            base=$(median 5 "$path" nginx %.2f)
+        fi
+        for server in $SERVERS; do
+            rps=$(median 5 "$path" "$server" %.0f)
+            ratio="n/a"
+            if [[ -n "$base" ]]; then
+                ratio=$(awk -v a="$(median 5 "$path" "$server" %.2f)" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')
+            fi
+            mibps=$(median 6 "$path" "$server" %.1f)
+            p99=$(median 7 "$path" "$server" %.2f)
+            core=$(median 8 "$path" "$server" %.2f)
+            proc=$(median 9 "$path" "$server" %.2f)
+            non2xx=$(total 10 "$path" "$server")
+            ce=$(total 11 "$path" "$server")
+            re=$(total 12 "$path" "$server")
+            we=$(total 13 "$path" "$server")
+            te=$(total 14 "$path" "$server")
+            errors="0"
+            if ((ce + re + we + te > 0)); then
+                errors="connect $ce, read $re, write $we, timeout $te"
+            fi
+            echo "| $path | $server | $rps | $ratio | $mibps | $p99 | $core | $proc | $non2xx | $errors |"
+        done
+    done
+    echo
+    echo "## Checks"
+    echo
+    local warnings=0
+    for path in "${WORKLOADS[@]}"; do
+        for server in $SERVERS; do
+            requests=$(total 4 "$path" "$server")
+            non2xx=$(total 10 "$path" "$server")
+            errors=$(awk -F'\t' -v p="$path" -v s="$server" \
+                '$2 == p && $3 == s { t += $11 + $12 + $13 + $14 } END { printf "%d\n", t }' "$RESULTS")
+            if [[ "$path" == "$NOT_FOUND" && "$non2xx" != "$requests" ]]; then
+                echo "- WARNING: $server $path: only $non2xx of $requests responses were non-2xx (expected all: 404)"
+                warnings=$((warnings + 1))
+            elif [[ "$path" != "$NOT_FOUND" && "$non2xx" != 0 ]]; then
+                echo "- WARNING: $server $path: $non2xx non-2xx/3xx responses"
+                warnings=$((warnings + 1))
+            fi
+            if ((errors > 0)); then
+                echo "- WARNING: $server $path: $errors socket errors (see table)"
+                warnings=$((warnings + 1))
+            fi
+        done
+    done
+    if ((warnings == 0)); then
+        echo "- all runs: no socket errors; non-2xx only on $NOT_FOUND, and there on every response (404)"
+    fi
+    echo
+    echo "## Raw runs"
+    echo
+    echo "| round | workload | server | requests | req/s | MiB/s | p99 ms | core µs/req | server µs/req | non-2xx | connect | read | write | timeout |"
+    echo "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+    awk -F'\t' -v OFS=' | ' '{ $1 = $1; print "| " $0 " |" }' "$RESULTS"
+}
+
+main() {
+    local build=1
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --no-build) build=0 ;;
+            -h | --help) usage; return 0 ;;
+            *) usage >&2; return 2 ;;
+        esac
+        shift
+    done
+    check_number DURATION "$DURATION"
+    check_number ROUNDS "$ROUNDS"
+    check_number WARMUP "$WARMUP"
+    check_number CONNECTIONS "$CONNECTIONS"
+    local server
+    for server in $SERVERS; do port_of "$server" >/dev/null; done
+
+    prepare "$build" "$SERVERS"
+    require_tools curl wrk taskset pgrep awk
+    CLK_TCK=$(getconf CLK_TCK)
+    LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+    local n_servers
+    n_servers=$(wc -w <<<"$SERVERS")
+    log "about $(((ROUNDS * DURATION + WARMUP) * ${#WORKLOADS[@]} * n_servers + 10))s of measuring ahead"
+
+    make_bench_tmp
+    install_traps
+    RESULTS="$BENCH_TMP/results.tsv"
+    : >"$RESULTS"
+    make_docroot
+    start_all
+    run_rounds
+    stop_servers
+
+    local results_dir="$BENCH_ROOT/bench/results" md
+    mkdir -p "$results_dir"
+    md="$results_dir/static-$(date +%Y%m%d-%H%M%S).md"
+    report >"$md"
+    echo
+    cat "$md"
+    echo
+    log "saved $md"
+}
+
+main "$@"
