@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of flashd: installs what the tests need (apt), builds, runs all test projects,
+# and ends with one summary line "N passed, N failed".
+#
+# usage: scripts/test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh
+dotnet build FlashSupervisor.sln -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+dotnet test FlashSupervisor.sln --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+
+# One line for humans and CI: the totals over every test assembly.
+awk '/^(Passed|Failed)!/ {
+       for (i = 1; i <= NF; i++) {
+         if ($i == "Failed:") failed += $(i + 1) + 0
+         if ($i == "Passed:") passed += $(i + 1) + 0
+       }
+     }
+     END { printf "%d passed, %d failed\n", passed, failed }' "$log"
+exit "$status"
