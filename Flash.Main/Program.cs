@@ -14,6 +14,9 @@ namespace Flash.Main;
 /// </summary>
 internal static class Program
 {
+    /// <summary>Not in the PosixSignal enum; raw signal numbers may be cast to it.</summary>
+    private const PosixSignal SIGUSR2 = (PosixSignal)12;
+
     private static int Main()
     {
         var configJson = Environment.GetEnvironmentVariable("FLASHD_CONFIG");
@@ -33,6 +36,11 @@ internal static class Program
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);
+            using var stats = PosixSignalRegistration.Create(SIGUSR2, context =>
+            {
+                context.Cancel = true;
+                server.RequestStats();
+            });
             return server.Run(SayHello);
 
             // Signal handlers only set a flag and wake the loop (nginx's rule).

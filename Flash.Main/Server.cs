@@ -29,6 +29,7 @@ internal sealed class Server : IDisposable
     private readonly AccessLog _accessLog;
     private readonly MainLog _log = new();
     private volatile bool _shutdownRequested;
+    private volatile bool _statsRequested;
     private long _acceptResumeAtMs = long.MaxValue;
     private long _shutdownDeadlineMs = long.MaxValue;
 
@@ -90,8 +91,24 @@ internal sealed class Server : IDisposable
         _loop.Wake();
     }
 
+    /// <summary>Thread-safe (signal handlers): log one line of counters on the loop thread.</summary>
+    public void RequestStats()
+    {
+        _statsRequested = true;
+        _loop.Wake();
+    }
+
     private void OnWake()
     {
+        if (_statsRequested)
+        {
+            _statsRequested = false;
+            // Read before the log line is formatted, so the line's own allocations are not counted.
+            long loopAllocated = GC.GetAllocatedBytesForCurrentThread();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true);
+            _log.Stats(_context.Stats, loopAllocated, allocated, _store, _accessLog.Dropped);
+        }
+
         if (_shutdownRequested && !_context.ShuttingDown)
         {
             BeginShutdown();

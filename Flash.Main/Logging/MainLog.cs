@@ -26,5 +26,15 @@ internal sealed class MainLog
 
     public void ShuttingDown(int connections) => s_log.Info("shutting down: {0} connections to finish", connections);
 
+    /// <summary>The SIGUSR2 line. loop_allocated_bytes is what the event-loop thread has allocated so far:
+    /// two lines taken around a load give the bytes allocated per request in steady state (zero is the goal).
+    /// allocated_bytes is the whole process (runtime, signal handling, logging included).</summary>
+    public void Stats(ServerStats stats, long loopAllocatedBytes, long allocatedBytes, Resources.ResourceStore store, long accessLogDropped) =>
+        s_log.Info(
+            "stats: connections={0} accepted={1} requests={2} bytes_sent={3} loop_allocated_bytes={4} allocated_bytes={5} gc0={6} gc1={7} gc2={8} path_cache_hits={9} path_cache_misses={10} file_cache_hits={11} file_cache_misses={12} file_cache_bytes={13} access_log_dropped={14}",
+            stats.OpenConnections, stats.Accepted, stats.Requests, stats.BytesSent, loopAllocatedBytes, allocatedBytes,
+            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), store.Paths.Hits, store.Paths.Misses,
+            store.Files.Hits, store.Files.Misses, store.Files.MemoryBytes, accessLogDropped);
+
     public void Stopped(long requests) => s_log.Info("stopped after {0} requests", requests);
 }

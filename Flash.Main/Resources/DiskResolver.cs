@@ -15,6 +15,9 @@ internal sealed unsafe class DiskResolver : IDisposable
     private readonly int _rootFd;
     private readonly byte[][] _indexFiles;
 
+    /// <summary>Holds the resolved file's path until the next Resolve (one per loop: no allocation).</summary>
+    private readonly byte[] _relativePath = new byte[MaxPathBytes];
+
     public DiskResolver(string documentRoot, IReadOnlyList<string> indexFiles)
     {
         var root = System.Text.Encoding.UTF8.GetBytes(documentRoot + "\0");
@@ -37,7 +40,7 @@ internal sealed unsafe class DiskResolver : IDisposable
     /// </summary>
     public ResolveResult Resolve(ReadOnlySpan<byte> urlPath)
     {
-        Span<byte> relative = stackalloc byte[MaxPathBytes];
+        var relative = _relativePath.AsSpan();
         ReadOnlySpan<byte> rel = urlPath.Length > 1 ? urlPath[1..] : "."u8;
         if (rel.Length + 1 + MaxIndexLength() >= MaxPathBytes)
         {
@@ -67,7 +70,7 @@ internal sealed unsafe class DiskResolver : IDisposable
                 return ResolveResult.Of(TranslationKind.NotFound); // "file/": ENOTDIR, as nginx
             }
 
-            return new ResolveResult(TranslationKind.File, fd, st, relative[..relLength].ToArray());
+            return new ResolveResult(TranslationKind.File, fd, st, relative[..relLength]);
         }
 
         if (!st.IsDirectory)
@@ -101,7 +104,7 @@ internal sealed unsafe class DiskResolver : IDisposable
 
             if (LibC.fstat(indexFd, out var indexStat) == 0 && indexStat.IsRegularFile)
             {
-                return new ResolveResult(TranslationKind.File, indexFd, indexStat, candidate.ToArray());
+                return new ResolveResult(TranslationKind.File, indexFd, indexStat, candidate);
             }
 
             LibC.close(indexFd);
@@ -185,8 +188,9 @@ internal sealed unsafe class DiskResolver : IDisposable
     public void Dispose() => LibC.close(_rootFd);
 }
 
-/// <summary>What <see cref="DiskResolver.Resolve"/> found.</summary>
-internal readonly struct ResolveResult(TranslationKind kind, int fd, Stat stat, byte[]? relativePath)
+/// <summary>What <see cref="DiskResolver.Resolve"/> found. RelativePath points into the resolver's
+/// buffer and is valid until its next Resolve: copy it to keep it.</summary>
+internal readonly ref struct ResolveResult(TranslationKind kind, int fd, Stat stat, ReadOnlySpan<byte> relativePath)
 {
     public TranslationKind Kind { get; } = kind;
 
@@ -194,7 +198,7 @@ internal readonly struct ResolveResult(TranslationKind kind, int fd, Stat stat, 
 
     public Stat Stat { get; } = stat;
 
-    public byte[]? RelativePath { get; } = relativePath;
+    public ReadOnlySpan<byte> RelativePath { get; } = relativePath;
 
-    public static ResolveResult Of(TranslationKind kind) => new(kind, -1, default, null);
+    public static ResolveResult Of(TranslationKind kind) => new(kind, -1, default, default);
 }

@@ -73,7 +73,7 @@ internal sealed class ResourceStore : IDisposable
             UrlPath = urlPath.ToArray(),
             Hash = hash,
             Kind = kind,
-            RelativeFilePath = found.RelativePath,
+            RelativeFilePath = found.Kind == TranslationKind.File ? found.RelativePath.ToArray() : null,
             Identity = identity,
             File = file,
             ValidatedAtMs = nowMs,
@@ -85,7 +85,7 @@ internal sealed class ResourceStore : IDisposable
     private static bool IsLoaded(Translation t) => t.Kind != TranslationKind.File || t.File is { Evicted: false };
 
     /// <summary>Builds (or finds) the cached version of a resolved file; takes ownership of its fd.</summary>
-    private CachedFile? Load(in ResolveResult found)
+    private CachedFile? Load(scoped in ResolveResult found)
     {
         var st = found.Stat;
         var identity = FileIdentity.From(st);

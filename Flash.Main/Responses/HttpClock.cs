@@ -1,4 +1,3 @@
-using System.Text;
 using Flash.Http;
 
 namespace Flash.Main.Responses;
@@ -9,7 +8,7 @@ namespace Flash.Main.Responses;
 /// </summary>
 internal sealed class HttpClock
 {
-    private static readonly string[] s_months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    private static readonly byte[] s_months = "JanFebMarAprMayJunJulAugSepOctNovDec"u8.ToArray();
 
     private long _second = long.MinValue;
 
@@ -37,7 +36,31 @@ internal sealed class HttpClock
         HttpDate.Format(now, DateLine.AsSpan(6));
         DateLine[^2] = (byte)'\r';
         DateLine[^1] = (byte)'\n';
-        var t = DateTimeOffset.FromUnixTimeSeconds(now).UtcDateTime;
-        Encoding.ASCII.GetBytes($"[{t.Day:00}/{s_months[t.Month - 1]}/{t.Year:0000}:{t.Hour:00}:{t.Minute:00}:{t.Second:00} +0000]", LogTimestamp);
+        FormatLogTimestamp(DateTimeOffset.FromUnixTimeSeconds(now).UtcDateTime, LogTimestamp);
+    }
+
+    /// <summary>"[06/Nov/1994:08:49:37 +0000]", written digit by digit (no formatting allocations).</summary>
+    private static void FormatLogTimestamp(DateTime t, Span<byte> d)
+    {
+        d[0] = (byte)'[';
+        Two(t.Day, d[1..]);
+        d[3] = (byte)'/';
+        s_months.AsSpan((t.Month - 1) * 3, 3).CopyTo(d[4..]);
+        d[7] = (byte)'/';
+        Two(t.Year / 100, d[8..]);
+        Two(t.Year % 100, d[10..]);
+        d[12] = (byte)':';
+        Two(t.Hour, d[13..]);
+        d[15] = (byte)':';
+        Two(t.Minute, d[16..]);
+        d[18] = (byte)':';
+        Two(t.Second, d[19..]);
+        " +0000]"u8.CopyTo(d[21..]);
+    }
+
+    private static void Two(int value, Span<byte> d)
+    {
+        d[0] = (byte)('0' + (value / 10));
+        d[1] = (byte)('0' + (value % 10));
     }
 }
