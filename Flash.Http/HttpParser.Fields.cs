@@ -6,11 +6,88 @@ namespace Flash.Http;
 // (RFC 9112 §5). Everything about a field is decided when its LF arrives, in the order received.
 public static partial class HttpParser
 {
+    /// <summary>
+    /// Fast path for the common case: field lines that are already complete in the buffer, done
+    /// in one go without a trip through the state machine per token. At the first line it cannot
+    /// finish (end of the buffer, the empty line, or anything unusual) it leaves the state exactly
+    /// as the step functions would have, so they take over without rescanning; only a line that
+    /// turns out to be an error may be looked at twice, once.
+    /// </summary>
+    private static ParseStatus ParseFieldLines(ReadOnlySpan<byte> b, RequestHead h, HttpLimits limits, ref int pos)
+    {
+        while (pos < b.Length && h.HeaderCount < limits.MaxHeaderCount)
+        {
+            var line = b[pos..];
+            int nameEnd = IndexOfNonTchar(line);
+            if (nameEnd == 0)
+            {
+                break; // CR, LF, OWS, ':' or a bad byte first: StartFieldLine decides
+            }
+
+            h.NameStart = pos;
+            if (nameEnd < 0)
+            {
+                pos = b.Length;
+                h.State = HeadParseState.FieldName;
+                return ParseStatus.Incomplete;
+            }
+
+            if (line[nameEnd] != ':')
+            {
+                h.State = HeadParseState.FieldName; // it reports the error
+                return ParseStatus.Incomplete;
+            }
+
+            h.NameEnd = pos + nameEnd;
+            int valueStart = nameEnd + 1;
+            while (valueStart < line.Length && IsOws(line[valueStart]))
+            {
+                valueStart++;
+            }
+
+            if (valueStart == line.Length)
+            {
+                pos = b.Length;
+                h.State = HeadParseState.FieldValueOws;
+                return ParseStatus.Incomplete;
+            }
+
+            h.TokenStart = pos + valueStart;
+            int stop = IndexOfFieldValueStop(line[valueStart..]);
+            if (stop < 0 || line[valueStart + stop] != CR)
+            {
+                // Not here yet, or an error that ScanFieldValue names.
+                pos = stop < 0 ? b.Length : pos + valueStart;
+                h.State = HeadParseState.FieldValue;
+                return ParseStatus.Incomplete;
+            }
+
+            int cr = valueStart + stop;
+            h.ValueEnd = pos + cr;
+            if (cr + 1 == line.Length || line[cr + 1] != LF)
+            {
+                pos += cr + 1;
+                h.State = HeadParseState.FieldLf; // waits for the LF or reports the bare CR
+                return ParseStatus.Incomplete;
+            }
+
+            pos += cr + 2;
+            var status = CompleteField(b, h);
+            if (status != ParseStatus.Incomplete)
+            {
+                return status;
+            }
+        }
+
+        return ParseStatus.Incomplete;
+    }
+
     private static ParseStatus StartFieldLine(ReadOnlySpan<byte> b, RequestHead h, HttpLimits limits, ref int pos)
     {
-        if (pos >= b.Length)
+        var status = ParseFieldLines(b, h, limits, ref pos);
+        if (status != ParseStatus.Incomplete || h.State != HeadParseState.FieldLineStart || pos >= b.Length)
         {
-            return ParseStatus.Incomplete;
+            return status;
         }
 
         byte c = b[pos];
@@ -45,7 +122,7 @@ public static partial class HttpParser
 
     private static ParseStatus ScanFieldName(ReadOnlySpan<byte> b, RequestHead h, ref int pos)
     {
-        int i = b[pos..].IndexOfAnyExcept(Tchar);
+        int i = IndexOfNonTchar(b[pos..]);
         if (i < 0)
         {
             pos = b.Length;
@@ -90,7 +167,7 @@ public static partial class HttpParser
 
     private static ParseStatus ScanFieldValue(ReadOnlySpan<byte> b, RequestHead h, ref int pos)
     {
-        int i = b[pos..].IndexOfAny(FieldValueStop);
+        int i = IndexOfFieldValueStop(b[pos..]);
         if (i < 0)
         {
             pos = b.Length;

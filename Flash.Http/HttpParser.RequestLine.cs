@@ -18,7 +18,7 @@ public static partial class HttpParser
     private static ParseStatus ScanMethod(ReadOnlySpan<byte> b, RequestHead h, HttpLimits limits, ref int pos)
     {
         var window = b[..Math.Min(b.Length, LimitPos(h, limits))][pos..];
-        int stop = FindStop(b, h, limits, pos, window.IndexOfAnyExcept(Tchar));
+        int stop = FindStop(b, h, limits, pos, IndexOfNonTchar(window));
         if (stop < 0)
         {
             return FailOrWait(b, h, ref pos, stop);

@@ -72,6 +72,30 @@ public class FieldLineTests
         }
     }
 
+    [Test]
+    public void A_control_byte_is_found_at_any_position_of_a_long_value(
+        [Range(0, 40)] int position, [Values('\u0000', '\u001f', '\u007f', '\n')] char bad)
+    {
+        var value = new string('v', 40).Insert(position, bad.ToString());
+        var p = ParseHarness.Parse(Start + "X: " + value + "\r\n\r\n");
+        Assert.That(p.ErrorStatus, Is.EqualTo(400));
+    }
+
+    [TestCase(15)]
+    [TestCase(16)]
+    [TestCase(17)]
+    [TestCase(100)]
+    public void A_long_value_of_obs_text_and_tabs_is_content(int length)
+    {
+        var value = new string('\u00e9', length) + "\t" + new string('\u0080', length);
+        var p = ParseHarness.Parse(Start + "X: " + value + "\r\n\r\n");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(p.Status, Is.EqualTo(ParseStatus.Complete));
+            Assert.That(p.HeaderValue(1), Is.EqualTo(value));
+        }
+    }
+
     [TestCase("GET / HTTP/1.1\r\n Host: h\r\n\r\n", "obs-fold")]
     [TestCase("GET / HTTP/1.1\r\nHost: h\r\n\n", "bare LF")]
     [TestCase("GET / HTTP/1.1\r\nHost: h\r\n\rX", "bare CR")]
