@@ -43,7 +43,9 @@ internal sealed class StaticFileHandler
             return _writer.Error(output, 405, keepAlive, http10, headOnly, "Allow: "u8, "GET, HEAD"u8);
         }
 
-        if (head.IsAsteriskForm || UrlPath.Normalize(head.Path.Of(request), _normalized, out int length) != PathStatus.Ok)
+        // An absolute-form target without a path ("http://host") means "/" (RFC 9110 §4.2.3).
+        var rawPath = head.Path.IsEmpty ? "/"u8 : head.Path.Of(request);
+        if (head.IsAsteriskForm || UrlPath.Normalize(rawPath, _normalized, out int length) != PathStatus.Ok)
         {
             return _writer.Error(output, 400, keepAlive, http10, headOnly);
         }
