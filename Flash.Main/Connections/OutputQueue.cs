@@ -1,3 +1,4 @@
+using Flash.Files;
 using Flash.Main.Native;
 using Flash.Main.Resources;
 
@@ -212,7 +213,7 @@ internal sealed unsafe class OutputQueue
     }
 
     private static bool StillSameVersion(CachedFile file) =>
-        LibC.fstat(file.File!.Fd, out var st) == 0 && FileIdentity.From(st) == file.Identity;
+        Flash.Files.Native.FileSys.fstat(file.File!.Fd, out var st) == 0 && FileIdentity.From(st) == file.Identity;
 
     private static void Release(ref Segment segment)
     {

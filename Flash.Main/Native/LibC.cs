@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Flash.Main.Native;
 
 /// <summary>
-/// The Linux syscalls the event loop needs, called directly. Every call returns the raw result; on -1 the
+/// The Linux syscalls the event loop needs (sockets, epoll, sendfile), called directly. File-system calls
+/// live in Flash.Files.Native.FileSys, shared with the helper processes. Every call returns the raw result; on -1 the
 /// errno is in <see cref="Marshal.GetLastPInvokeError"/> (we ask the marshaller to save it).
 /// </summary>
 internal static unsafe partial class LibC
@@ -21,25 +22,10 @@ internal static unsafe partial class LibC
     public static partial nint writev(int fd, IoVec* iov, int iovcnt);
 
     [LibraryImport(Lib, SetLastError = true)]
-    public static partial nint pread(int fd, byte* buf, nint count, long offset);
-
-    [LibraryImport(Lib, SetLastError = true)]
     public static partial int close(int fd);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int fcntl(int fd, int cmd, int arg);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int fstat(int fd, out Stat buf);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int fstatat(int dirfd, byte* path, out Stat buf, int flags);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int openat(int dirfd, byte* path, int flags, int mode);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial nint syscall(nint number, nint a1, nint a2, nint a3, nint a4);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int eventfd(uint initval, int flags);
@@ -85,14 +71,10 @@ internal static unsafe partial class LibC
 /// <summary>Constants from the Linux x86-64 / aarch64 headers.</summary>
 internal static class Consts
 {
-    public const int EINTR = 4, EAGAIN = 11, ENOENT = 2, EACCES = 13, ENOTDIR = 20, EISDIR = 21,
-        ELOOP = 40, EXDEV = 18, EMFILE = 24, ENFILE = 23, ENAMETOOLONG = 36, EPERM = 1, ENOBUFS = 105,
-        ENOMEM = 12, ECONNABORTED = 103, EPIPE = 32, ECONNRESET = 104;
+    public const int EINTR = 4, EAGAIN = 11, EMFILE = 24, ENFILE = 23, ENOBUFS = 105, ENOMEM = 12,
+        ECONNABORTED = 103, EPIPE = 32, ECONNRESET = 104;
 
-    public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_NOFOLLOW = 0x20000,
-        O_DIRECTORY = 0x10000, O_PATH = 0x200000, O_NOCTTY = 0x100;
-
-    public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_EMPTY_PATH = 0x1000;
+    public const int O_NONBLOCK = 0x800;
 
     public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
 
@@ -108,10 +90,4 @@ internal static class Consts
 
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int RLIMIT_NOFILE = 7;
-
-    public const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFLNK = 0xA000;
-
-    /// <summary>openat2(2): syscall 437 on x86-64 and aarch64.</summary>
-    public const int SYS_openat2 = 437;
-    public const ulong RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08;
 }

@@ -27,47 +27,6 @@ internal struct RLimit
     public ulong Max;
 }
 
-/// <summary>struct open_how for openat2(2).</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct OpenHow
-{
-    public ulong Flags;
-    public ulong Mode;
-    public ulong Resolve;
-}
-
-/// <summary>struct stat as glibc lays it out on x86-64 (144 bytes).</summary>
-[StructLayout(LayoutKind.Sequential)]
-internal struct Stat
-{
-    public ulong Dev;
-    public ulong Ino;
-    public ulong NLink;
-    public uint Mode;
-    public uint Uid;
-    public uint Gid;
-    private readonly int _pad0;
-    public ulong RDev;
-    public long Size;
-    public long BlkSize;
-    public long Blocks;
-    public long ATimeSec;
-    public long ATimeNsec;
-    public long MTimeSec;
-    public long MTimeNsec;
-    public long CTimeSec;
-    public long CTimeNsec;
-    private readonly long _reserved0;
-    private readonly long _reserved1;
-    private readonly long _reserved2;
-
-    public readonly bool IsRegularFile => (Mode & Consts.S_IFMT) == Consts.S_IFREG;
-
-    public readonly bool IsDirectory => (Mode & Consts.S_IFMT) == Consts.S_IFDIR;
-
-    public readonly long MTimeNs => (MTimeSec * 1_000_000_000) + MTimeNsec;
-}
-
 /// <summary>struct msghdr (x86-64 / aarch64 layout: 56 bytes).</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct MsgHdr

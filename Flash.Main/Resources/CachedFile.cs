@@ -1,3 +1,5 @@
+using Flash.Files;
+
 namespace Flash.Main.Resources;
 
 /// <summary>

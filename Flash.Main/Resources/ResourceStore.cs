@@ -1,6 +1,8 @@
 using System.Text;
+using Flash.Files;
 using Flash.Http;
 using Flash.Main.Native;
+using Flash.Protocol;
 using Flash.Protocol.Configuration;
 
 namespace Flash.Main.Resources;
@@ -14,7 +16,7 @@ internal sealed class ResourceStore : IDisposable
 {
     private readonly PathCache _paths;
     private readonly FileCache _files;
-    private readonly DiskResolver _disk;
+    private readonly PathResolver _disk;
     private readonly MimeTypes _mime;
     private readonly long _smallFileBytes;
     private readonly long _revalidateMs;
@@ -23,7 +25,7 @@ internal sealed class ResourceStore : IDisposable
     {
         _paths = new PathCache(config.Cache.PathEntries);
         _files = new FileCache(config.Cache.FileBytes, config.Cache.OpenFiles);
-        _disk = new DiskResolver(config.DocumentRoot, config.IndexFiles);
+        _disk = new PathResolver(config.DocumentRoot, config.IndexFiles);
         _mime = mime;
         _smallFileBytes = config.Cache.SmallFileBytes;
         _revalidateMs = config.Cache.RevalidateMilliseconds;
@@ -43,7 +45,7 @@ internal sealed class ResourceStore : IDisposable
         }
 
         var found = _disk.Resolve(urlPath);
-        var identity = found.Kind == TranslationKind.File ? FileIdentity.From(found.Stat) : default;
+        var identity = found.Kind == ResolveOutcome.File ? FileIdentity.From(found.Stat) : default;
         if (cached is not null && cached.Kind == found.Kind && cached.Identity == identity && IsLoaded(cached))
         {
             if (found.Fd >= 0)
@@ -62,10 +64,10 @@ internal sealed class ResourceStore : IDisposable
 
         var kind = found.Kind;
         CachedFile? file = null;
-        if (kind == TranslationKind.File)
+        if (kind == ResolveOutcome.File)
         {
             file = Load(found);
-            kind = file is null ? TranslationKind.Error : kind;
+            kind = file is null ? ResolveOutcome.Error : kind;
         }
 
         var entry = new Translation
@@ -73,7 +75,7 @@ internal sealed class ResourceStore : IDisposable
             UrlPath = urlPath.ToArray(),
             Hash = hash,
             Kind = kind,
-            RelativeFilePath = found.Kind == TranslationKind.File ? found.RelativePath.ToArray() : null,
+            RelativeFilePath = found.Kind == ResolveOutcome.File ? found.RelativePath.ToArray() : null,
             Identity = identity,
             File = file,
             ValidatedAtMs = nowMs,
@@ -82,7 +84,7 @@ internal sealed class ResourceStore : IDisposable
         return entry;
     }
 
-    private static bool IsLoaded(Translation t) => t.Kind != TranslationKind.File || t.File is { Evicted: false };
+    private static bool IsLoaded(Translation t) => t.Kind != ResolveOutcome.File || t.File is { Evicted: false };
 
     /// <summary>Builds (or finds) the cached version of a resolved file; takes ownership of its fd.</summary>
     private CachedFile? Load(scoped in ResolveResult found)
@@ -102,11 +104,11 @@ internal sealed class ResourceStore : IDisposable
             // A writer may be mid-update: retry a few times until one read sees a single version.
             for (int attempt = 0; attempt < 3 && data is null; attempt++)
             {
-                if (DiskResolver.TryReadAll(found.Fd, st, out var bytes))
+                if (PathResolver.TryReadAll(found.Fd, st, out var bytes))
                 {
                     data = bytes;
                 }
-                else if (LibC.fstat(found.Fd, out st) < 0)
+                else if (Flash.Files.Native.FileSys.fstat(found.Fd, out st) < 0)
                 {
                     break;
                 }

@@ -1,21 +1,7 @@
+using Flash.Files;
+using Flash.Protocol;
+
 namespace Flash.Main.Resources;
-
-public enum TranslationKind : byte
-{
-    /// <summary>A regular file to serve.</summary>
-    File,
-
-    /// <summary>A directory named without its trailing slash: 301 to the slash form.</summary>
-    DirectoryRedirect,
-
-    NotFound,
-
-    /// <summary>Outside the root (symlink), unreadable, a directory without index, or not a regular file.</summary>
-    Forbidden,
-
-    /// <summary>An unexpected errno: 500.</summary>
-    Error,
-}
 
 /// <summary>
 /// The pathname translation cache's entry: a normalized URL path and what it resolved to.
@@ -27,7 +13,7 @@ internal sealed class Translation : LruNode<Translation>
 
     public required int Hash { get; init; }
 
-    public required TranslationKind Kind { get; init; }
+    public required ResolveOutcome Kind { get; init; }
 
     /// <summary>Path of the file relative to the document root (index file included), for Kind == File.</summary>
     public byte[]? RelativeFilePath { get; init; }

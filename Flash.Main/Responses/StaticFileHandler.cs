@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using Flash.Http;
 using Flash.Main.Connections;
 using Flash.Main.Resources;
+using Flash.Protocol;
 
 namespace Flash.Main.Responses;
 
@@ -54,10 +55,10 @@ internal sealed class StaticFileHandler
         var translation = _store.Lookup(path, nowMs);
         return translation.Kind switch
         {
-            TranslationKind.File => ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly),
-            TranslationKind.DirectoryRedirect => Redirect(head, request, path, output, keepAlive, http10, headOnly),
-            TranslationKind.NotFound => _writer.Error(output, 404, keepAlive, http10, headOnly),
-            TranslationKind.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
+            ResolveOutcome.File => ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly),
+            ResolveOutcome.DirectoryRedirect => Redirect(head, request, path, output, keepAlive, http10, headOnly),
+            ResolveOutcome.NotFound => _writer.Error(output, 404, keepAlive, http10, headOnly),
+            ResolveOutcome.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
             _ => _writer.Error(output, 500, keepAlive, http10, headOnly),
         };
     }

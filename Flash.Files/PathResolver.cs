@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
-using Flash.Main.Native;
+using Flash.Files.Native;
+using Flash.Protocol;
 
-namespace Flash.Main.Resources;
+namespace Flash.Files;
 
 /// <summary>
 /// The blocking half of pathname translation: URL path → file under the document root, by openat2 with
@@ -9,7 +9,7 @@ namespace Flash.Main.Resources;
 /// In the sped architecture main calls this inline; in amped it is the helper's job. Nothing here
 /// touches the caches: it only answers "what is at this path right now".
 /// </summary>
-internal sealed unsafe class DiskResolver : IDisposable
+public sealed unsafe class PathResolver : IDisposable
 {
     private const int MaxPathBytes = 4096;
     private readonly int _rootFd;
@@ -18,24 +18,24 @@ internal sealed unsafe class DiskResolver : IDisposable
     /// <summary>Holds the resolved file's path until the next Resolve (one per loop: no allocation).</summary>
     private readonly byte[] _relativePath = new byte[MaxPathBytes];
 
-    public DiskResolver(string documentRoot, IReadOnlyList<string> indexFiles)
+    public PathResolver(string documentRoot, IReadOnlyList<string> indexFiles)
     {
         var root = System.Text.Encoding.UTF8.GetBytes(documentRoot + "\0");
         fixed (byte* p = root)
         {
-            _rootFd = LibC.openat(Consts.AT_FDCWD, p, Consts.O_RDONLY | Consts.O_DIRECTORY | Consts.O_CLOEXEC, 0);
+            _rootFd = FileSys.openat(FileSys.AT_FDCWD, p, FileSys.O_RDONLY | FileSys.O_DIRECTORY | FileSys.O_CLOEXEC, 0);
         }
 
         if (_rootFd < 0)
         {
-            throw new IOException($"cannot open document root {documentRoot}: errno {LibC.Errno}");
+            throw new IOException($"cannot open document root {documentRoot}: errno {FileSys.Errno}");
         }
 
         _indexFiles = [.. indexFiles.Select(System.Text.Encoding.UTF8.GetBytes)];
     }
 
     /// <summary>
-    /// Resolves a normalized URL path (starts with '/', no dot segments). On <see cref="TranslationKind.File"/>
+    /// Resolves a normalized URL path (starts with '/', no dot segments). On <see cref="ResolveOutcome.File"/>
     /// the returned fd is open (read-only) and the caller owns it; otherwise it is -1.
     /// </summary>
     public ResolveResult Resolve(ReadOnlySpan<byte> urlPath)
@@ -44,7 +44,7 @@ internal sealed unsafe class DiskResolver : IDisposable
         ReadOnlySpan<byte> rel = urlPath.Length > 1 ? urlPath[1..] : "."u8;
         if (rel.Length + 1 + MaxIndexLength() >= MaxPathBytes)
         {
-            return ResolveResult.Of(TranslationKind.NotFound);
+            return ResolveResult.Of(ResolveOutcome.NotFound);
         }
 
         rel.CopyTo(relative);
@@ -55,10 +55,10 @@ internal sealed unsafe class DiskResolver : IDisposable
             return ResolveResult.Of(KindForErrno(errno));
         }
 
-        if (LibC.fstat(fd, out var st) < 0)
+        if (FileSys.fstat(fd, out var st) < 0)
         {
-            LibC.close(fd);
-            return ResolveResult.Of(TranslationKind.Error);
+            FileSys.close(fd);
+            return ResolveResult.Of(ResolveOutcome.Error);
         }
 
         bool slash = urlPath[^1] == (byte)'/';
@@ -66,23 +66,23 @@ internal sealed unsafe class DiskResolver : IDisposable
         {
             if (slash)
             {
-                LibC.close(fd);
-                return ResolveResult.Of(TranslationKind.NotFound); // "file/": ENOTDIR, as nginx
+                FileSys.close(fd);
+                return ResolveResult.Of(ResolveOutcome.NotFound); // "file/": ENOTDIR, as nginx
             }
 
-            return new ResolveResult(TranslationKind.File, fd, st, relative[..relLength]);
+            return new ResolveResult(ResolveOutcome.File, fd, st, relative[..relLength]);
         }
 
         if (!st.IsDirectory)
         {
-            LibC.close(fd);
-            return ResolveResult.Of(TranslationKind.Forbidden); // fifo, socket, device: never served
+            FileSys.close(fd);
+            return ResolveResult.Of(ResolveOutcome.Forbidden); // fifo, socket, device: never served
         }
 
-        LibC.close(fd);
+        FileSys.close(fd);
         if (!slash)
         {
-            return ResolveResult.Of(TranslationKind.DirectoryRedirect);
+            return ResolveResult.Of(ResolveOutcome.DirectoryRedirect);
         }
 
         // "/" maps to "." for the directory itself, but index files are named from the root: "index.html".
@@ -94,7 +94,7 @@ internal sealed unsafe class DiskResolver : IDisposable
             int indexFd = OpenBeneath(candidate, out errno);
             if (indexFd < 0)
             {
-                if (errno == Consts.ENOENT)
+                if (errno == FileSys.ENOENT)
                 {
                     continue;
                 }
@@ -102,15 +102,15 @@ internal sealed unsafe class DiskResolver : IDisposable
                 return ResolveResult.Of(KindForErrno(errno));
             }
 
-            if (LibC.fstat(indexFd, out var indexStat) == 0 && indexStat.IsRegularFile)
+            if (FileSys.fstat(indexFd, out var indexStat) == 0 && indexStat.IsRegularFile)
             {
-                return new ResolveResult(TranslationKind.File, indexFd, indexStat, candidate);
+                return new ResolveResult(ResolveOutcome.File, indexFd, indexStat, candidate);
             }
 
-            LibC.close(indexFd);
+            FileSys.close(indexFd);
         }
 
-        return ResolveResult.Of(TranslationKind.Forbidden); // a directory without an index (no autoindex)
+        return ResolveResult.Of(ResolveOutcome.Forbidden); // a directory without an index (no autoindex)
     }
 
     /// <summary>Reads a whole file into a pinned array; false when it changed while being read.</summary>
@@ -122,8 +122,8 @@ internal sealed unsafe class DiskResolver : IDisposable
         {
             while (done < data.Length)
             {
-                nint n = LibC.pread(fd, p + done, (nint)(data.Length - done), done);
-                if (n < 0 && LibC.Errno == Consts.EINTR)
+                nint n = FileSys.pread(fd, p + done, (nint)(data.Length - done), done);
+                if (n < 0 && FileSys.Errno == FileSys.EINTR)
                 {
                     continue;
                 }
@@ -138,7 +138,7 @@ internal sealed unsafe class DiskResolver : IDisposable
         }
 
         // Same size and mtime after the read: the copy is one version, never a mix of two.
-        return LibC.fstat(fd, out var after) == 0 && FileIdentity.From(after) == FileIdentity.From(before);
+        return FileSys.fstat(fd, out var after) == 0 && FileIdentity.From(after) == FileIdentity.From(before);
     }
 
     private int OpenBeneath(ReadOnlySpan<byte> relativePath, out int errno)
@@ -149,16 +149,16 @@ internal sealed unsafe class DiskResolver : IDisposable
         var how = new OpenHow
         {
             // O_NONBLOCK: opening a FIFO planted in the root must not hang the loop.
-            Flags = (ulong)(Consts.O_RDONLY | Consts.O_CLOEXEC | Consts.O_NOCTTY | Consts.O_NONBLOCK),
-            Resolve = Consts.RESOLVE_BENEATH | Consts.RESOLVE_NO_MAGICLINKS,
+            Flags = (ulong)(FileSys.O_RDONLY | FileSys.O_CLOEXEC | FileSys.O_NOCTTY | FileSys.O_NONBLOCK),
+            Resolve = FileSys.RESOLVE_BENEATH | FileSys.RESOLVE_NO_MAGICLINKS,
         };
         fixed (byte* path = z)
         {
             while (true)
             {
-                int fd = (int)LibC.syscall(Consts.SYS_openat2, _rootFd, (nint)path, (nint)(&how), sizeof(OpenHow));
-                errno = fd < 0 ? Marshal.GetLastPInvokeError() : 0;
-                if (fd >= 0 || errno != Consts.EINTR)
+                int fd = (int)FileSys.syscall(FileSys.SYS_openat2, _rootFd, (nint)path, (nint)(&how), sizeof(OpenHow));
+                errno = fd < 0 ? FileSys.Errno : 0;
+                if (fd >= 0 || errno != FileSys.EINTR)
                 {
                     return fd;
                 }
@@ -166,12 +166,12 @@ internal sealed unsafe class DiskResolver : IDisposable
         }
     }
 
-    private static TranslationKind KindForErrno(int errno) => errno switch
+    private static ResolveOutcome KindForErrno(int errno) => errno switch
     {
-        Consts.ENOENT or Consts.ENOTDIR or Consts.ENAMETOOLONG => TranslationKind.NotFound,
+        FileSys.ENOENT or FileSys.ENOTDIR or FileSys.ENAMETOOLONG => ResolveOutcome.NotFound,
         // EXDEV: the path or a symlink on it leaves the root. ELOOP: symlink loop.
-        Consts.EXDEV or Consts.ELOOP or Consts.EACCES or Consts.EPERM => TranslationKind.Forbidden,
-        _ => TranslationKind.Error,
+        FileSys.EXDEV or FileSys.ELOOP or FileSys.EACCES or FileSys.EPERM => ResolveOutcome.Forbidden,
+        _ => ResolveOutcome.Error,
     };
 
     private int MaxIndexLength()
@@ -185,14 +185,14 @@ internal sealed unsafe class DiskResolver : IDisposable
         return max;
     }
 
-    public void Dispose() => LibC.close(_rootFd);
+    public void Dispose() => FileSys.close(_rootFd);
 }
 
-/// <summary>What <see cref="DiskResolver.Resolve"/> found. RelativePath points into the resolver's
+/// <summary>What <see cref="PathResolver.Resolve"/> found. RelativePath points into the resolver's
 /// buffer and is valid until its next Resolve: copy it to keep it.</summary>
-internal readonly ref struct ResolveResult(TranslationKind kind, int fd, Stat stat, ReadOnlySpan<byte> relativePath)
+public readonly ref struct ResolveResult(ResolveOutcome kind, int fd, Stat stat, ReadOnlySpan<byte> relativePath)
 {
-    public TranslationKind Kind { get; } = kind;
+    public ResolveOutcome Kind { get; } = kind;
 
     public int Fd { get; } = fd;
 
@@ -200,5 +200,5 @@ internal readonly ref struct ResolveResult(TranslationKind kind, int fd, Stat st
 
     public ReadOnlySpan<byte> RelativePath { get; } = relativePath;
 
-    public static ResolveResult Of(TranslationKind kind) => new(kind, -1, default, default);
+    public static ResolveResult Of(ResolveOutcome kind) => new(kind, -1, default, default);
 }
