@@ -18,8 +18,14 @@ public sealed class ServerConfig
     /// <summary>Private directory for sockets and logs (mode 0700). Empty: $XDG_RUNTIME_DIR/flashd, or /run/flashd as root.</summary>
     public string RunDirectory { get; set; } = "";
 
-    /// <summary>"sped": main does disk work inline. ("amped", with helper processes, comes next.)</summary>
+    /// <summary>"amped": blocking disk work goes to helper processes, so the loop never waits for the disk.
+    /// "sped": main does it inline (fine when everything is cached; the paper's baseline).</summary>
     public string Architecture { get; set; } = "sped";
+
+    /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
+    public bool DirectoryListing { get; set; }
+
+    public HelpersConfig Helpers { get; set; } = new();
 
     /// <summary>Files tried, in order, for a request that names a directory.</summary>
     public string[] IndexFiles { get; set; } = ["index.html", "index.htm"];
@@ -35,6 +41,15 @@ public sealed class ServerConfig
     public TimeoutsConfig Timeouts { get; set; } = new();
 
     public CacheConfig Cache { get; set; } = new();
+}
+
+public sealed class HelpersConfig
+{
+    /// <summary>Helper processes started with flashd (amped only).</summary>
+    public int Count { get; set; } = 8;
+
+    /// <summary>Seconds a helper job may take before it is given to another helper.</summary>
+    public double JobTimeoutSeconds { get; set; } = 30;
 }
 
 public sealed class LimitsConfig

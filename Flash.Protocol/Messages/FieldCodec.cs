@@ -88,7 +88,7 @@ internal static class FieldCodec
     public static ResolveOutcome ReadOutcome(ref MessagePackReader reader)
     {
         byte value = reader.ReadByte();
-        return value <= (byte)ResolveOutcome.Error ? (ResolveOutcome)value : throw Fail("a resolve outcome");
+        return value <= (byte)ResolveOutcome.DirectoryListing ? (ResolveOutcome)value : throw Fail("a resolve outcome");
     }
 
     /// <summary>

@@ -8,4 +8,7 @@ public enum ResolveOutcome : byte
     NotFound = 2,
     Forbidden = 3,
     Error = 4,
+
+    /// <summary>A directory without an index file, and directory listings are on: ask for a listing.</summary>
+    DirectoryListing = 5,
 }
