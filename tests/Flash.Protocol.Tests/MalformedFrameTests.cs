@@ -70,7 +70,7 @@ public class MalformedFrameTests
             w.WriteArrayHeader(9);
             w.Write((byte)MessageKind.ResolveReply);
             w.Write(1L);
-            w.Write((byte)5);
+            w.Write((byte)(ResolveOutcome.DirectoryListing + 1));
             w.Write("/x");
             for (int i = 0; i < 5; i++)
             {
