@@ -85,8 +85,10 @@ internal sealed unsafe partial class Connection : FdHandler
     {
         switch (_state)
         {
-            case ConnectionState.ReadingRequest when _output.IsEmpty && !_headPending:
-                // Slowloris: the head did not arrive in time. Say so, then close.
+            case ConnectionState.ReadingRequest when _output.IsEmpty && !_headPending && _discard == 0:
+                // Slowloris: the head did not arrive in time. Say so, then close. (A body still being
+                // skipped belongs to a request already answered: a 408 there would answer nothing and
+                // could be taken for the response to the client's next request, so that just closes.)
                 _context.Writer.Error(_output, 408, keepAlive: false, http10: false, headOnly: false);
                 _context.AccessLog.WriteError(this, 408);
                 _closeAfterFlush = true;
