@@ -10,7 +10,8 @@ namespace Flash.Main;
 /// <summary>
 /// flash-main: started by flashd, never by hand. The supervisor passes the configuration as JSON in
 /// FLASHD_CONFIG, the listen socket's fd number in FLASHD_LISTEN_FD (inherited, as systemd's LISTEN_FDS),
-/// and one end of a socket pair in FLASHD_SUPERVISOR_FD, on which main says Hello once it serves.
+/// the helpers' listening Unix socket in FLASHD_HELPER_LISTEN_FD (amped), and one end of a socket pair in
+/// FLASHD_SUPERVISOR_FD, on which main says Hello once it serves.
 /// </summary>
 internal static class Program
 {
@@ -32,7 +33,13 @@ internal static class Program
         try
         {
             int maxFds = Server.RaiseFileLimit();
-            using var server = new Server(config, listenFd, maxFds);
+            int helperListenFd = int.TryParse(Environment.GetEnvironmentVariable("FLASHD_HELPER_LISTEN_FD"), out int h) ? h : -1;
+            if (config.Architecture == "amped" && helperListenFd < 0)
+            {
+                throw new InvalidOperationException("amped needs the helpers' socket (FLASHD_HELPER_LISTEN_FD)");
+            }
+
+            using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, maxFds);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);

@@ -1,5 +1,6 @@
 using Flash.Http;
 using Flash.Main.Connections;
+using Flash.Main.Helpers;
 using Flash.Main.Logging;
 using Flash.Main.Loop;
 using Flash.Main.Native;
@@ -25,6 +26,8 @@ internal sealed class Server : IDisposable
     private readonly Connection?[] _connections;
     private readonly Listener _listener;
     private readonly ResourceStore _store;
+    private readonly HelperPool? _helpers;
+    private readonly HelperListener? _helperListener;
     private readonly HttpClock _clock = new();
     private readonly AccessLog _accessLog;
     private readonly MainLog _log = new();
@@ -33,7 +36,8 @@ internal sealed class Server : IDisposable
     private long _acceptResumeAtMs = long.MaxValue;
     private long _shutdownDeadlineMs = long.MaxValue;
 
-    public Server(ServerConfig config, int listenFd, int maxFds)
+    /// <param name="helperListenFd">The helpers' listening socket (amped), or -1 (sped).</param>
+    public Server(ServerConfig config, int listenFd, int helperListenFd, int maxFds)
     {
         _config = config;
         _loop = new EventLoop(maxFds);
@@ -44,7 +48,13 @@ internal sealed class Server : IDisposable
             MaxHeaderBytes = config.Limits.MaxHeaderBytes,
             MaxHeaderCount = config.Limits.MaxHeaderCount,
         };
-        _store = new ResourceStore(config, MimeTypes.Load());
+        if (helperListenFd >= 0)
+        {
+            _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds);
+            _helperListener = new HelperListener(helperListenFd, _loop, _helpers);
+        }
+
+        _store = new ResourceStore(config, MimeTypes.Load(), _helpers, () => _loop.NowMs);
         var writer = new ResponseWriter(_clock);
         _accessLog = new AccessLog(AccessLogPath(config), _clock);
         _context = new ConnectionContext
@@ -76,6 +86,7 @@ internal sealed class Server : IDisposable
     /// <summary>Runs until shutdown completes. Returns the process exit code.</summary>
     public int Run(Action onReady)
     {
+        _helperListener?.Start();
         _listener.Start();
         _log.Started(_config.Listen, _config.DocumentRoot, Environment.ProcessId);
         onReady();
@@ -106,7 +117,7 @@ internal sealed class Server : IDisposable
             // Read before the log line is formatted, so the line's own allocations are not counted.
             long loopAllocated = GC.GetAllocatedBytesForCurrentThread();
             long allocated = GC.GetTotalAllocatedBytes(precise: true);
-            _log.Stats(_context.Stats, loopAllocated, allocated, _store, _accessLog.Dropped);
+            _log.Stats(_context.Stats, loopAllocated, allocated, _store, _helpers, _accessLog.Dropped);
         }
 
         if (_shutdownRequested && !_context.ShuttingDown)

@@ -16,7 +16,7 @@ internal sealed unsafe partial class Connection
     private bool AnswerBufferedRequests()
     {
         bool queued = false;
-        while (!_closeAfterFlush)
+        while (!_closeAfterFlush && !_waitingForJob)
         {
             if (_discard > 0 && !DiscardBody())
             {
@@ -62,9 +62,10 @@ internal sealed unsafe partial class Connection
                 info = _context.Writer.Error(_output, 500, keepAlive: false, http10: false, headOnly: false);
             }
 
-            if (info.IsNeedRoom)
+            if (info.IsNeedRoom || info.IsPending)
             {
                 _headPending = true;
+                _waitingForJob = info.IsPending;
                 return queued;
             }
 
@@ -95,7 +96,7 @@ internal sealed unsafe partial class Connection
         // on; a chunked one, or one too large, closes the connection after the response instead.
         bool keepAlive = _head.KeepAlive && !_context.ShuttingDown
             && !_head.Chunked && _head.ContentLength <= _context.MaxDiscardBodyBytes;
-        return _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs);
+        return _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs, this);
     }
 
     /// <summary>Skips body bytes of the previous request; false while more are still to come.</summary>
@@ -117,8 +118,8 @@ internal sealed unsafe partial class Connection
         return _output.IsEmpty || (_output.FreeBytes >= MinOutputRoom && _output.FreeSegments >= 3);
     }
 
-    /// <summary>Reads what the socket has. False if the connection was closed on an error.</summary>
-    private bool ReadSome()
+    /// <summary>Reads what the socket has.</summary>
+    private ReadResult ReadSome()
     {
         if (_in == null)
         {
@@ -138,10 +139,15 @@ internal sealed unsafe partial class Connection
 
         if (_inEnd == capacity)
         {
+            if (_headPending)
+            {
+                return ReadResult.NoRoom; // full of pipelined requests behind one that waits: read later
+            }
+
             // Cannot happen while the parser's limits stay below the buffer size; never spin on it.
             _context.Log.Bug("input buffer full with no complete request");
             Close();
-            return false;
+            return ReadResult.Closed;
         }
 
         while (true)
@@ -152,14 +158,14 @@ internal sealed unsafe partial class Connection
                 bool drained = n < capacity - _inEnd; // a short read emptied the socket
                 _inEnd += (int)n;
                 _readable = !drained;
-                return true;
+                return ReadResult.Progress;
             }
 
             if (n == 0)
             {
                 _peerClosed = true;
                 _readable = false;
-                return true;
+                return ReadResult.Progress;
             }
 
             int errno = LibC.Errno;
@@ -171,11 +177,21 @@ internal sealed unsafe partial class Connection
             if (errno == Consts.EAGAIN)
             {
                 _readable = false;
-                return true;
+                return ReadResult.Progress;
             }
 
             Close();
-            return false;
+            return ReadResult.Closed;
         }
     }
+}
+
+internal enum ReadResult : byte
+{
+    Progress,
+
+    /// <summary>The buffer is full and cannot be compacted yet.</summary>
+    NoRoom,
+
+    Closed,
 }

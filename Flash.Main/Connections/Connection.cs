@@ -1,4 +1,5 @@
 using Flash.Http;
+using Flash.Main.Helpers;
 using Flash.Main.Loop;
 using Flash.Main.Native;
 
@@ -10,7 +11,7 @@ namespace Flash.Main.Connections;
 /// <see cref="OutputQueue"/>, and flushes all pending responses with as few syscalls as it can.
 /// One object per fd slot, reused for every connection that gets that fd: no allocation per request.
 /// </summary>
-internal sealed unsafe partial class Connection : FdHandler
+internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 {
     private readonly ConnectionContext _context;
     private readonly RequestHead _head;
@@ -27,6 +28,9 @@ internal sealed unsafe partial class Connection : FdHandler
 
     /// <summary>A head parsed Complete whose response did not fit yet; answered after the next flush.</summary>
     private bool _headPending;
+
+    /// <summary>Parked until a helper job finishes (amped): nothing is answered meanwhile, to keep order.</summary>
+    private bool _waitingForJob;
 
     /// <summary>Request body bytes (of a static request) still to read and throw away.</summary>
     private long _discard;
@@ -51,7 +55,7 @@ internal sealed unsafe partial class Connection : FdHandler
     public void Open(int fd)
     {
         _state = ConnectionState.Idle;
-        _readable = _peerClosed = _headPending = _closeAfterFlush = _lingerOnClose = false;
+        _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = false;
         _discard = 0;
         _inStart = _inEnd = 0;
         _head.Reset();
@@ -81,10 +85,31 @@ internal sealed unsafe partial class Connection : FdHandler
         Drive();
     }
 
+    /// <summary>Changes whenever the fd slot is reused, so a job finishing late cannot wake a stranger.</summary>
+    public uint WaitToken => Generation;
+
+    public void OnJobDone()
+    {
+        if (_waitingForJob && _state != ConnectionState.Closed)
+        {
+            _waitingForJob = false;
+            Drive();
+        }
+    }
+
     public override void OnTimeout()
     {
         switch (_state)
         {
+            case ConnectionState.ReadingRequest when _waitingForJob && _output.IsEmpty:
+                // The disk work behind this request did not finish in time (no helper, or all stuck).
+                _waitingForJob = _headPending = false;
+                _context.Writer.Error(_output, 503, keepAlive: false, http10: false, headOnly: false);
+                _context.AccessLog.WriteError(this, 503);
+                _closeAfterFlush = true;
+                _lingerOnClose = true;
+                Drive();
+                break;
             case ConnectionState.ReadingRequest when _output.IsEmpty && !_headPending && _discard == 0:
                 // Slowloris: the head did not arrive in time. Say so, then close. (A body still being
                 // skipped belongs to a request already answered: a 408 there would answer nothing and
@@ -155,9 +180,15 @@ internal sealed unsafe partial class Connection : FdHandler
                 break;
             }
 
-            if (!ReadSome())
+            var read = ReadSome();
+            if (read == ReadResult.Closed)
             {
-                return; // closed
+                return;
+            }
+
+            if (read == ReadResult.NoRoom)
+            {
+                break;
             }
         }
 

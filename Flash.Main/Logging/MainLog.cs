@@ -24,17 +24,23 @@ internal sealed class MainLog
 
     public void Started(string listen, string root, int pid) => s_log.Info("main {0} serving {1} on {2}", pid, root, listen);
 
+    public void HelperConnected(int id, int pid, int connected) => s_log.Info("helper#{0} (pid {1}) connected; {2} helpers", id, pid, connected);
+
+    public void HelperDropped(int id, int pid, string why) => s_log.Warn("helper#{0} (pid {1}) dropped: {2}", id, pid, why);
+
     public void ShuttingDown(int connections) => s_log.Info("shutting down: {0} connections to finish", connections);
 
     /// <summary>The SIGUSR2 line. loop_allocated_bytes is what the event-loop thread has allocated so far:
     /// two lines taken around a load give the bytes allocated per request in steady state (zero is the goal).
     /// allocated_bytes is the whole process (runtime, signal handling, logging included).</summary>
-    public void Stats(ServerStats stats, long loopAllocatedBytes, long allocatedBytes, Resources.ResourceStore store, long accessLogDropped) =>
+    public void Stats(ServerStats stats, long loopAllocatedBytes, long allocatedBytes, Resources.ResourceStore store,
+        Helpers.HelperPool? helpers, long accessLogDropped) =>
         s_log.Info(
-            "stats: connections={0} accepted={1} requests={2} bytes_sent={3} loop_allocated_bytes={4} allocated_bytes={5} gc0={6} gc1={7} gc2={8} path_cache_hits={9} path_cache_misses={10} file_cache_hits={11} file_cache_misses={12} file_cache_bytes={13} access_log_dropped={14}",
+            "stats: connections={0} accepted={1} requests={2} bytes_sent={3} loop_allocated_bytes={4} allocated_bytes={5} gc0={6} gc1={7} gc2={8} path_cache_hits={9} path_cache_misses={10} file_cache_hits={11} file_cache_misses={12} file_cache_bytes={13} access_log_dropped={14} helpers={15} helper_queue={16} helper_busy={17} helper_jobs_requeued={18} blocking_reads={19}",
             stats.OpenConnections, stats.Accepted, stats.Requests, stats.BytesSent, loopAllocatedBytes, allocatedBytes,
             GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), store.Paths.Hits, store.Paths.Misses,
-            store.Files.Hits, store.Files.Misses, store.Files.MemoryBytes, accessLogDropped);
+            store.Files.Hits, store.Files.Misses, store.Files.MemoryBytes, accessLogDropped,
+            helpers?.Connected ?? 0, helpers?.QueueDepth ?? 0, helpers?.Busy ?? 0, helpers?.JobsRequeued ?? 0, store.BlockingReads);
 
     public void Stopped(long requests) => s_log.Info("stopped after {0} requests", requests);
 }

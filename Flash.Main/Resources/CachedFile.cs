@@ -13,6 +13,9 @@ internal sealed class CachedFile : LruNode<CachedFile>
 {
     public required FileIdentity Identity { get; init; }
 
+    /// <summary>Path relative to the document root (for prefetch jobs and the MIME type).</summary>
+    public required byte[] RelativePath { get; init; }
+
     /// <summary>Strong entity-tag with its quotes, e.g. "1857a2b3c4d5e6f7-400".</summary>
     public required byte[] ETag { get; init; }
 
@@ -34,6 +37,9 @@ internal sealed class CachedFile : LruNode<CachedFile>
     public OpenFile? File { get; init; }
 
     public long Size => Identity.Size;
+
+    /// <summary>When a helper last read (part of) this file into the page cache (amped; 0 = never).</summary>
+    public long PrefetchedAtMs { get; set; }
 
     /// <summary>Set when the file cache dropped this version; the next request loads it again.</summary>
     public bool Evicted { get; set; }

@@ -1,7 +1,8 @@
 using System.Text;
 using Flash.Files;
+using Flash.Files.Native;
 using Flash.Http;
-using Flash.Main.Native;
+using Flash.Main.Helpers;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
 
@@ -9,33 +10,45 @@ namespace Flash.Main.Resources;
 
 /// <summary>
 /// What the connection asks: "what is at this URL path now?". Answers from the pathname translation cache
-/// while an entry is younger than the revalidation interval; otherwise it asks the disk (inline, in sped)
-/// and compares. A file that changed gets a new <see cref="CachedFile"/>; in-flight responses keep the old.
+/// while an entry is younger than the revalidation interval. Otherwise it asks the disk: inline (sped), or
+/// by a job for a helper process (amped), in which case the caller is parked and woken when the answer
+/// is in the cache. A file that changed gets a new <see cref="CachedFile"/>; in-flight responses keep the old.
 /// </summary>
-internal sealed class ResourceStore : IDisposable
+internal sealed partial class ResourceStore : IDisposable
 {
     private readonly PathCache _paths;
     private readonly FileCache _files;
-    private readonly PathResolver _disk;
+    private readonly PathResolver? _disk;
+    private readonly HelperPool? _helpers;
+    private readonly Func<long> _now;
     private readonly MimeTypes _mime;
     private readonly long _smallFileBytes;
     private readonly long _revalidateMs;
 
-    public ResourceStore(ServerConfig config, MimeTypes mime)
+    /// <param name="helpers">The helper pool (amped), or null to do disk work inline (sped).</param>
+    public ResourceStore(ServerConfig config, MimeTypes mime, HelperPool? helpers, Func<long> now)
     {
         _paths = new PathCache(config.Cache.PathEntries);
         _files = new FileCache(config.Cache.FileBytes, config.Cache.OpenFiles);
-        _disk = new PathResolver(config.DocumentRoot, config.IndexFiles);
+        _helpers = helpers;
+        _disk = helpers is null ? new PathResolver(config.DocumentRoot, config.IndexFiles) : null;
+        _now = now;
         _mime = mime;
         _smallFileBytes = config.Cache.SmallFileBytes;
-        _revalidateMs = config.Cache.RevalidateMilliseconds;
+        // At least 1 ms: an answer that arrives now is fresh for the waiters woken in this same iteration.
+        _revalidateMs = Math.Max(1, config.Cache.RevalidateMilliseconds);
     }
 
     public PathCache Paths => _paths;
 
     public FileCache Files => _files;
 
-    public Translation Lookup(ReadOnlySpan<byte> urlPath, long nowMs)
+    /// <summary>Small files read with plain pread after RWF_NOWAIT found them evicted again (amped).</summary>
+    public long BlockingReads { get; private set; }
+
+    /// <summary>The translation for a normalized URL path, or null when a helper is looking it up: the
+    /// waiter is then called back once it is cached, and asks again.</summary>
+    public Translation? Lookup(ReadOnlySpan<byte> urlPath, long nowMs, IJobWaiter waiter)
     {
         int hash = PathCache.HashOf(urlPath);
         var cached = _paths.Find(urlPath, hash);
@@ -44,15 +57,77 @@ internal sealed class ResourceStore : IDisposable
             return cached;
         }
 
-        var found = _disk.Resolve(urlPath);
-        var identity = found.Kind == ResolveOutcome.File ? FileIdentity.From(found.Stat) : default;
-        if (cached is not null && cached.Kind == found.Kind && cached.Identity == identity && IsLoaded(cached))
+        if (_disk is not null)
         {
-            if (found.Fd >= 0)
-            {
-                LibC.close(found.Fd);
-            }
+            var found = _disk.Resolve(urlPath);
+            return Apply(urlPath, hash, cached, found.Kind, found.Fd, found.Stat, found.RelativePath, nowMs);
+        }
 
+        SubmitResolve(urlPath, waiter);
+        return null;
+    }
+
+    /// <summary>
+    /// Amped: before sendfile touches a large file's range, make sure it is in the page cache; if not, a
+    /// helper reads it in first (false: the waiter is called back). Sped and in-memory files: always true.
+    /// </summary>
+    public bool EnsureResident(CachedFile file, long offset, long length, IJobWaiter waiter)
+    {
+        if (_helpers is null || file.File is null || _now() - file.PrefetchedAtMs < _revalidateMs)
+        {
+            return true;
+        }
+
+        var answer = Residency.Check(file.File.Fd, offset, length);
+        if (answer == Residency.Answer.Resident || (answer == Residency.Answer.Unknown && file.PrefetchedAtMs > 0))
+        {
+            return true;
+        }
+
+        SubmitPrefetch(file, offset, length, waiter);
+        return false;
+    }
+
+    // The lambdas live in these methods, not in the callers above: C# allocates a closure object at the
+    // start of the scope that declares a captured variable, which would be every hit, not just a miss.
+    private void SubmitResolve(ReadOnlySpan<byte> urlPath, IJobWaiter waiter)
+    {
+        string key = Encoding.UTF8.GetString(urlPath);
+        _helpers!.Submit(HelperJobKind.Resolve, key, id => new ResolveRequest(id, key), OnResolved, waiter);
+    }
+
+    private void SubmitPrefetch(CachedFile file, long offset, long length, IJobWaiter waiter)
+    {
+        string path = Encoding.UTF8.GetString(file.RelativePath);
+        string key = $"{path}\0{file.Identity.Inode}:{offset}:{length}";
+        _helpers!.Submit(HelperJobKind.Prefetch, key, id => new PrefetchRequest(id, path, offset, length),
+            (_, _, _) => file.PrefetchedAtMs = _now(), waiter);
+    }
+
+    private void OnResolved(HelperJob job, Message? reply, int fd)
+    {
+        var urlPath = Encoding.UTF8.GetBytes(job.Key);
+        int hash = PathCache.HashOf(urlPath);
+        var cached = _paths.Find(urlPath, hash);
+        var stat = default(Stat);
+        var outcome = reply is ResolveReply r ? r.Outcome : ResolveOutcome.Error;
+        if (outcome == ResolveOutcome.File && (fd < 0 || FileSys.fstat(fd, out stat) != 0))
+        {
+            outcome = ResolveOutcome.Error; // a File answer must bring its fd
+        }
+
+        var relative = reply is ResolveReply rr ? Encoding.UTF8.GetBytes(rr.FilePath) : [];
+        Apply(urlPath, hash, cached, outcome, outcome == ResolveOutcome.File ? fd : CloseAndNone(fd), stat, relative, _now());
+    }
+
+    /// <summary>Turns a fresh resolution into the cached translation; takes ownership of <paramref name="fd"/>.</summary>
+    private Translation Apply(ReadOnlySpan<byte> urlPath, int hash, Translation? cached, ResolveOutcome kind, int fd,
+        in Stat stat, ReadOnlySpan<byte> relativePath, long nowMs)
+    {
+        var identity = kind == ResolveOutcome.File ? FileIdentity.From(stat) : default;
+        if (cached is not null && cached.Kind == kind && cached.Identity == identity && IsLoaded(cached))
+        {
+            CloseAndNone(fd);
             cached.ValidatedAtMs = nowMs;
             return cached;
         }
@@ -62,12 +137,15 @@ internal sealed class ResourceStore : IDisposable
             _files.Invalidate(stale);
         }
 
-        var kind = found.Kind;
         CachedFile? file = null;
         if (kind == ResolveOutcome.File)
         {
-            file = Load(found);
+            file = Load(fd, stat, relativePath);
             kind = file is null ? ResolveOutcome.Error : kind;
+        }
+        else if (kind == ResolveOutcome.DirectoryListing)
+        {
+            kind = ResolveOutcome.Forbidden; // listings are not served yet
         }
 
         var entry = new Translation
@@ -75,7 +153,6 @@ internal sealed class ResourceStore : IDisposable
             UrlPath = urlPath.ToArray(),
             Hash = hash,
             Kind = kind,
-            RelativeFilePath = found.Kind == ResolveOutcome.File ? found.RelativePath.ToArray() : null,
             Identity = identity,
             File = file,
             ValidatedAtMs = nowMs,
@@ -86,80 +163,15 @@ internal sealed class ResourceStore : IDisposable
 
     private static bool IsLoaded(Translation t) => t.Kind != ResolveOutcome.File || t.File is { Evicted: false };
 
-    /// <summary>Builds (or finds) the cached version of a resolved file; takes ownership of its fd.</summary>
-    private CachedFile? Load(scoped in ResolveResult found)
+    private static int CloseAndNone(int fd)
     {
-        var st = found.Stat;
-        var identity = FileIdentity.From(st);
-        if (_files.Find(identity) is { } known)
+        if (fd >= 0)
         {
-            LibC.close(found.Fd);
-            return known;
+            FileSys.close(fd);
         }
 
-        byte[]? data = null;
-        OpenFile? open = null;
-        if (_files.FitsInMemory(st.Size, _smallFileBytes))
-        {
-            // A writer may be mid-update: retry a few times until one read sees a single version.
-            for (int attempt = 0; attempt < 3 && data is null; attempt++)
-            {
-                if (PathResolver.TryReadAll(found.Fd, st, out var bytes))
-                {
-                    data = bytes;
-                }
-                else if (Flash.Files.Native.FileSys.fstat(found.Fd, out st) < 0)
-                {
-                    break;
-                }
-            }
-
-            LibC.close(found.Fd);
-            if (data is null)
-            {
-                return null;
-            }
-
-            identity = FileIdentity.From(st);
-        }
-        else
-        {
-            open = new OpenFile(found.Fd);
-        }
-
-        var file = Build(identity, _mime.Lookup(found.RelativePath), data, open);
-        _files.Add(file);
-        return file;
+        return -1;
     }
 
-    private static CachedFile Build(FileIdentity identity, byte[] contentType, byte[]? data, OpenFile? open)
-    {
-        long mtimeSeconds = Math.DivRem(identity.MTimeNs, 1_000_000_000L, out long rem) - (rem < 0 ? 1 : 0);
-        var lastModified = new byte[HttpDate.Length];
-        HttpDate.Format(mtimeSeconds, lastModified);
-        // Strong validator from the nanosecond mtime and the size, as nginx's mtime-size but finer.
-        var etag = Encoding.ASCII.GetBytes($"\"{identity.MTimeNs:x}-{identity.Size:x}\"");
-        var header = new StringBuilder()
-            .Append("HTTP/1.1 200 OK\r\n")
-            .Append("Server: ").Append(ServerInfo.Name).Append("\r\n")
-            .Append("Content-Type: ").Append(Encoding.ASCII.GetString(contentType)).Append("\r\n")
-            .Append("Content-Length: ").Append(identity.Size).Append("\r\n")
-            .Append("Last-Modified: ").Append(Encoding.ASCII.GetString(lastModified)).Append("\r\n")
-            .Append("ETag: ").Append(Encoding.ASCII.GetString(etag)).Append("\r\n")
-            .Append("Accept-Ranges: bytes\r\n")
-            .ToString();
-        return new CachedFile
-        {
-            Identity = identity,
-            ETag = etag,
-            LastModifiedSeconds = mtimeSeconds,
-            LastModified = lastModified,
-            ContentType = contentType,
-            Header200 = Encoding.ASCII.GetBytes(header),
-            Data = data,
-            File = open,
-        };
-    }
-
-    public void Dispose() => _disk.Dispose();
+    public void Dispose() => _disk?.Dispose();
 }

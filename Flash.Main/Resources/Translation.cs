@@ -15,9 +15,6 @@ internal sealed class Translation : LruNode<Translation>
 
     public required ResolveOutcome Kind { get; init; }
 
-    /// <summary>Path of the file relative to the document root (index file included), for Kind == File.</summary>
-    public byte[]? RelativeFilePath { get; init; }
-
     public FileIdentity Identity { get; init; }
 
     /// <summary>The current version of the file, when Kind == File and it is loaded.</summary>

@@ -1,10 +1,15 @@
 namespace Flash.Main.Responses;
 
 /// <summary>What was queued for one request: its status and body length for the access log, and
-/// whether the connection must close after it. Status 0 means "no room yet: flush and call again".</summary>
+/// whether the connection must close after it. Two sentinels queue nothing: NeedRoom ("flush, then ask
+/// again") and Pending ("a helper is fetching what this needs; you will be woken, then ask again").</summary>
 internal readonly record struct ResponseInfo(int Status, long BodyBytes, bool Close)
 {
     public static readonly ResponseInfo NeedRoom = new(0, 0, false);
 
+    public static readonly ResponseInfo Pending = new(-1, 0, false);
+
     public bool IsNeedRoom => Status == 0;
+
+    public bool IsPending => Status == -1;
 }

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using Flash.Http;
 using Flash.Main.Connections;
+using Flash.Main.Helpers;
 using Flash.Main.Resources;
 using Flash.Protocol;
 
@@ -30,7 +31,8 @@ internal sealed class StaticFileHandler
         _boundary = System.Text.Encoding.ASCII.GetBytes($"flashd-{Random.Shared.NextInt64():x16}");
     }
 
-    public ResponseInfo Handle(RequestHead head, ReadOnlySpan<byte> request, OutputQueue output, bool keepAlive, long nowMs)
+    public ResponseInfo Handle(RequestHead head, ReadOnlySpan<byte> request, OutputQueue output, bool keepAlive, long nowMs,
+        IJobWaiter waiter)
     {
         bool http10 = head.Version == HttpVersion.Http10;
         bool headOnly = head.Method == HttpMethod.Head;
@@ -52,10 +54,15 @@ internal sealed class StaticFileHandler
         }
 
         var path = _normalized.AsSpan(0, length);
-        var translation = _store.Lookup(path, nowMs);
+        var translation = _store.Lookup(path, nowMs, waiter);
+        if (translation is null)
+        {
+            return ResponseInfo.Pending;
+        }
+
         return translation.Kind switch
         {
-            ResolveOutcome.File => ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly),
+            ResolveOutcome.File => ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly, waiter),
             ResolveOutcome.DirectoryRedirect => Redirect(head, request, path, output, keepAlive, http10, headOnly),
             ResolveOutcome.NotFound => _writer.Error(output, 404, keepAlive, http10, headOnly),
             ResolveOutcome.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
@@ -64,7 +71,7 @@ internal sealed class StaticFileHandler
     }
 
     private ResponseInfo ServeFile(RequestHead head, ReadOnlySpan<byte> request, CachedFile file, OutputQueue output,
-        bool keepAlive, bool http10, bool headOnly)
+        bool keepAlive, bool http10, bool headOnly, IJobWaiter waiter)
     {
         if (output.FreeBytes < SingleResponseBytes || output.FreeSegments < 2)
         {
@@ -92,10 +99,20 @@ internal sealed class StaticFileHandler
             switch (outcome)
             {
                 case RangeOutcome.Single:
+                    if (!headOnly && !_store.EnsureResident(file, _ranges[0].First, _ranges[0].Length, waiter))
+                    {
+                        return ResponseInfo.Pending;
+                    }
+
                     return Partial(file, _ranges[0], output, keepAlive, http10, headOnly);
                 case RangeOutcome.Multiple:
                     if (output.FreeSegments >= (2 * count) + 2 && output.FreeBytes >= (count + 2) * PartHeaderBytes)
                     {
+                        if (!headOnly && !EnsureResident(file, _ranges.AsSpan(0, count), waiter))
+                        {
+                            return ResponseInfo.Pending;
+                        }
+
                         return Multipart(file, _ranges.AsSpan(0, count), output, keepAlive, http10, headOnly);
                     }
 
@@ -113,6 +130,11 @@ internal sealed class StaticFileHandler
             }
         }
 
+        if (!headOnly && !_store.EnsureResident(file, 0, file.Size, waiter))
+        {
+            return ResponseInfo.Pending;
+        }
+
         var w = new HeaderWriter(output.HeaderSpace);
         w.Append(file.Header200);
         _writer.EndHead(ref w, keepAlive, http10);
@@ -128,6 +150,18 @@ internal sealed class StaticFileHandler
         }
 
         return new ResponseInfo(200, headOnly ? 0 : file.Size, !keepAlive);
+    }
+
+    private bool EnsureResident(CachedFile file, ReadOnlySpan<ByteRange> ranges, IJobWaiter waiter)
+    {
+        long first = long.MaxValue, last = 0;
+        foreach (var range in ranges)
+        {
+            first = Math.Min(first, range.First);
+            last = Math.Max(last, range.Last);
+        }
+
+        return _store.EnsureResident(file, first, last - first + 1, waiter);
     }
 
     private ResponseInfo NotModified(CachedFile file, OutputQueue output, bool keepAlive, bool http10)

@@ -17,10 +17,13 @@ internal static class ConfigValidator
 
         config.DocumentRoot = root;
         ParseListen(config.Listen);
-        if (config.Architecture is not "sped")
+        if (config.Architecture is not ("amped" or "sped"))
         {
-            throw new StartupException($"Architecture must be \"sped\", not \"{config.Architecture}\"");
+            throw new StartupException($"Architecture must be \"amped\" or \"sped\", not \"{config.Architecture}\"");
         }
+
+        Require(config.Helpers.Count is >= 1 and <= 256, "Helpers.Count must be 1..256");
+        Require(config.Helpers.JobTimeoutSeconds > 0, "Helpers.JobTimeoutSeconds must be positive");
 
         if (string.IsNullOrEmpty(config.RunDirectory))
         {

@@ -9,7 +9,7 @@ namespace Flash.Supervisor.Cli;
 internal static class StartOptions
 {
     public const string Usage =
-        "usage: flashd start DOCROOT [--listen ADDR:PORT] [--run-dir DIR] [--config FILE] [--access-log PATH|off] [--log-level LEVEL]";
+        "usage: flashd start DOCROOT [--listen ADDR:PORT] [--run-dir DIR] [--config FILE] [--access-log PATH|off] [--log-level LEVEL] [--architecture amped|sped]";
 
     /// <summary>Builds the configuration, or throws <see cref="UsageException"/> with one clear line.</summary>
     public static ServerConfig Parse(IReadOnlyList<string> args)
@@ -41,7 +41,7 @@ internal static class StartOptions
                 {
                     configFile = value;
                 }
-                else if (name is "--listen" or "--run-dir" or "--access-log" or "--log-level")
+                else if (name is "--listen" or "--run-dir" or "--access-log" or "--log-level" or "--architecture")
                 {
                     flags[name] = value;
                 }
@@ -74,6 +74,7 @@ internal static class StartOptions
                 case "--run-dir": config.RunDirectory = value; break;
                 case "--access-log": config.AccessLog = value; break;
                 case "--log-level": config.LogLevel = value; break;
+                case "--architecture": config.Architecture = value; break;
             }
         }
 

@@ -1,0 +1,49 @@
+using Flash.Protocol;
+
+namespace Flash.Main.Helpers;
+
+internal enum HelperJobKind : byte
+{
+    Resolve,
+    Prefetch,
+    ListDirectory,
+}
+
+/// <summary>
+/// One piece of blocking work for a helper. Requests for the same thing join the job already in flight
+/// (as Flash did), so a burst of misses on one file costs one disk operation.
+/// </summary>
+internal sealed class HelperJob
+{
+    private readonly List<(IJobWaiter Waiter, uint Token)> _waiters = [];
+
+    public required HelperJobKind Kind { get; init; }
+
+    /// <summary>What identifies the work: the URL path (resolve, listing) or file path + range (prefetch).</summary>
+    public required string Key { get; init; }
+
+    /// <summary>Builds the request for a given job id (ids are assigned when the job is dispatched).</summary>
+    public required Func<long, Message> MakeRequest { get; init; }
+
+    public long JobId { get; set; }
+
+    public int Attempts { get; set; }
+
+    /// <summary>Called on the loop thread with the reply (and the fd it carried, or -1), before the waiters.</summary>
+    public required Action<HelperJob, Message?, int> Complete { get; init; }
+
+    public void AddWaiter(IJobWaiter waiter) => _waiters.Add((waiter, waiter.WaitToken));
+
+    public void WakeWaiters()
+    {
+        foreach (var (waiter, token) in _waiters)
+        {
+            if (waiter.WaitToken == token)
+            {
+                waiter.OnJobDone();
+            }
+        }
+
+        _waiters.Clear();
+    }
+}

@@ -1,0 +1,64 @@
+using System.Net.Sockets;
+using Flash.Supervisor.Cli;
+
+namespace Flash.Supervisor.Processes;
+
+/// <summary>
+/// A Unix-domain listening socket in the run directory (mode 0600), owned by the supervisor and inherited
+/// by main. Helpers connect to it; because the supervisor holds it, they can connect (into the backlog)
+/// even while main is restarting.
+/// </summary>
+internal sealed class UnixListenSocket : IDisposable
+{
+    private const int Backlog = 256;
+    private readonly Socket _socket;
+
+    public UnixListenSocket(string path)
+    {
+        Path = path;
+        if (File.Exists(path))
+        {
+            if (SomeoneListens(path))
+            {
+                throw new StartupException($"another flashd is using the run directory ({path} answers)");
+            }
+
+            File.Delete(path); // left behind by a flashd that was killed
+        }
+
+        _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _socket.Bind(new UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _socket.Listen(Backlog);
+    }
+
+    public string Path { get; }
+
+    public int Fd => (int)_socket.Handle;
+
+    private static bool SomeoneListens(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _socket.Dispose();
+        try
+        {
+            File.Delete(Path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
