@@ -46,20 +46,30 @@ internal sealed partial class FlashdProcess : IDisposable
     }
 
     /// <summary>Starts flashd on ROOT with the given configuration tweaks and waits until it serves.</summary>
-    public static FlashdProcess Start(TempDocRoot docroot, Action<ServerConfig>? configure = null, params string[] extraArgs)
+    public static FlashdProcess Start(TempDocRoot docroot, Action<ServerConfig>? configure = null, params string[] extraArgs) =>
+        StartWrapped([], docroot, configure, extraArgs);
+
+    /// <summary>
+    /// As <see cref="Start"/>, but runs flashd through a wrapper command that execs it (for example
+    /// <c>setpriv --reuid=65534 ...</c>), so the wrapper's pid becomes flashd's and signals still reach it.
+    /// </summary>
+    public static FlashdProcess StartWrapped(IReadOnlyList<string> wrapper, TempDocRoot docroot, Action<ServerConfig>? configure = null,
+        params string[] extraArgs)
     {
         var config = new ServerConfig { DocumentRoot = docroot.Root, Listen = "127.0.0.1:0" };
         configure?.Invoke(config);
         var runDir = Path.Combine(docroot.Path, "run");
         var configPath = Path.Combine(docroot.Path, "flashd.json");
         File.WriteAllText(configPath, JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig));
-        var info = new ProcessStartInfo(Repository.Executable("flashd"))
+        string executable = Repository.Executable("flashd");
+        var info = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])["start", docroot.Root, "--config", configPath, "--run-dir", runDir, .. extraArgs])
+        string[] command = wrapper.Count > 0 ? [.. wrapper.Skip(1), executable] : [];
+        foreach (var arg in (string[])[.. command, "start", docroot.Root, "--config", configPath, "--run-dir", runDir, .. extraArgs])
         {
             info.ArgumentList.Add(arg);
         }
