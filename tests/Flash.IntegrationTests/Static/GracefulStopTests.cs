@@ -45,7 +45,7 @@ public class GracefulStopTests
 
         var hash = download.ReadToEnd();
         Assert.That(hash, Is.EqualTo(StaticTestData.Sha256(s_content)), "the whole file arrived intact");
-        Assert.That(_flashd.Stop(), Is.Zero, "flashd exits 0");
+        Assert.That(_flashd.WaitForExit(TimeSpan.FromSeconds(20)), Is.Zero, "flashd exits 0");
     }
 
     [Test]
@@ -71,7 +71,7 @@ public class GracefulStopTests
 
         download.ReadSlowly(TimeSpan.FromMilliseconds(500));
         download.ReadToEnd();
-        Assert.That(_flashd.Stop(), Is.Zero);
+        Assert.That(_flashd.WaitForExit(TimeSpan.FromSeconds(20)), Is.Zero);
         if (late is not null)
         {
             using (late)

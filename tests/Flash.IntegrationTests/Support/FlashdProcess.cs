@@ -157,6 +157,22 @@ internal sealed partial class FlashdProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>
+    /// Waits, without signalling, for flashd to exit (after a test sent its own SIGTERM: a second one
+    /// could land after the supervisor dropped its handler and turn a clean exit into 143).
+    /// Returns the exit code, or null on timeout.
+    /// </summary>
+    public int? WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return null;
+        }
+
+        _process.WaitForExit(); // drain the output readers
+        return _process.ExitCode;
+    }
+
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
 
     public static void Signal(int pid, int signal) => kill(pid, signal);
