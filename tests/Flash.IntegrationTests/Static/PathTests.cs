@@ -29,6 +29,8 @@ public class PathTests
         _root.File("sub/deeper/file.txt", "deep");
         _root.File("docs/index.html", "<h1>docs</h1>");
         _root.File("my dir/index.html", "<h1>spaced</h1>");
+        _root.File("we?ird#dir/index.html", "<h1>weird</h1>");
+        _root.File("caf\u00e9/index.html", "<h1>cafe</h1>");
         _root.File("a\\b.txt", "backslash file");
         _root.Directory_("noindex");
         _root.File("noindex/present.txt", "present");
@@ -169,6 +171,9 @@ public class PathTests
     [TestCase("/sub/deeper", "/sub/deeper/")]
     [TestCase("/sub/./deeper?q", "/sub/deeper/?q")]
     [TestCase("/my%20dir", "/my%20dir/")]
+    [TestCase("/we%3Fird%23dir?a=b", "/we%3Fird%23dir/?a=b")] // '?' and '#' of the name stay encoded
+    [TestCase("/caf%C3%A9", "/caf%C3%A9/")]
+    [TestCase("//docs", "/docs/")] // never "//docs/": a protocol-relative URL would leave this host
     public void A_directory_without_its_trailing_slash_is_301_to_the_slash_form(string target, string location)
     {
         var r = Get(target);
