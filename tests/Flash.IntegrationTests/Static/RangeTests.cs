@@ -27,6 +27,7 @@ public class RangeTests
             _root.File(name[1..], data);
         }
 
+        _root.File("empty.bin", []);
         _flashd = FlashdProcess.Start(_root);
     }
 
@@ -162,6 +163,23 @@ public class RangeTests
             Assert.That(r.Header("Content-Length"), Is.EqualTo("100"));
         });
         Assert.That(c.Get("/small.bin").Body, Is.EqualTo(_files["/small.bin"]), "no body bytes followed the HEAD response");
+    }
+
+    [TestCase("bytes=0-")]
+    [TestCase("bytes=-1")]
+    [TestCase("bytes=0-0")]
+    public void A_range_of_an_empty_file_is_a_200_with_an_empty_body(string range)
+    {
+        // A server may ignore Range (RFC 9110 §14.2); flashd does when there is nothing to range over.
+        using var c = _flashd.Connect();
+        var r = c.Get("/empty.bin", $"Range: {range}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(r.Status, Is.EqualTo(200));
+            Assert.That(r.Header("Content-Length"), Is.EqualTo("0"));
+            Assert.That(r.Body, Is.Empty);
+        });
+        Assert.That(c.Get("/small.bin").Status, Is.EqualTo(200), "the connection goes on");
     }
 
     /// <summary>The satisfiable ranges of a well-formed, safe range set, clamped, in request order.</summary>
