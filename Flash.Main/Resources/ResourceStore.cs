@@ -52,7 +52,7 @@ internal sealed partial class ResourceStore : IDisposable
     {
         int hash = PathCache.HashOf(urlPath);
         var cached = _paths.Find(urlPath, hash);
-        if (cached is not null && nowMs - cached.ValidatedAtMs < _revalidateMs && IsLoaded(cached))
+        if (cached is not null && nowMs - cached.ValidatedAtMs < _revalidateMs && IsLoaded(cached) && !ChangedInPlace(cached))
         {
             return cached;
         }
@@ -162,6 +162,14 @@ internal sealed partial class ResourceStore : IDisposable
     }
 
     private static bool IsLoaded(Translation t) => t.Kind != ResolveOutcome.File || t.File is { Evicted: false };
+
+    /// <summary>
+    /// A file sent from its fd has no snapshot of its bytes: once it is rewritten in place, the cached
+    /// version can no longer be sent (the flush would cut every response). One fstat on the fd we
+    /// already hold (no path walk, no disk) tells; files held in memory are a consistent snapshot and need none.
+    /// </summary>
+    private static bool ChangedInPlace(Translation t) =>
+        t.File?.File is { } open && (FileSys.fstat(open.Fd, out var st) < 0 || FileIdentity.From(st) != t.File.Identity);
 
     private static int CloseAndNone(int fd)
     {

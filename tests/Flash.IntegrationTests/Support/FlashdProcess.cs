@@ -46,20 +46,30 @@ internal sealed partial class FlashdProcess : IDisposable
     }
 
     /// <summary>Starts flashd on ROOT with the given configuration tweaks and waits until it serves.</summary>
-    public static FlashdProcess Start(TempDocRoot docroot, Action<ServerConfig>? configure = null, params string[] extraArgs)
+    public static FlashdProcess Start(TempDocRoot docroot, Action<ServerConfig>? configure = null, params string[] extraArgs) =>
+        StartWrapped([], docroot, configure, extraArgs);
+
+    /// <summary>
+    /// As <see cref="Start"/>, but runs flashd through a wrapper command that execs it (for example
+    /// <c>setpriv --reuid=65534 ...</c>), so the wrapper's pid becomes flashd's and signals still reach it.
+    /// </summary>
+    public static FlashdProcess StartWrapped(IReadOnlyList<string> wrapper, TempDocRoot docroot, Action<ServerConfig>? configure = null,
+        params string[] extraArgs)
     {
         var config = new ServerConfig { DocumentRoot = docroot.Root, Listen = "127.0.0.1:0" };
         configure?.Invoke(config);
         var runDir = Path.Combine(docroot.Path, "run");
         var configPath = Path.Combine(docroot.Path, "flashd.json");
         File.WriteAllText(configPath, JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig));
-        var info = new ProcessStartInfo(Repository.Executable("flashd"))
+        string executable = Repository.Executable("flashd");
+        var info = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : executable)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])["start", docroot.Root, "--config", configPath, "--run-dir", runDir, .. extraArgs])
+        string[] command = wrapper.Count > 0 ? [.. wrapper.Skip(1), executable] : [];
+        foreach (var arg in (string[])[.. command, "start", docroot.Root, "--config", configPath, "--run-dir", runDir, .. extraArgs])
         {
             info.ArgumentList.Add(arg);
         }
@@ -146,6 +156,22 @@ internal sealed partial class FlashdProcess : IDisposable
     }
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>
+    /// Waits, without signalling, for flashd to exit (after a test sent its own SIGTERM: a second one
+    /// could land after the supervisor dropped its handler and turn a clean exit into 143).
+    /// Returns the exit code, or null on timeout.
+    /// </summary>
+    public int? WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return null;
+        }
+
+        _process.WaitForExit(); // drain the output readers
+        return _process.ExitCode;
+    }
 
     public static bool IsAlive(int pid) => Directory.Exists($"/proc/{pid}") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
 
