@@ -11,6 +11,8 @@ internal static class Program
 {
     private const int ExitOk = 0, ExitStartupError = 1, ExitUsage = 2;
 
+    private static PosixSignalRegistration[] s_signals = [];
+
     private static async Task<int> Main(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -42,8 +44,9 @@ internal static class Program
             using var listen = new ListenSocket(endpoint);
             config.Listen = listen.LocalEndPoint.ToString();
             var supervisor = new Supervisor(config, listen);
-            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            // Kept for the whole process (not disposed): a second SIGTERM during shutdown must not fall
+            // back to the default action and kill flashd before its children are stopped.
+            s_signals = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop), PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop)];
             return await supervisor.RunAsync();
 
             void Stop(PosixSignalContext context)

@@ -152,6 +152,15 @@ internal sealed class StaticFileHandler
         return new ResponseInfo(200, headOnly ? 0 : file.Size, !keepAlive);
     }
 
+    /// <summary>Last-Modified and ETag (every 206 and 304 carries them), then the end of the head.</summary>
+    private bool EndWithValidators(ref HeaderWriter w, CachedFile file, bool keepAlive, bool http10)
+    {
+        w.Line("Last-Modified: "u8, file.LastModified);
+        w.Line("ETag: "u8, file.ETag);
+        _writer.EndHead(ref w, keepAlive, http10);
+        return w.Ok;
+    }
+
     private bool EnsureResident(CachedFile file, ReadOnlySpan<ByteRange> ranges, IJobWaiter waiter)
     {
         long first = long.MaxValue, last = 0;
@@ -170,10 +179,7 @@ internal sealed class StaticFileHandler
         var w = new HeaderWriter(output.HeaderSpace);
         w.Append(StatusText.StatusLine(304));
         w.Append("Server: flashd\r\n"u8);
-        w.Line("Last-Modified: "u8, file.LastModified);
-        w.Line("ETag: "u8, file.ETag);
-        _writer.EndHead(ref w, keepAlive, http10);
-        if (!w.Ok)
+        if (!EndWithValidators(ref w, file, keepAlive, http10))
         {
             return ResponseInfo.NeedRoom;
         }
@@ -192,10 +198,7 @@ internal sealed class StaticFileHandler
         w.Append(range.Length);
         w.Append("\r\n"u8);
         AppendContentRange(ref w, range, file.Size);
-        w.Line("Last-Modified: "u8, file.LastModified);
-        w.Line("ETag: "u8, file.ETag);
-        _writer.EndHead(ref w, keepAlive, http10);
-        if (!w.Ok)
+        if (!EndWithValidators(ref w, file, keepAlive, http10))
         {
             return ResponseInfo.NeedRoom;
         }
@@ -228,10 +231,7 @@ internal sealed class StaticFileHandler
         w.Append("\r\nContent-Length: "u8);
         w.Append(length);
         w.Append("\r\n"u8);
-        w.Line("Last-Modified: "u8, file.LastModified);
-        w.Line("ETag: "u8, file.ETag);
-        _writer.EndHead(ref w, keepAlive, http10);
-        if (!w.Ok)
+        if (!EndWithValidators(ref w, file, keepAlive, http10))
         {
             return ResponseInfo.NeedRoom;
         }
