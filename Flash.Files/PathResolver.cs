@@ -19,7 +19,19 @@ public sealed unsafe class PathResolver : IDisposable
     private readonly byte[] _relativePath = new byte[MaxPathBytes];
 
     public PathResolver(string documentRoot, IReadOnlyList<string> indexFiles)
+        : this(documentRoot, indexFiles, directoryListing: false)
     {
+    }
+
+    /// <param name="documentRoot">The directory every path is resolved beneath.</param>
+    /// <param name="indexFiles">Files tried, in order, for a path that names a directory.</param>
+    /// <param name="directoryListing">
+    /// A directory without an index file resolves to <see cref="ResolveOutcome.DirectoryListing"/> when true,
+    /// to <see cref="ResolveOutcome.Forbidden"/> when false (nginx's autoindex off).
+    /// </param>
+    public PathResolver(string documentRoot, IReadOnlyList<string> indexFiles, bool directoryListing)
+    {
+        ListsDirectories = directoryListing;
         var root = System.Text.Encoding.UTF8.GetBytes(documentRoot + "\0");
         fixed (byte* p = root)
         {
@@ -34,12 +46,22 @@ public sealed unsafe class PathResolver : IDisposable
         _indexFiles = [.. indexFiles.Select(System.Text.Encoding.UTF8.GetBytes)];
     }
 
+    /// <summary>Whether a directory without an index resolves to a listing (else Forbidden).</summary>
+    public bool ListsDirectories { get; }
+
     /// <summary>
     /// Resolves a normalized URL path (starts with '/', no dot segments). On <see cref="ResolveOutcome.File"/>
-    /// the returned fd is open (read-only) and the caller owns it; otherwise it is -1.
+    /// the returned fd is open (read-only) and the caller owns it; otherwise it is -1. On
+    /// <see cref="ResolveOutcome.DirectoryListing"/> the result carries the directory's stat and its path
+    /// relative to the root without a trailing slash ("." for the root itself).
     /// </summary>
     public ResolveResult Resolve(ReadOnlySpan<byte> urlPath)
     {
+        if (urlPath.IsEmpty || urlPath[0] != (byte)'/')
+        {
+            return ResolveResult.Of(ResolveOutcome.NotFound); // not a normalized path: nothing can be there
+        }
+
         var relative = _relativePath.AsSpan();
         ReadOnlySpan<byte> rel = urlPath.Length > 1 ? urlPath[1..] : "."u8;
         if (rel.Length + 1 + MaxIndexLength() >= MaxPathBytes)
@@ -110,7 +132,20 @@ public sealed unsafe class PathResolver : IDisposable
             FileSys.close(indexFd);
         }
 
-        return ResolveResult.Of(ResolveOutcome.Forbidden); // a directory without an index (no autoindex)
+        if (!ListsDirectories)
+        {
+            return ResolveResult.Of(ResolveOutcome.Forbidden); // a directory without an index (no autoindex)
+        }
+
+        // The index candidates overwrote the buffer after the directory's own path ("docs/"), and at the
+        // root the whole of it: put back the directory's name, without its trailing slash.
+        if (dirLength == 0)
+        {
+            relative[0] = (byte)'.';
+            return new ResolveResult(ResolveOutcome.DirectoryListing, -1, st, relative[..1]);
+        }
+
+        return new ResolveResult(ResolveOutcome.DirectoryListing, -1, st, relative[..(dirLength - 1)]);
     }
 
     /// <summary>Reads a whole file into a pinned array; false when it changed while being read.</summary>
@@ -141,15 +176,40 @@ public sealed unsafe class PathResolver : IDisposable
         return FileSys.fstat(fd, out var after) == 0 && FileIdentity.From(after) == FileIdentity.From(before);
     }
 
-    private int OpenBeneath(ReadOnlySpan<byte> relativePath, out int errno)
+    // O_NONBLOCK: opening a FIFO planted in the root must not hang the loop.
+    private int OpenBeneath(ReadOnlySpan<byte> relativePath, out int errno) =>
+        OpenBeneath(relativePath, FileSys.O_RDONLY | FileSys.O_CLOEXEC | FileSys.O_NOCTTY | FileSys.O_NONBLOCK, out errno);
+
+    /// <summary>
+    /// openat2 of a path relative to the document root with RESOLVE_BENEATH (and no magic links): the kernel
+    /// refuses any path, ".." or symlink that would leave the root (EXDEV), and an absolute path. Returns the
+    /// fd or -1 with <paramref name="errno"/> set. A NUL byte would cut the path short in the kernel's view
+    /// ("secret\0.png" is "secret"), so such a path is ENOENT; too long a path is ENAMETOOLONG.
+    /// </summary>
+    /// <param name="relativePath">Relative to the root; "." is the root itself.</param>
+    /// <param name="flags">open(2) flags, e.g. O_RDONLY | O_CLOEXEC | O_DIRECTORY. With O_PATH, openat2 allows
+    /// only O_CLOEXEC, O_DIRECTORY and O_NOFOLLOW besides.</param>
+    /// <param name="errno">0, or why the open failed.</param>
+    public int OpenBeneath(ReadOnlySpan<byte> relativePath, int flags, out int errno)
     {
+        if (relativePath.Contains((byte)0))
+        {
+            errno = FileSys.ENOENT;
+            return -1;
+        }
+
+        if (relativePath.Length >= MaxPathBytes)
+        {
+            errno = FileSys.ENAMETOOLONG;
+            return -1;
+        }
+
         Span<byte> z = stackalloc byte[relativePath.Length + 1];
         relativePath.CopyTo(z);
         z[^1] = 0;
         var how = new OpenHow
         {
-            // O_NONBLOCK: opening a FIFO planted in the root must not hang the loop.
-            Flags = (ulong)(FileSys.O_RDONLY | FileSys.O_CLOEXEC | FileSys.O_NOCTTY | FileSys.O_NONBLOCK),
+            Flags = (ulong)(uint)flags,
             Resolve = FileSys.RESOLVE_BENEATH | FileSys.RESOLVE_NO_MAGICLINKS,
         };
         fixed (byte* path = z)

@@ -1,10 +1,55 @@
+using System.Runtime.InteropServices;
+using Flash.Protocol.Hosting;
+using NLog;
+
 namespace Flash.Helper;
 
+/// <summary>
+/// flash-helper: one of main's helper processes (the AMPED architecture's "helpers"), started by flashd,
+/// never by hand. It does main's blocking file-system work (resolving paths and opening files, prefetching,
+/// directory listings) so main's event loop never waits for the disk. See <see cref="HelperSettings"/> for
+/// what the supervisor passes, <see cref="HelperService"/> for the connection's life, <see cref="JobHandler"/>
+/// for the jobs.
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static int Main()
     {
-        Console.Error.WriteLine("not implemented yet");
-        return 2;
+        if (!HelperSettings.TryLoad(out var settings, out string error))
+        {
+            Console.Error.WriteLine("flash-helper: " + error);
+            return 2;
+        }
+
+        Logs.Configure("helper" + settings!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            settings.Config.LogLevel);
+        var log = LogManager.GetLogger("helper");
+        try
+        {
+            using var shutdown = new ShutdownSignal();
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var jobs = new JobHandler(settings.Config);
+            var readiness = new ReadinessSignal(settings.SupervisorFd, settings.Id);
+            var service = new HelperService(settings.SocketPath, settings.Id, jobs, shutdown, readiness);
+            return service.Run();
+
+            // Runs on a runtime thread: only flag it and wake the helper's thread; the job in hand finishes.
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                shutdown.Request();
+            }
+        }
+        catch (Exception ex)
+        {
+            // Startup failed (no document root, no eventfd): exit non-zero, the supervisor restarts us.
+            log.Fatal(ex, "helper failed");
+            return 1;
+        }
+        finally
+        {
+            LogManager.Shutdown();
+        }
     }
 }

@@ -8,15 +8,23 @@ public static unsafe partial class FileSys
     private const string Lib = "libc";
 
     public const int EINTR = 4, EAGAIN = 11, ENOENT = 2, EACCES = 13, ENOTDIR = 20, ELOOP = 40, EXDEV = 18,
-        ENAMETOOLONG = 36, EPERM = 1;
+        ENAMETOOLONG = 36, EPERM = 1, EISDIR = 21, EINVAL = 22, E2BIG = 7, EIO = 5;
 
     public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NOCTTY = 0x100;
+
+    /// <summary>An fd that names a file without opening it for I/O: enough for fstat, never blocks on a FIFO.</summary>
+    public const int O_PATH = 0x200000;
     public const int AT_FDCWD = -100;
     public const int S_IFMT = 0xF000, S_IFREG = 0x8000, S_IFDIR = 0x4000;
 
     /// <summary>openat2(2): syscall 437 on x86-64 and aarch64.</summary>
     public const int SYS_openat2 = 437;
     public const ulong RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_BENEATH = 0x08;
+
+    public const int POSIX_FADV_WILLNEED = 3;
+
+    /// <summary>d_type values of struct linux_dirent64.</summary>
+    public const byte DT_UNKNOWN = 0, DT_DIR = 4, DT_LNK = 10;
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint pread(int fd, byte* buf, nint count, long offset);
@@ -29,6 +37,14 @@ public static unsafe partial class FileSys
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int openat(int dirfd, byte* path, int flags, int mode);
+
+    /// <summary>glibc 2.30+ wrapper of getdents64(2): struct linux_dirent64 records into the buffer.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint getdents64(int fd, byte* buffer, nuint count);
+
+    /// <summary>Returns the error number itself (0 on success); errno is not set.</summary>
+    [LibraryImport(Lib)]
+    public static partial int posix_fadvise(int fd, long offset, long length, int advice);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint syscall(nint number, nint a1, nint a2, nint a3, nint a4);
