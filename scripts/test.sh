@@ -12,7 +12,9 @@ dotnet build FlashSupervisor.sln -nologo -clp:ErrorsOnly
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
+# Everything once with the default architecture (amped), then the real-process tests again in sped.
 dotnet test FlashSupervisor.sln --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
+FLASHD_TEST_ARCHITECTURE=sped dotnet test tests/Flash.IntegrationTests --no-build -nologo "$@" 2>&1 | tee -a "$log" || status=$?
 
 # One line for humans and CI: the totals over every test assembly.
 awk '/^(Passed|Failed)!/ {

@@ -72,7 +72,7 @@ internal sealed class HelperPool
             return false;
         }
 
-        _log.HelperConnected(link.HelperId, link.HelperPid, _links.Count);
+        _log.HelperConnected(link.HelperId, link.HelperPid, _links.Count(l => l.HelloDone));
         _idle.Push(link);
         Dispatch();
         return true;

@@ -57,6 +57,12 @@ internal sealed partial class FlashdProcess : IDisposable
         params string[] extraArgs)
     {
         var config = new ServerConfig { DocumentRoot = docroot.Root, Listen = "127.0.0.1:0" };
+        // scripts/test.sh runs the whole suite once per architecture; a test may still pin one itself.
+        if (Environment.GetEnvironmentVariable("FLASHD_TEST_ARCHITECTURE") is { Length: > 0 } architecture)
+        {
+            config.Architecture = architecture;
+        }
+
         configure?.Invoke(config);
         var runDir = Path.Combine(docroot.Path, "run");
         var configPath = Path.Combine(docroot.Path, "flashd.json");
