@@ -34,6 +34,13 @@ internal sealed class HelperJob
 
     public void AddWaiter(IJobWaiter waiter) => _waiters.Add((waiter, waiter.WaitToken));
 
+    /// <summary>Hands the waiters to a follow-up job (a resolve that turned out to need a listing).</summary>
+    public void MoveWaitersTo(HelperJob next)
+    {
+        next._waiters.AddRange(_waiters);
+        _waiters.Clear();
+    }
+
     public void WakeWaiters()
     {
         foreach (var (waiter, token) in _waiters)

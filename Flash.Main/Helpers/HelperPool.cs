@@ -42,7 +42,7 @@ internal sealed class HelperPool
 
     /// <summary>Asks for work, or joins the same work already queued or running. Returns the job.</summary>
     public HelperJob Submit(HelperJobKind kind, string key, Func<long, Message> makeRequest,
-        Action<HelperJob, Message?, int> complete, IJobWaiter waiter)
+        Action<HelperJob, Message?, int> complete, IJobWaiter? waiter)
     {
         if (!_pending.TryGetValue((kind, key), out var job))
         {
@@ -51,7 +51,11 @@ internal sealed class HelperPool
             _queue.AddLast(job);
         }
 
-        job.AddWaiter(waiter);
+        if (waiter is not null)
+        {
+            job.AddWaiter(waiter);
+        }
+
         Dispatch();
         return job;
     }

@@ -61,13 +61,28 @@ internal sealed partial class ResourceStore
         return file;
     }
 
+    /// <summary>A rendered directory listing, held like a small file. It is not put in the file cache (its
+    /// identity is the directory's), and its ETag comes from its bytes, since a listing can change while the
+    /// directory's own stat does not.</summary>
+    private static CachedFile BuildListing(byte[] html, FileIdentity directory)
+    {
+        var data = GC.AllocateUninitializedArray<byte>(html.Length, pinned: true);
+        html.CopyTo(data, 0);
+        var identity = directory with { Size = html.Length };
+        var file = Build(identity, "text/html; charset=utf-8"u8.ToArray(), [], data, null);
+        return file;
+    }
+
     private static CachedFile Build(FileIdentity identity, byte[] contentType, byte[] relativePath, byte[]? data, OpenFile? open)
     {
         long mtimeSeconds = Math.DivRem(identity.MTimeNs, 1_000_000_000L, out long rem) - (rem < 0 ? 1 : 0);
         var lastModified = new byte[HttpDate.Length];
         HttpDate.Format(mtimeSeconds, lastModified);
-        // Strong validator from the nanosecond mtime and the size, as nginx's mtime-size but finer.
-        var etag = Encoding.ASCII.GetBytes($"\"{identity.MTimeNs:x}-{identity.Size:x}\"");
+        // Strong validator from the nanosecond mtime and the size, as nginx's mtime-size but finer; a listing
+        // (no relative path) adds a hash of its bytes.
+        var etag = Encoding.ASCII.GetBytes(data is not null && relativePath.Length == 0
+            ? $"\"{identity.MTimeNs:x}-{identity.Size:x}-{ContentHash(data):x}\""
+            : $"\"{identity.MTimeNs:x}-{identity.Size:x}\"");
         var header = new StringBuilder()
             .Append("HTTP/1.1 200 OK\r\n")
             .Append("Server: ").Append(ServerInfo.Name).Append("\r\n")
@@ -89,5 +104,17 @@ internal sealed partial class ResourceStore
             Data = data,
             File = open,
         };
+    }
+
+    private static uint ContentHash(byte[] data)
+    {
+        // FNV-1a: only needs to change when the listing does.
+        uint hash = 2166136261;
+        foreach (byte b in data)
+        {
+            hash = (hash ^ b) * 16777619;
+        }
+
+        return hash;
     }
 }

@@ -25,13 +25,16 @@ internal sealed partial class ResourceStore : IDisposable
     private readonly long _smallFileBytes;
     private readonly long _revalidateMs;
 
+    /// <summary>A listing larger than this is refused (403) rather than built.</summary>
+    private const int MaxListingBytes = 4 << 20;
+
     /// <param name="helpers">The helper pool (amped), or null to do disk work inline (sped).</param>
     public ResourceStore(ServerConfig config, MimeTypes mime, HelperPool? helpers, Func<long> now)
     {
         _paths = new PathCache(config.Cache.PathEntries);
         _files = new FileCache(config.Cache.FileBytes, config.Cache.OpenFiles);
         _helpers = helpers;
-        _disk = helpers is null ? new PathResolver(config.DocumentRoot, config.IndexFiles) : null;
+        _disk = helpers is null ? new PathResolver(config.DocumentRoot, config.IndexFiles, config.DirectoryListing) : null;
         _now = now;
         _mime = mime;
         _smallFileBytes = config.Cache.SmallFileBytes;
@@ -96,6 +99,33 @@ internal sealed partial class ResourceStore : IDisposable
         _helpers!.Submit(HelperJobKind.Resolve, key, id => new ResolveRequest(id, key), OnResolved, waiter);
     }
 
+    /// <summary>Amped: the resolve found a directory to list; a second job renders it, and the resolve's
+    /// waiters move to it.</summary>
+    private void SubmitListing(HelperJob resolve, ResolveReply directory)
+    {
+        string urlPath = resolve.Key;
+        string directoryPath = directory.FilePath;
+        var identity = new FileIdentity((ulong)directory.Device, (ulong)directory.Inode, directory.Size, directory.MTimeNs);
+        var listing = _helpers!.Submit(HelperJobKind.ListDirectory, urlPath,
+            id => new ListDirectoryRequest(id, directoryPath, urlPath), (_, reply, _) => OnListed(urlPath, identity, reply), waiter: null);
+        resolve.MoveWaitersTo(listing);
+    }
+
+    private void OnListed(string urlPathText, FileIdentity identity, Message? reply)
+    {
+        var urlPath = Encoding.UTF8.GetBytes(urlPathText);
+        bool ok = reply is ListDirectoryReply { Ok: true };
+        _paths.Put(new Translation
+        {
+            UrlPath = urlPath,
+            Hash = PathCache.HashOf(urlPath),
+            Kind = ok ? ResolveOutcome.DirectoryListing : ResolveOutcome.Forbidden,
+            Identity = identity,
+            File = ok ? BuildListing(((ListDirectoryReply)reply!).Html, identity) : null,
+            ValidatedAtMs = _now(),
+        });
+    }
+
     private void SubmitPrefetch(CachedFile file, long offset, long length, IJobWaiter waiter)
     {
         string path = Encoding.UTF8.GetString(file.RelativePath);
@@ -116,6 +146,12 @@ internal sealed partial class ResourceStore : IDisposable
             outcome = ResolveOutcome.Error; // a File answer must bring its fd
         }
 
+        if (outcome == ResolveOutcome.DirectoryListing && reply is ResolveReply directory)
+        {
+            SubmitListing(job, directory);
+            return;
+        }
+
         var relative = reply is ResolveReply rr ? Encoding.UTF8.GetBytes(rr.FilePath) : [];
         Apply(urlPath, hash, cached, outcome, outcome == ResolveOutcome.File ? fd : CloseAndNone(fd), stat, relative, _now());
     }
@@ -124,8 +160,11 @@ internal sealed partial class ResourceStore : IDisposable
     private Translation Apply(ReadOnlySpan<byte> urlPath, int hash, Translation? cached, ResolveOutcome kind, int fd,
         in Stat stat, ReadOnlySpan<byte> relativePath, long nowMs)
     {
-        var identity = kind == ResolveOutcome.File ? FileIdentity.From(stat) : default;
-        if (cached is not null && cached.Kind == kind && cached.Identity == identity && IsLoaded(cached))
+        var identity = kind is ResolveOutcome.File or ResolveOutcome.DirectoryListing ? FileIdentity.From(stat) : default;
+        // A listing is rebuilt at every revalidation: a file inside may have changed size without
+        // changing the directory itself.
+        if (cached is not null && cached.Kind == kind && cached.Identity == identity && IsLoaded(cached)
+            && kind != ResolveOutcome.DirectoryListing)
         {
             CloseAndNone(fd);
             cached.ValidatedAtMs = nowMs;
@@ -145,7 +184,10 @@ internal sealed partial class ResourceStore : IDisposable
         }
         else if (kind == ResolveOutcome.DirectoryListing)
         {
-            kind = ResolveOutcome.Forbidden; // listings are not served yet
+            // Sped: render it inline, as the helper would.
+            int errno = DirectoryListing.Build(_disk!, relativePath, Encoding.UTF8.GetString(urlPath), MaxListingBytes, out var html);
+            file = errno == 0 ? BuildListing(html, identity) : null;
+            kind = errno == 0 ? kind : ResolveOutcome.Forbidden;
         }
 
         var entry = new Translation
@@ -161,7 +203,8 @@ internal sealed partial class ResourceStore : IDisposable
         return entry;
     }
 
-    private static bool IsLoaded(Translation t) => t.Kind != ResolveOutcome.File || t.File is { Evicted: false };
+    private static bool IsLoaded(Translation t) =>
+        t.Kind is not (ResolveOutcome.File or ResolveOutcome.DirectoryListing) || t.File is { Evicted: false };
 
     /// <summary>
     /// A file sent from its fd has no snapshot of its bytes: once it is rewritten in place, the cached

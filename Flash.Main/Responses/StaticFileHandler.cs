@@ -62,7 +62,8 @@ internal sealed class StaticFileHandler
 
         return translation.Kind switch
         {
-            ResolveOutcome.File => ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly, waiter),
+            ResolveOutcome.File or ResolveOutcome.DirectoryListing =>
+                ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly, waiter),
             ResolveOutcome.DirectoryRedirect => Redirect(head, request, path, output, keepAlive, http10, headOnly),
             ResolveOutcome.NotFound => _writer.Error(output, 404, keepAlive, http10, headOnly),
             ResolveOutcome.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
