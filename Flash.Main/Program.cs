@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Flash.Main.Logging;
-using Flash.Protocol;
 using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
 
@@ -16,7 +15,7 @@ namespace Flash.Main;
 internal static class Program
 {
     /// <summary>Not in the PosixSignal enum; raw signal numbers may be cast to it.</summary>
-    private const PosixSignal SIGUSR2 = (PosixSignal)12;
+    private const PosixSignal SIGUSR1 = (PosixSignal)10, SIGUSR2 = (PosixSignal)12;
 
     private static int Main()
     {
@@ -48,7 +47,12 @@ internal static class Program
                 context.Cancel = true;
                 server.RequestStats();
             });
-            return server.Run(SayHello);
+            using var reopen = PosixSignalRegistration.Create(SIGUSR1, context =>
+            {
+                context.Cancel = true;
+                server.RequestLogReopen(); // logrotate: reopen the access log at its path
+            });
+            return server.Run();
 
             // Signal handlers only set a flag and wake the loop (nginx's rule).
             void Shutdown(PosixSignalContext context)
@@ -68,17 +72,5 @@ internal static class Program
         {
             NLog.LogManager.Shutdown();
         }
-    }
-
-    private static void SayHello()
-    {
-        if (!int.TryParse(Environment.GetEnvironmentVariable("FLASHD_SUPERVISOR_FD"), out int fd))
-        {
-            return;
-        }
-
-        using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, 1);
-        stream.Write(FrameWriter.ToFrame(new Hello(ProtocolInfo.Version, ProcessRole.Main, Environment.ProcessId, 0)));
-        stream.Flush();
     }
 }

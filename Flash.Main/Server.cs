@@ -6,6 +6,7 @@ using Flash.Main.Loop;
 using Flash.Main.Native;
 using Flash.Main.Resources;
 using Flash.Main.Responses;
+using Flash.Protocol;
 using Flash.Protocol.Configuration;
 
 namespace Flash.Main;
@@ -33,6 +34,9 @@ internal sealed class Server : IDisposable
     private readonly MainLog _log = new();
     private volatile bool _shutdownRequested;
     private volatile bool _statsRequested;
+    private volatile bool _reopenRequested;
+    private readonly SupervisorLink? _supervisor = SupervisorLink.FromEnvironment();
+    private long _nextReportMs;
     private long _acceptResumeAtMs = long.MaxValue;
     private long _shutdownDeadlineMs = long.MaxValue;
 
@@ -83,13 +87,16 @@ internal sealed class Server : IDisposable
 
     public ServerStats Stats => _context.Stats;
 
+    /// <summary>Load reports go to the supervisor this often (it scales the helper pool on them).</summary>
+    private const long ReportIntervalMs = 200;
+
     /// <summary>Runs until shutdown completes. Returns the process exit code.</summary>
-    public int Run(Action onReady)
+    public int Run()
     {
         _helperListener?.Start();
         _listener.Start();
         _log.Started(_config.Listen, _config.DocumentRoot, Environment.ProcessId);
-        onReady();
+        _supervisor?.SayHello();
         _loop.Run();
         _log.Stopped(_context.Stats.Requests);
         return 0;
@@ -109,8 +116,21 @@ internal sealed class Server : IDisposable
         _loop.Wake();
     }
 
+    /// <summary>Thread-safe (SIGUSR1): reopen the access log, after logrotate moved it.</summary>
+    public void RequestLogReopen()
+    {
+        _reopenRequested = true;
+        _loop.Wake();
+    }
+
     private void OnWake()
     {
+        if (_reopenRequested)
+        {
+            _reopenRequested = false;
+            _accessLog.Reopen();
+        }
+
         if (_statsRequested)
         {
             _statsRequested = false;
@@ -141,6 +161,12 @@ internal sealed class Server : IDisposable
     private void AfterIteration()
     {
         _clock.Refresh();
+        if (_supervisor is not null && _loop.NowMs >= _nextReportMs)
+        {
+            _nextReportMs = _loop.NowMs + ReportIntervalMs;
+            _supervisor.Send(LoadReport());
+        }
+
         if (_acceptResumeAtMs <= _loop.NowMs)
         {
             _acceptResumeAtMs = long.MaxValue;
@@ -159,6 +185,14 @@ internal sealed class Server : IDisposable
 
             _loop.StopRequested = true;
         }
+    }
+
+    private LoadReport LoadReport()
+    {
+        var stats = _context.Stats;
+        return new LoadReport(stats.OpenConnections, stats.Requests, stats.BytesSent,
+            _helpers?.QueueDepth ?? 0, _helpers?.Busy ?? 0, _helpers?.Idle ?? 0, 0, 0, 0,
+            _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses);
     }
 
     private Connection ConnectionFor(int fd) => _connections[fd] ??= new Connection(_context);

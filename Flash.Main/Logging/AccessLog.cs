@@ -21,7 +21,9 @@ internal sealed class AccessLog : IDisposable
     private readonly byte[] _line = new byte[MaxLineBytes];
     private readonly HttpClock _clock;
     private readonly Thread? _writer;
-    private readonly FileStream? _file;
+    private readonly string? _path;
+    private FileStream? _file;
+    private volatile bool _reopen;
     private long _produced; // written by the loop thread only
     private long _consumed; // written by the writer thread only
     private volatile bool _stopping;
@@ -35,12 +37,19 @@ internal sealed class AccessLog : IDisposable
             return;
         }
 
-        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        _path = path;
+        _file = Open(path);
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "access-log" };
         _writer.Start();
     }
 
     public bool Enabled => _file is not null;
+
+    /// <summary>Asks the writer thread to reopen the file at its path (after logrotate moved it away).</summary>
+    public void Reopen() => _reopen = true;
+
+    private static FileStream Open(string path) =>
+        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
 
     public long Dropped { get; private set; }
 
@@ -117,6 +126,14 @@ internal sealed class AccessLog : IDisposable
     {
         while (true)
         {
+            if (_reopen)
+            {
+                _reopen = false;
+                _file!.Flush();
+                _file.Dispose();
+                _file = Open(_path!);
+            }
+
             long produced = Volatile.Read(ref _produced);
             long consumed = _consumed;
             if (produced == consumed)
