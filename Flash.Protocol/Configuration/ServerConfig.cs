@@ -27,6 +27,8 @@ public sealed class ServerConfig
 
     public HelpersConfig Helpers { get; set; } = new();
 
+    public CgiConfig Cgi { get; set; } = new();
+
     /// <summary>Files tried, in order, for a request that names a directory.</summary>
     public string[] IndexFiles { get; set; } = ["index.html", "index.htm"];
 
@@ -50,6 +52,40 @@ public sealed class HelpersConfig
 
     /// <summary>Seconds a helper job may take before it is given to another helper.</summary>
     public double JobTimeoutSeconds { get; set; } = 30;
+}
+
+public sealed class CgiConfig
+{
+    /// <summary>File extensions that are CGI scripts anywhere under the root (need the exec bit).</summary>
+    public string[] Extensions { get; set; } = [".cgi"];
+
+    /// <summary>URL directories whose files are all CGI scripts (need the exec bit).</summary>
+    public string[] Directories { get; set; } = ["/cgi-bin/"];
+
+    /// <summary>Extension → interpreter: such files run as "interpreter script" and need no exec bit.
+    /// None by default; for example { ".php": "/usr/bin/php-cgi", ".pl": "/usr/bin/perl" }.</summary>
+    public Dictionary<string, string> Interpreters { get; set; } = [];
+
+    /// <summary>CGI runner processes started with flashd; at most this many scripts run at once.</summary>
+    public int Runners { get; set; } = 4;
+
+    /// <summary>Requests waiting for a free runner beyond which new ones get 503.</summary>
+    public int MaxQueue { get; set; } = 256;
+
+    /// <summary>Seconds a script may run: then its process group is killed (504 if it sent no header yet).</summary>
+    public double TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Request body bytes a script may receive (413 beyond, and the script is not started).</summary>
+    public long MaxBodyBytes { get; set; } = 10L << 20;
+
+    /// <summary>Output bytes a script may send: beyond, the response is cut and the connection closed.</summary>
+    public long MaxOutputBytes { get; set; } = 256L << 20;
+
+    /// <summary>RLIMIT_CPU of a script, seconds.</summary>
+    public int CpuSeconds { get; set; } = 30;
+
+    /// <summary>RLIMIT_AS of a script, bytes.</summary>
+    public long MemoryBytes { get; set; } = 1L << 30;
 }
 
 public sealed class LimitsConfig

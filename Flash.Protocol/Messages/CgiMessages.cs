@@ -4,11 +4,12 @@ namespace Flash.Protocol;
 
 /// <summary>
 /// Main asks a CGI runner to start a script. <paramref name="Environment"/> holds "NAME=value" entries, built
-/// by main per RFC 3875 section 4.1; the runner passes them as they are.
+/// by main per RFC 3875 section 4.1; the runner passes them as they are. <paramref name="Interpreter"/> is the
+/// program that runs the script (argv: interpreter, script), or "" to execute the script itself.
 /// </summary>
-public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirectory, string[] Environment) : Message
+public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirectory, string[] Environment, string Interpreter) : Message
 {
-    internal const int Fields = 4;
+    internal const int Fields = 5;
 
     public override MessageKind Kind => MessageKind.CgiStart;
 
@@ -20,6 +21,7 @@ public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirec
         FieldCodec.WriteString(ref writer, ScriptPath);
         FieldCodec.WriteString(ref writer, WorkingDirectory);
         FieldCodec.WriteStrings(ref writer, Environment);
+        FieldCodec.WriteString(ref writer, Interpreter);
     }
 
     internal static CgiStart Read(ref MessagePackReader reader)
@@ -28,7 +30,8 @@ public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirec
         string scriptPath = FieldCodec.ReadString(ref reader);
         string workingDirectory = FieldCodec.ReadString(ref reader);
         string[] environment = FieldCodec.ReadStrings(ref reader);
-        return new CgiStart(jobId, scriptPath, workingDirectory, environment);
+        string interpreter = FieldCodec.ReadString(ref reader);
+        return new CgiStart(jobId, scriptPath, workingDirectory, environment, interpreter);
     }
 }
 

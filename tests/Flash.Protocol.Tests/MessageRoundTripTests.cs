@@ -108,8 +108,8 @@ public class MessageRoundTripTests
         [
             new Goodbye(null!),
             new CgiOutput(1, null!),
-            new CgiStart(2, null!, "/", null!),
-            new CgiStart(3, "/s", "/", ["A=1", null!]),
+            new CgiStart(2, null!, "/", null!, null!),
+            new CgiStart(3, "/s", "/", ["A=1", null!], "/usr/bin/perl"),
         ];
 
         var received = sent.Select(m =>

@@ -21,7 +21,7 @@ internal static class MessageSamples
         yield return new ListDirectoryRequest(15, "/srv/www/pub", "/pub/");
         yield return new ListDirectoryReply(16, true, Encoding.UTF8.GetBytes("<ul><li>a.txt</li></ul>"));
         yield return new CgiStart(17, "/srv/www/cgi/env.cgi", "/srv/www/cgi",
-            ["GATEWAY_INTERFACE=CGI/1.1", "QUERY_STRING=a=1&b=2", "REQUEST_METHOD=GET"]);
+            ["GATEWAY_INTERFACE=CGI/1.1", "QUERY_STRING=a=1&b=2", "REQUEST_METHOD=GET"], "");
         yield return new CgiInput(18, [1, 2, 3, 0, 255], false);
         yield return new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi"));
         yield return new CgiEnd(20, 3, 9, "warning: something");
@@ -45,7 +45,7 @@ internal static class MessageSamples
         yield return new PrefetchReply(0, false, 0);
         yield return new ListDirectoryRequest(0, "", "");
         yield return new ListDirectoryReply(0, false, []);
-        yield return new CgiStart(0, "", "", []);
+        yield return new CgiStart(0, "", "", [], "");
         yield return new CgiInput(0, [], true);
         yield return new CgiOutput(0, []);
         yield return new CgiEnd(0, 0, 0, "");
@@ -77,7 +77,7 @@ internal static class MessageSamples
         yield return new PrefetchReply(long.MaxValue, true, int.MaxValue);
         yield return new ListDirectoryRequest(-1, longText, longText);
         yield return new ListDirectoryReply(long.MaxValue, true, bigData);
-        yield return new CgiStart(long.MaxValue, longText, longText, bigEnvironment);
+        yield return new CgiStart(long.MaxValue, longText, longText, bigEnvironment, longText);
         yield return new CgiInput(long.MinValue, bigData, true);
         yield return new CgiOutput(long.MaxValue, bigData);
         yield return new CgiEnd(long.MinValue, int.MinValue, int.MaxValue, longText);
