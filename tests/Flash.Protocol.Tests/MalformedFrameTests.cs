@@ -358,7 +358,7 @@ public class MalformedFrameTests
 
     private static void WriteCgiStartHead(ref MessagePackWriter w)
     {
-        w.WriteArrayHeader(5);
+        w.WriteArrayHeader(6);
         w.Write((byte)MessageKind.CgiStart);
         w.Write(1);
         w.Write("/s.cgi");
