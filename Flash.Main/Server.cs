@@ -6,6 +6,7 @@ using Flash.Main.Loop;
 using Flash.Main.Native;
 using Flash.Main.Resources;
 using Flash.Main.Responses;
+using Flash.Main.Workers;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
 
@@ -28,7 +29,7 @@ internal sealed class Server : IDisposable
     private readonly Listener _listener;
     private readonly ResourceStore _store;
     private readonly HelperPool? _helpers;
-    private readonly HelperListener? _helperListener;
+    private readonly WorkerListener? _helperListener;
     private readonly HttpClock _clock = new();
     private readonly AccessLog _accessLog;
     private readonly MainLog _log = new();
@@ -55,7 +56,7 @@ internal sealed class Server : IDisposable
         if (helperListenFd >= 0)
         {
             _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds);
-            _helperListener = new HelperListener(helperListenFd, _loop, _helpers);
+            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept);
         }
 
         _store = new ResourceStore(config, MimeTypes.Load(), _helpers, () => _loop.NowMs);

@@ -70,12 +70,6 @@ internal sealed class HelperPool
 
     public bool OnLinkReady(HelperLink link)
     {
-        if (!link.SendHello())
-        {
-            OnLinkFailed(link, "did not take our Hello");
-            return false;
-        }
-
         _log.HelperConnected(link.HelperId, link.HelperPid, _links.Count(l => l.HelloDone));
         _idle.Push(link);
         Dispatch();

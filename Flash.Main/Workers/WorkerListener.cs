@@ -1,13 +1,13 @@
 using Flash.Main.Loop;
 using Flash.Main.Native;
 
-namespace Flash.Main.Helpers;
+namespace Flash.Main.Workers;
 
 /// <summary>
-/// The helpers' Unix listening socket, created by the supervisor (so helpers can connect even while main
-/// restarts) and inherited like the TCP listen socket.
+/// A Unix listening socket for worker processes (helpers, CGI runners), created by the supervisor (so
+/// workers can connect even while main restarts) and inherited like the TCP listen socket.
 /// </summary>
-internal sealed unsafe class HelperListener(int listenFd, EventLoop loop, HelperPool pool) : FdHandler
+internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action<int> accept) : FdHandler
 {
     public void Start()
     {
@@ -26,7 +26,7 @@ internal sealed unsafe class HelperListener(int listenFd, EventLoop loop, Helper
                 return; // EAGAIN, or an error that the next event retries
             }
 
-            pool.Accept(fd);
+            accept(fd);
         }
     }
 }

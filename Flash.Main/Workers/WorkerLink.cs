@@ -1,0 +1,195 @@
+using Flash.Main.Loop;
+using Flash.Main.Native;
+using Flash.Protocol;
+using Flash.Protocol.Transport;
+
+namespace Flash.Main.Workers;
+
+/// <summary>
+/// Main's end of one worker's Unix socket (a helper or a CGI runner), in the same epoll set as the clients
+/// (Flash: "the main process learns of completion via select"). Frames are read with recvmsg, so an fd a
+/// worker passes (SCM_RIGHTS) arrives with its message. The first frame must be the worker's Hello.
+/// A paused link is not read: that is how a slow client slows down a CGI script (backpressure).
+/// </summary>
+internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
+{
+    private const int ReadChunk = 64 << 10;
+
+    private readonly FrameReader _reader = new();
+    private int _receivedFd = -1;
+    private bool _paused;
+    private bool _unread;
+
+    protected EventLoop Loop => loop;
+
+    public bool HelloDone { get; private set; }
+
+    public int WorkerPid { get; private set; }
+
+    public int WorkerId { get; private set; }
+
+    public void Open(int fd) => loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLET);
+
+    /// <summary>Stops (true) or resumes (false) reading this worker's messages.</summary>
+    public void Pause(bool paused)
+    {
+        _paused = paused;
+        if (!paused && _unread)
+        {
+            OnEvents(Consts.EPOLLIN);
+        }
+    }
+
+    public override void OnEvents(uint events)
+    {
+        _unread = true; // edge-triggered: remember that there may be bytes until a read says EAGAIN
+        while (Fd >= 0 && !_paused)
+        {
+            // Frames already buffered come first: a pause may have left some behind.
+            if (!DrainFrames())
+            {
+                return;
+            }
+
+            if (_paused)
+            {
+                return;
+            }
+
+            nint n = UnixSocket.Receive(Fd, _reader.GetAppendSpan(ReadChunk), out int fd);
+            if (fd >= 0)
+            {
+                TakeReceivedFd(); // an fd nobody claimed: never leak it
+                _receivedFd = fd;
+            }
+
+            if (n > 0)
+            {
+                _reader.Advance((int)n);
+                continue;
+            }
+
+            if (n == -Consts.EAGAIN)
+            {
+                _unread = false;
+                return;
+            }
+
+            if (n == -Consts.EINTR)
+            {
+                continue;
+            }
+
+            OnFailed(n == 0 ? "closed its connection" : $"read error {-n}");
+            return;
+        }
+    }
+
+    public void Close()
+    {
+        if (Fd < 0)
+        {
+            return;
+        }
+
+        int fd = Fd;
+        loop.Unregister(this);
+        LibC.close(fd);
+        TakeReceivedFd();
+    }
+
+    /// <summary>Sends one frame. False if the worker does not take it (it is then to be dropped).</summary>
+    public unsafe bool Send(Message message)
+    {
+        var frame = FrameWriter.ToFrame(message);
+        fixed (byte* p = frame)
+        {
+            // Requests are small and a worker has at most one job: the socket buffer has room. A short
+            // write means the worker stopped reading.
+            nint n = LibC.send(Fd, p, frame.Length, Consts.MSG_NOSIGNAL);
+            return n == frame.Length;
+        }
+    }
+
+    /// <summary>A message after the Hello; <paramref name="fd"/> is the fd that came with it, or -1.
+    /// Returns false if the link was closed while handling it.</summary>
+    protected abstract bool OnMessage(Message message, int fd);
+
+    /// <summary>The Hello arrived: the link can take work. Returns false if it was dropped.</summary>
+    protected abstract bool OnReady();
+
+    /// <summary>The worker broke the protocol, went away, or failed to read.</summary>
+    protected abstract void OnFailed(string why);
+
+    private bool DrainFrames()
+    {
+        while (!_paused)
+        {
+            var result = _reader.TryRead(out var message);
+            switch (result)
+            {
+                case FrameResult.NeedMore:
+                    return true;
+                case FrameResult.UnknownKind:
+                    continue; // a newer worker's message: ignore it
+                case FrameResult.Oversize:
+                case FrameResult.Malformed:
+                    OnFailed($"sent a {result} frame");
+                    return false;
+            }
+
+            if (!Handle(message!))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private bool Handle(Message message)
+    {
+        if (!HelloDone)
+        {
+            if (Handshake.Check(message, role) != HandshakeResult.Ok)
+            {
+                OnFailed($"did not say Hello as a {role} of this protocol version");
+                return false;
+            }
+
+            var hello = (Hello)message;
+            WorkerPid = hello.Pid;
+            WorkerId = hello.Id;
+            HelloDone = true;
+            if (!Send(new Hello(ProtocolInfo.Version, ProcessRole.Main, Environment.ProcessId, 0)))
+            {
+                OnFailed("did not take our Hello");
+                return false;
+            }
+
+            return OnReady();
+        }
+
+        if (message is Goodbye goodbye)
+        {
+            OnFailed($"said goodbye ({goodbye.Reason})");
+            return false;
+        }
+
+        return OnMessage(message, TakeReceivedFd(keep: true)) && Fd >= 0;
+    }
+
+    /// <summary>Hands over the fd that came with the last message (keep) or closes it.</summary>
+    private int TakeReceivedFd(bool keep = false)
+    {
+        int fd = _receivedFd;
+        _receivedFd = -1;
+        if (!keep && fd >= 0)
+        {
+            LibC.close(fd);
+            return -1;
+        }
+
+        return fd;
+    }
+}
