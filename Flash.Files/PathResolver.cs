@@ -74,7 +74,9 @@ public sealed unsafe class PathResolver : IDisposable
         int fd = OpenBeneath(relative[..relLength], out int errno);
         if (fd < 0)
         {
-            return ResolveResult.Of(KindForErrno(errno));
+            // "a/script.cgi/more": a file part-way along the path. The caller decides whether the rest is a
+            // CGI script's PATH_INFO or a 404 (RFC 3875 §4.1.5).
+            return errno == FileSys.ENOTDIR ? ResolveFilePrefix(relative[..relLength]) : ResolveResult.Of(KindForErrno(errno));
         }
 
         if (FileSys.fstat(fd, out var st) < 0)
@@ -146,6 +148,49 @@ public sealed unsafe class PathResolver : IDisposable
         }
 
         return new ResolveResult(ResolveOutcome.DirectoryListing, -1, st, relative[..(dirLength - 1)]);
+    }
+
+    /// <summary>
+    /// The leading part of <paramref name="relative"/> that names a regular file, found segment by segment
+    /// (each prefix opened beneath the root, with the same rules). The result's RelativePath is that prefix;
+    /// what follows it in the URL is extra path information.
+    /// </summary>
+    private ResolveResult ResolveFilePrefix(Span<byte> relative)
+    {
+        for (int slash = relative.IndexOf((byte)'/'); slash > 0; slash = NextSlash(relative, slash))
+        {
+            var prefix = relative[..slash];
+            int fd = OpenBeneath(prefix, out int errno);
+            if (fd < 0)
+            {
+                return ResolveResult.Of(KindForErrno(errno));
+            }
+
+            if (FileSys.fstat(fd, out var st) < 0)
+            {
+                FileSys.close(fd);
+                return ResolveResult.Of(ResolveOutcome.Error);
+            }
+
+            if (st.IsRegularFile)
+            {
+                return new ResolveResult(ResolveOutcome.File, fd, st, prefix);
+            }
+
+            FileSys.close(fd);
+            if (!st.IsDirectory)
+            {
+                return ResolveResult.Of(ResolveOutcome.Forbidden);
+            }
+        }
+
+        return ResolveResult.Of(ResolveOutcome.NotFound);
+    }
+
+    private static int NextSlash(ReadOnlySpan<byte> path, int after)
+    {
+        int next = path[(after + 1)..].IndexOf((byte)'/');
+        return next < 0 ? -1 : after + 1 + next;
     }
 
     /// <summary>Reads a whole file into a pinned array; false when it changed while being read.</summary>

@@ -38,7 +38,8 @@ internal static class Program
                 throw new InvalidOperationException("amped needs the helpers' socket (FLASHD_HELPER_LISTEN_FD)");
             }
 
-            using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, maxFds);
+            int cgiListenFd = int.TryParse(Environment.GetEnvironmentVariable("FLASHD_CGI_LISTEN_FD"), out int c) ? c : -1;
+            using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, cgiListenFd, maxFds);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);

@@ -1,4 +1,5 @@
 using Flash.Http;
+using Flash.Main.Cgi;
 using Flash.Main.Connections;
 using Flash.Main.Helpers;
 using Flash.Main.Logging;
@@ -30,6 +31,8 @@ internal sealed class Server : IDisposable
     private readonly ResourceStore _store;
     private readonly HelperPool? _helpers;
     private readonly WorkerListener? _helperListener;
+    private readonly CgiPool? _cgiPool;
+    private readonly WorkerListener? _cgiListener;
     private readonly HttpClock _clock = new();
     private readonly AccessLog _accessLog;
     private readonly MainLog _log = new();
@@ -42,7 +45,8 @@ internal sealed class Server : IDisposable
     private long _shutdownDeadlineMs = long.MaxValue;
 
     /// <param name="helperListenFd">The helpers' listening socket (amped), or -1 (sped).</param>
-    public Server(ServerConfig config, int listenFd, int helperListenFd, int maxFds)
+    /// <param name="cgiListenFd">The CGI runners' listening socket, or -1 (CGI requests then get 503).</param>
+    public Server(ServerConfig config, int listenFd, int helperListenFd, int cgiListenFd, int maxFds)
     {
         _config = config;
         _loop = new EventLoop(maxFds);
@@ -60,6 +64,15 @@ internal sealed class Server : IDisposable
         }
 
         _store = new ResourceStore(config, MimeTypes.Load(), _helpers, () => _loop.NowMs);
+        CgiDispatcher? cgi = null;
+        if (cgiListenFd >= 0)
+        {
+            _cgiPool = new CgiPool(_loop, config.Cgi.MaxQueue);
+            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool.Accept);
+            var listen = System.Net.IPEndPoint.Parse(config.Listen);
+            cgi = new CgiDispatcher(_cgiPool, config, listen.Address.ToString(), listen.Port);
+        }
+
         var writer = new ResponseWriter(_clock);
         _accessLog = new AccessLog(AccessLogPath(config), _clock);
         _context = new ConnectionContext
@@ -78,6 +91,7 @@ internal sealed class Server : IDisposable
             SendTimer = _loop.CreateTimerQueue("send", Ms(config.Timeouts.SendSeconds)),
             LingerTimer = _loop.CreateTimerQueue("linger", Ms(config.Timeouts.LingerSeconds)),
             MaxDiscardBodyBytes = config.Limits.MaxDiscardBodyBytes,
+            Cgi = cgi,
         };
         _context.OnConnectionClosed = OnConnectionClosed;
         int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);
@@ -95,6 +109,7 @@ internal sealed class Server : IDisposable
     public int Run()
     {
         _helperListener?.Start();
+        _cgiListener?.Start();
         _listener.Start();
         _log.Started(_config.Listen, _config.DocumentRoot, Environment.ProcessId);
         _supervisor?.SayHello();
@@ -192,7 +207,8 @@ internal sealed class Server : IDisposable
     {
         var stats = _context.Stats;
         return new LoadReport(stats.OpenConnections, stats.Requests, stats.BytesSent,
-            _helpers?.QueueDepth ?? 0, _helpers?.Busy ?? 0, _helpers?.Idle ?? 0, 0, 0, 0,
+            _helpers?.QueueDepth ?? 0, _helpers?.Busy ?? 0, _helpers?.Idle ?? 0,
+            _cgiPool?.QueueDepth ?? 0, _cgiPool?.Busy ?? 0, _cgiPool?.Idle ?? 0,
             _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses);
     }
 

@@ -34,6 +34,7 @@ internal sealed class Supervisor(ServerConfig config, ListenSocket listen)
     {
         bool amped = config.Architecture == "amped";
         using var helperSocket = amped ? new UnixListenSocket(Path.Combine(config.RunDirectory, "helpers.sock")) : null;
+        using var cgiSocket = config.Cgi.Runners > 0 ? new UnixListenSocket(Path.Combine(config.RunDirectory, "cgi.sock")) : null;
         string configJson = JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig);
         var stopTimeout = TimeSpan.FromSeconds(config.Timeouts.ShutdownSeconds + 5);
         var children = new List<(ChildSpec Spec, Dictionary<string, string> Environment, int[] Inherit)>();
@@ -48,18 +49,37 @@ internal sealed class Supervisor(ServerConfig config, ListenSocket listen)
             }, []));
         }
 
+        for (int id = 1; id <= config.Cgi.Runners; id++)
+        {
+            var spec = new ChildSpec("cgi", id, SiblingExecutable("flash-cgi"), RestartPolicy.Permanent, TimeSpan.FromSeconds(config.Cgi.TimeoutSeconds + 5));
+            children.Add((spec, new()
+            {
+                ["FLASHD_CONFIG"] = configJson,
+                ["FLASHD_CGI_SOCKET"] = cgiSocket!.Path,
+                ["FLASHD_CGI_ID"] = id.ToString(CultureInfo.InvariantCulture),
+            }, []));
+        }
+
         var mainEnvironment = new Dictionary<string, string>
         {
             ["FLASHD_CONFIG"] = configJson,
             ["FLASHD_LISTEN_FD"] = listen.Fd.ToString(CultureInfo.InvariantCulture),
         };
+        var inherit = new List<int> { listen.Fd };
         if (helperSocket is not null)
         {
             mainEnvironment["FLASHD_HELPER_LISTEN_FD"] = helperSocket.Fd.ToString(CultureInfo.InvariantCulture);
+            inherit.Add(helperSocket.Fd);
+        }
+
+        if (cgiSocket is not null)
+        {
+            mainEnvironment["FLASHD_CGI_LISTEN_FD"] = cgiSocket.Fd.ToString(CultureInfo.InvariantCulture);
+            inherit.Add(cgiSocket.Fd);
         }
 
         var mainSpec = new ChildSpec("main", 0, SiblingExecutable("flash-main"), RestartPolicy.Permanent, stopTimeout);
-        children.Add((mainSpec, mainEnvironment, helperSocket is null ? [listen.Fd] : [listen.Fd, helperSocket.Fd]));
+        children.Add((mainSpec, mainEnvironment, [.. inherit]));
 
         var loops = children.Select(c => SuperviseAsync(c.Spec, c.Environment, c.Inherit)).ToList();
         await Task.WhenAny(_stopRequested.Task, _gaveUp.Task);

@@ -18,6 +18,12 @@ internal sealed unsafe partial class Connection
         bool queued = false;
         while (!_closeAfterFlush && !_waitingForJob)
         {
+            if (CgiActive)
+            {
+                PumpCgiBody(); // responses stay in order: nothing else is answered until the script is done
+                return queued;
+            }
+
             if (_discard > 0 && !DiscardBody())
             {
                 return queued;
@@ -62,6 +68,11 @@ internal sealed unsafe partial class Connection
                 info = _context.Writer.Error(_output, 500, keepAlive: false, http10: false, headOnly: false);
             }
 
+            if (info.IsCgi)
+            {
+                return true; // StartCgi took the request; its head stays until the script is done
+            }
+
             if (info.IsNeedRoom || info.IsPending)
             {
                 _headPending = true;
@@ -80,8 +91,12 @@ internal sealed unsafe partial class Connection
             }
             else
             {
-                _discard = _head.ContentLength > 0 ? _head.ContentLength : 0;
+                // A request answered after a CGI local redirect: the script consumed its body already.
+                _discard = _head.ContentLength > 0 && _redirectPath is null ? _head.ContentLength : 0;
             }
+
+            _redirectPath = null;
+            _redirects = 0;
 
             _head.Reset();
             queued = true;
@@ -96,7 +111,18 @@ internal sealed unsafe partial class Connection
         // on; a chunked one, or one too large, closes the connection after the response instead.
         bool keepAlive = _head.KeepAlive && !_context.ShuttingDown
             && !_head.Chunked && _head.ContentLength <= _context.MaxDiscardBodyBytes;
-        return _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs, this);
+        var info = _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs, this, _redirectPath, out var script);
+        if (!info.IsCgi)
+        {
+            return info;
+        }
+
+        if (_context.Cgi is null)
+        {
+            return _context.Writer.Error(_output, 503, keepAlive, _head.Version == HttpVersion.Http10, headOnly: false);
+        }
+
+        return StartCgi(script!, request, keepAlive);
     }
 
     /// <summary>Skips body bytes of the previous request; false while more are still to come.</summary>
@@ -132,16 +158,14 @@ internal sealed unsafe partial class Connection
             // Move the unfinished request to the front to make room (only when needed, not per request).
             new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart).CopyTo(new Span<byte>(_in, capacity));
             _inEnd -= _inStart;
-            _inStart = 0;
-            _head.Reset(); // offsets moved: the parser starts this head again
-            _headPending = false;
+            _inStart = 0; // the head's slices are relative to _inStart, so they stay valid
         }
 
         if (_inEnd == capacity)
         {
-            if (_headPending)
+            if (_headPending || CgiActive)
             {
-                return ReadResult.NoRoom; // full of pipelined requests behind one that waits: read later
+                return ReadResult.NoRoom; // full behind a request that waits or a script's body: read later
             }
 
             // Cannot happen while the parser's limits stay below the buffer size; never spin on it.

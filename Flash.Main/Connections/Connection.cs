@@ -32,6 +32,9 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// <summary>Parked until a helper job finishes (amped): nothing is answered meanwhile, to keep order.</summary>
     private bool _waitingForJob;
 
+    private bool _driving;
+    private bool _driveAgain;
+
     /// <summary>Request body bytes (of a static request) still to read and throw away.</summary>
     private long _discard;
     private bool _closeAfterFlush;
@@ -58,6 +61,8 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = false;
         _discard = 0;
         _inStart = _inEnd = 0;
+        _redirectPath = null;
+        _redirects = 0;
         _head.Reset();
         _context.Loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLOUT | Consts.EPOLLRDHUP | Consts.EPOLLET);
         _context.KeepAliveTimer.Start(this, _context.Loop.NowMs);
@@ -137,7 +142,33 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     }
 
     /// <summary>The main state machine: flush, answer buffered requests, read, until nothing moves.</summary>
+    /// <summary>
+    /// Runs the state machine until nothing moves. Re-entrant calls (a CGI runner's output arriving while
+    /// the connection is already driving, via a resumed link) only ask for one more round.
+    /// </summary>
     private void Drive()
+    {
+        if (_driving)
+        {
+            _driveAgain = true;
+            return;
+        }
+
+        _driving = true;
+        do
+        {
+            _driveAgain = false;
+            DriveOnce();
+            if (_cgiLink is { } link && _state != ConnectionState.Closed && _output.QueuedBytes < OutputHighWater / 2)
+            {
+                link.Pause(false); // the client took most of the script's output: read more of it
+            }
+        }
+        while (_driveAgain && _state != ConnectionState.Closed);
+        _driving = false;
+    }
+
+    private void DriveOnce()
     {
         while (true)
         {
@@ -192,7 +223,8 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             }
         }
 
-        if (_peerClosed && _inStart == _inEnd)
+        // The client is gone: with a script running for it, that kills the script (Close aborts it).
+        if (_peerClosed && (_inStart == _inEnd || CgiActive))
         {
             Close();
             return;
@@ -204,6 +236,13 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// <summary>Picks the one timer that fits what the connection waits for now.</summary>
     private void SettleTimers()
     {
+        if (CgiActive)
+        {
+            _state = ConnectionState.ReadingRequest;
+            TimerOwner?.Remove(this); // the runner enforces the script's timeout
+            return;
+        }
+
         if (_inEnd > _inStart || _headPending || _discard > 0)
         {
             _state = ConnectionState.ReadingRequest;
@@ -273,6 +312,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             return;
         }
 
+        AbandonCgi();
         int fd = Fd;
         _context.Loop.Unregister(this); // before close(): the fd number may be reused at once
         LibC.close(fd);

@@ -36,6 +36,9 @@ internal sealed class ConnectionContext
 
     public required long MaxDiscardBodyBytes { get; init; }
 
+    /// <summary>CGI runners (null when main runs without them: CGI requests then get 503).</summary>
+    public Cgi.CgiDispatcher? Cgi { get; init; }
+
     public bool ShuttingDown { get; set; }
 
     /// <summary>Called by a connection after it closed its fd.</summary>

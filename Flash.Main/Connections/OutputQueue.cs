@@ -38,6 +38,21 @@ internal sealed unsafe class OutputQueue
 
     public int FreeBytes => _capacity - _used;
 
+    /// <summary>Bytes still to send (a CGI response pauses its runner above a limit).</summary>
+    public long QueuedBytes
+    {
+        get
+        {
+            long total = 0;
+            for (int i = _first; i < _end; i++)
+            {
+                total += _segments[i].Length;
+            }
+
+            return total;
+        }
+    }
+
     public void Attach(byte* buffer, int capacity)
     {
         _buffer = buffer;

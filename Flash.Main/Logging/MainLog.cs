@@ -28,6 +28,12 @@ internal sealed class MainLog
 
     public void HelperDropped(int id, int pid, string why) => s_log.Warn("helper#{0} (pid {1}) dropped: {2}", id, pid, why);
 
+    public void CgiOutputCut(string script, long limit) => s_log.Warn("{0}: output over {1} bytes: cut", script, limit);
+
+    public void CgiEnded(string script, int exitCode, int signal, string stderr) =>
+        s_log.Warn("{0}: exit {1}{2}{3}", script, exitCode, signal != 0 ? $", signal {signal}" : "",
+            stderr.Length > 0 ? $"; stderr: {stderr.TrimEnd()}" : "");
+
     public void ShuttingDown(int connections) => s_log.Info("shutting down: {0} connections to finish", connections);
 
     /// <summary>The SIGUSR2 line. loop_allocated_bytes is what the event-loop thread has allocated so far:

@@ -22,6 +22,7 @@ internal sealed partial class ResourceStore : IDisposable
     private readonly HelperPool? _helpers;
     private readonly Func<long> _now;
     private readonly MimeTypes _mime;
+    private readonly Cgi.CgiRules _cgi;
     private readonly long _smallFileBytes;
     private readonly long _revalidateMs;
 
@@ -37,6 +38,7 @@ internal sealed partial class ResourceStore : IDisposable
         _disk = helpers is null ? new PathResolver(config.DocumentRoot, config.IndexFiles, config.DirectoryListing) : null;
         _now = now;
         _mime = mime;
+        _cgi = new Cgi.CgiRules(config);
         _smallFileBytes = config.Cache.SmallFileBytes;
         // At least 1 ms: an answer that arrives now is fresh for the waiters woken in this same iteration.
         _revalidateMs = Math.Max(1, config.Cache.RevalidateMilliseconds);
@@ -177,10 +179,21 @@ internal sealed partial class ResourceStore : IDisposable
         }
 
         CachedFile? file = null;
+        Cgi.CgiTarget? script = null;
         if (kind == ResolveOutcome.File)
         {
-            file = Load(fd, stat, relativePath);
-            kind = file is null ? ResolveOutcome.Error : kind;
+            script = MatchScript(urlPath, relativePath, stat, out int pathInfoStart, out bool forbidden);
+            if (script is not null || forbidden || pathInfoStart < urlPath.Length)
+            {
+                // A script runs (no data to cache); anything else with extra path after a file is 404.
+                CloseAndNone(fd);
+                kind = forbidden ? ResolveOutcome.Forbidden : script is null ? ResolveOutcome.NotFound : kind;
+            }
+            else
+            {
+                file = Load(fd, stat, relativePath);
+                kind = file is null ? ResolveOutcome.Error : kind;
+            }
         }
         else if (kind == ResolveOutcome.DirectoryListing)
         {
@@ -197,6 +210,7 @@ internal sealed partial class ResourceStore : IDisposable
             Kind = kind,
             Identity = identity,
             File = file,
+            Cgi = script,
             ValidatedAtMs = nowMs,
         };
         _paths.Put(entry);
@@ -204,7 +218,24 @@ internal sealed partial class ResourceStore : IDisposable
     }
 
     private static bool IsLoaded(Translation t) =>
-        t.Kind is not (ResolveOutcome.File or ResolveOutcome.DirectoryListing) || t.File is { Evicted: false };
+        t.Kind is not (ResolveOutcome.File or ResolveOutcome.DirectoryListing) || t.Cgi is not null || t.File is { Evicted: false };
+
+    /// <summary>Splits the URL at the file it resolved to (the rest is PATH_INFO) and asks the CGI rules.</summary>
+    private Cgi.CgiTarget? MatchScript(ReadOnlySpan<byte> urlPath, ReadOnlySpan<byte> relativePath, in Stat stat,
+        out int pathInfoStart, out bool forbidden)
+    {
+        // The file named by the URL itself ("/a/b.cgi"), or a file part-way along it ("/a/b.cgi/x/y"). An
+        // index file ("/docs/" → "docs/index.html") is never a prefix of the URL, so it has no PATH_INFO.
+        var rest = urlPath[1..];
+        pathInfoStart = rest.Length > relativePath.Length && rest.StartsWith(relativePath) && rest[relativePath.Length] == (byte)'/'
+            ? 1 + relativePath.Length
+            : urlPath.Length;
+        string scriptUrl = urlPath.Length == pathInfoStart || rest.StartsWith(relativePath)
+            ? Encoding.UTF8.GetString(urlPath[..pathInfoStart])
+            : "/" + Encoding.UTF8.GetString(relativePath);
+        return _cgi.Match(scriptUrl, Encoding.UTF8.GetString(relativePath), Encoding.UTF8.GetString(urlPath[pathInfoStart..]),
+            stat.Mode, out forbidden);
+    }
 
     /// <summary>
     /// A file sent from its fd has no snapshot of its bytes: once it is rewritten in place, the cached

@@ -17,6 +17,9 @@ internal sealed class Translation : LruNode<Translation>
 
     public FileIdentity Identity { get; init; }
 
+    /// <summary>When the file is a CGI script: how to run it (then File is null).</summary>
+    public Cgi.CgiTarget? Cgi { get; init; }
+
     /// <summary>The current version of the file, when Kind == File and it is loaded.</summary>
     public CachedFile? File { get; set; }
 

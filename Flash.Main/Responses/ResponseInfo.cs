@@ -9,7 +9,12 @@ internal readonly record struct ResponseInfo(int Status, long BodyBytes, bool Cl
 
     public static readonly ResponseInfo Pending = new(-1, 0, false);
 
+    /// <summary>The request is for a CGI script: the connection runs it and writes the response itself.</summary>
+    public static readonly ResponseInfo Cgi = new(-2, 0, false);
+
     public bool IsNeedRoom => Status == 0;
 
     public bool IsPending => Status == -1;
+
+    public bool IsCgi => Status == -2;
 }

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using Flash.Http;
+using Flash.Main.Cgi;
 using Flash.Main.Connections;
 using Flash.Main.Helpers;
 using Flash.Main.Resources;
@@ -31,24 +32,28 @@ internal sealed class StaticFileHandler
         _boundary = System.Text.Encoding.ASCII.GetBytes($"flashd-{Random.Shared.NextInt64():x16}");
     }
 
+    /// <summary>
+    /// Answers one request into <paramref name="output"/>; or, for a CGI script, returns
+    /// <see cref="ResponseInfo.Cgi"/> with the script in <paramref name="cgi"/> for the connection to run.
+    /// <paramref name="pathOverride"/> (a CGI local redirect, RFC 3875 §6.2.2) replaces the request's path,
+    /// and the request is then a GET.
+    /// </summary>
     public ResponseInfo Handle(RequestHead head, ReadOnlySpan<byte> request, OutputQueue output, bool keepAlive, long nowMs,
-        IJobWaiter waiter)
+        IJobWaiter waiter, ReadOnlySpan<byte> pathOverride, out CgiTarget? cgi)
     {
+        cgi = null;
         bool http10 = head.Version == HttpVersion.Http10;
-        bool headOnly = head.Method == HttpMethod.Head;
-        if (head.Method == HttpMethod.Unknown)
+        bool redirected = !pathOverride.IsEmpty;
+        var method = redirected ? HttpMethod.Get : head.Method;
+        bool headOnly = method == HttpMethod.Head;
+        if (method == HttpMethod.Unknown)
         {
             return _writer.Error(output, 501, keepAlive, http10, headOnly);
         }
 
-        if (head.Method is not (HttpMethod.Get or HttpMethod.Head))
-        {
-            return _writer.Error(output, 405, keepAlive, http10, headOnly, "Allow: "u8, "GET, HEAD"u8);
-        }
-
         // An absolute-form target without a path ("http://host") means "/" (RFC 9110 §4.2.3).
-        var rawPath = head.Path.IsEmpty ? "/"u8 : head.Path.Of(request);
-        if (head.IsAsteriskForm || UrlPath.Normalize(rawPath, _normalized, out int length) != PathStatus.Ok)
+        var rawPath = redirected ? pathOverride : head.Path.IsEmpty ? "/"u8 : head.Path.Of(request);
+        if ((head.IsAsteriskForm && !redirected) || UrlPath.Normalize(rawPath, _normalized, out int length) != PathStatus.Ok)
         {
             return _writer.Error(output, 400, keepAlive, http10, headOnly);
         }
@@ -58,6 +63,17 @@ internal sealed class StaticFileHandler
         if (translation is null)
         {
             return ResponseInfo.Pending;
+        }
+
+        if (translation.Cgi is { } script && method is not (HttpMethod.Connect or HttpMethod.Trace))
+        {
+            cgi = script;
+            return ResponseInfo.Cgi;
+        }
+
+        if (method is not (HttpMethod.Get or HttpMethod.Head))
+        {
+            return _writer.Error(output, 405, keepAlive, http10, headOnly, "Allow: "u8, "GET, HEAD"u8);
         }
 
         return translation.Kind switch

@@ -16,6 +16,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
     private const int ReadChunk = 64 << 10;
 
     private readonly FrameReader _reader = new();
+    private readonly List<byte> _pending = []; // bytes the socket did not take yet (a CGI body, mostly)
     private int _receivedFd = -1;
     private bool _paused;
     private bool _unread;
@@ -28,7 +29,10 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
     public int WorkerId { get; private set; }
 
-    public void Open(int fd) => loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLET);
+    /// <summary>Bytes sent but not yet taken by the worker's socket.</summary>
+    public int PendingOutput => _pending.Count;
+
+    public void Open(int fd) => loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLOUT | Consts.EPOLLRDHUP | Consts.EPOLLET);
 
     /// <summary>Stops (true) or resumes (false) reading this worker's messages.</summary>
     public void Pause(bool paused)
@@ -42,6 +46,25 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
     public override void OnEvents(uint events)
     {
+        if ((events & Consts.EPOLLOUT) != 0 && _pending.Count > 0)
+        {
+            if (!FlushPending())
+            {
+                OnFailed("does not take what we send");
+                return;
+            }
+
+            if (_pending.Count == 0)
+            {
+                OnWritable();
+            }
+        }
+
+        if ((events & (Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLHUP | Consts.EPOLLERR)) == 0)
+        {
+            return;
+        }
+
         _unread = true; // edge-triggered: remember that there may be bytes until a read says EAGAIN
         while (Fd >= 0 && !_paused)
         {
@@ -98,16 +121,59 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
         TakeReceivedFd();
     }
 
-    /// <summary>Sends one frame. False if the worker does not take it (it is then to be dropped).</summary>
+    /// <summary>
+    /// Sends one frame, keeping what the socket does not take for later (EPOLLOUT); order is preserved.
+    /// False only if the worker's socket failed (it is then to be dropped).
+    /// </summary>
     public unsafe bool Send(Message message)
     {
         var frame = FrameWriter.ToFrame(message);
+        if (_pending.Count > 0)
+        {
+            _pending.AddRange(frame);
+            return true;
+        }
+
         fixed (byte* p = frame)
         {
-            // Requests are small and a worker has at most one job: the socket buffer has room. A short
-            // write means the worker stopped reading.
             nint n = LibC.send(Fd, p, frame.Length, Consts.MSG_NOSIGNAL);
-            return n == frame.Length;
+            if (n < 0)
+            {
+                if (LibC.Errno != Consts.EAGAIN)
+                {
+                    return false;
+                }
+
+                n = 0;
+            }
+
+            if (n < frame.Length)
+            {
+                _pending.AddRange(frame.AsSpan((int)n));
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>All pending output has been taken by the worker's socket.</summary>
+    protected virtual void OnWritable()
+    {
+    }
+
+    private unsafe bool FlushPending()
+    {
+        var bytes = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_pending);
+        fixed (byte* p = bytes)
+        {
+            nint n = LibC.send(Fd, p, bytes.Length, Consts.MSG_NOSIGNAL);
+            if (n < 0)
+            {
+                return LibC.Errno == Consts.EAGAIN;
+            }
+
+            _pending.RemoveRange(0, (int)n);
+            return true;
         }
     }
 

@@ -24,6 +24,14 @@ internal static class ConfigValidator
 
         Require(config.Helpers.Count is >= 1 and <= 256, "Helpers.Count must be 1..256");
         Require(config.Helpers.JobTimeoutSeconds > 0, "Helpers.JobTimeoutSeconds must be positive");
+        var cgi = config.Cgi;
+        Require(cgi.Runners is >= 0 and <= 1024 && cgi.MaxQueue >= 0, "Cgi.Runners must be 0..1024 and Cgi.MaxQueue not negative");
+        Require(cgi.TimeoutSeconds > 0 && cgi.CpuSeconds > 0 && cgi.MemoryBytes > 0 && cgi.MaxBodyBytes >= 0 && cgi.MaxOutputBytes > 0,
+            "Cgi limits must be positive");
+        Require(cgi.Extensions.All(e => e.StartsWith('.')) && cgi.Interpreters.Keys.All(e => e.StartsWith('.')),
+            "Cgi.Extensions and the keys of Cgi.Interpreters are extensions like \".cgi\"");
+        Require(cgi.Directories.All(d => d.StartsWith('/')), "Cgi.Directories are URL paths like \"/cgi-bin/\"");
+        Require(cgi.Interpreters.Values.All(Path.IsPathRooted), "Cgi.Interpreters must map to absolute paths");
 
         if (string.IsNullOrEmpty(config.RunDirectory))
         {

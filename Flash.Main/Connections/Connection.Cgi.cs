@@ -1,0 +1,493 @@
+using System.Text;
+using Flash.Http;
+using Flash.Main.Cgi;
+using Flash.Main.Responses;
+using Flash.Protocol;
+
+namespace Flash.Main.Connections;
+
+/// <summary>
+/// A request for a CGI script: main streams the request body to a runner and the script's output back to
+/// the client, with backpressure both ways (a slow client pauses the runner's link, which fills the
+/// script's stdout pipe). The request head stays in the input buffer until the response is done, so the
+/// access log, the environment and a local redirect can all read it; the body is consumed behind it.
+/// CGI requests allocate (a process per request costs far more); the static path does not.
+/// </summary>
+internal sealed unsafe partial class Connection : ICgiClient
+{
+    private const int MaxRedirects = 5;
+    private const long OutputHighWater = 256 << 10;
+    private const int BodyChunk = 64 << 10;
+
+    /// <summary>Body bytes queued towards a runner beyond which main stops reading the client's upload.</summary>
+    private const int InputHighWater = 256 << 10;
+
+    private CgiTarget? _cgiTarget;
+    private CgiLink? _cgiLink;
+    private CgiResponseHead? _cgiHead;
+    private byte[]? _cgiHeadBytes;
+    private int _cgiHeadLength;
+    private long _cgiStartedMs;
+
+    /// <summary>Offset (from _inStart) of the first body byte not yet given to the runner.</summary>
+    private int _cgiBodyOffset;
+    private long _cgiBodyRemaining;
+    private bool _cgiBodyDone;
+    private bool _cgiStdinClosed;
+    private ChunkedDecoder _cgiChunked; // Mutable struct! Keep it in this field; never copy it.
+    private byte[]? _cgiDecoded;
+
+    private bool _cgiChunkedOut;
+    private bool _cgiHeadOnly;
+    private bool _cgiKeepAlive;
+    private long _cgiBodySent;
+    private long _cgiOutputTotal;
+    private bool _cgiBroken;
+
+    /// <summary>A local redirect in progress: the path (and query) the request is answered for instead.</summary>
+    private byte[]? _redirectPath;
+    private string? _redirectQuery;
+    private int _redirects;
+
+    private bool CgiActive => _cgiTarget is not null;
+
+    /// <summary>Checks the request can go to a script and queues it for a runner.</summary>
+    private ResponseInfo StartCgi(CgiTarget target, ReadOnlySpan<byte> request, bool keepAlive)
+    {
+        var limits = _context.Cgi!.Config;
+        bool http10 = _head.Version == HttpVersion.Http10;
+        bool wantsBody = _head.Method is HttpMethod.Post or HttpMethod.Put or HttpMethod.Patch;
+        if (_redirectPath is null)
+        {
+            if (_head.ContentLength > limits.MaxBodyBytes)
+            {
+                // Refused before the script starts and before the body is read (BAD-INPUT: 413).
+                return _context.Writer.Error(_output, 413, keepAlive: false, http10, headOnly: false);
+            }
+
+            if (wantsBody && _head.ContentLength < 0 && !_head.Chunked)
+            {
+                return _context.Writer.Error(_output, 411, keepAlive: false, http10, headOnly: false);
+            }
+
+            if (!_head.Expect.IsEmpty && Ascii.EqualsIgnoreCase(_head.Expect.Of(request), "100-continue"u8) && _head.HasBody)
+            {
+                var w = new HeaderWriter(_output.HeaderSpace);
+                w.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
+                _output.CommitHeader(w.Length);
+            }
+        }
+
+        _cgiTarget = target;
+        _cgiHead = null;
+        _cgiHeadBytes = null;
+        _cgiHeadLength = 0;
+        _cgiBodyOffset = _head.HeadLength;
+        bool hasBody = _redirectPath is null && _head.HasBody;
+        _cgiBodyRemaining = hasBody && !_head.Chunked ? _head.ContentLength : 0;
+        _cgiBodyDone = !hasBody;
+        _cgiStdinClosed = false;
+        _cgiChunked = new ChunkedDecoder();
+        _cgiHeadOnly = _head.Method == HttpMethod.Head && _redirectPath is null;
+        _cgiKeepAlive = keepAlive;
+        _cgiChunkedOut = false;
+        _cgiBodySent = _cgiOutputTotal = 0;
+        _cgiBroken = false;
+        _cgiStartedMs = _context.Loop.NowMs;
+        TimerOwner?.Remove(this); // the runner enforces the script's timeout; no client timer meanwhile
+        _context.Cgi.Submit(this);
+        return ResponseInfo.Cgi;
+    }
+
+    public void OnCgiStarted(CgiLink link)
+    {
+        _cgiLink = link;
+        var request = new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart);
+        var env = CgiEnvironment.Build(_head, request, _cgiTarget!, _context.Cgi!.DocumentRoot,
+            Encoding.ASCII.GetString(PeerAddress, 0, PeerAddressLength), _context.Cgi.ListenHost, _context.Cgi.ListenPort);
+        if (_redirectPath is not null)
+        {
+            env = [.. env.Where(e => !e.StartsWith("QUERY_STRING=", StringComparison.Ordinal) && !e.StartsWith("REQUEST_METHOD=", StringComparison.Ordinal)
+                && !e.StartsWith("CONTENT_", StringComparison.Ordinal)), $"QUERY_STRING={_redirectQuery}", "REQUEST_METHOD=GET"];
+        }
+
+        var target = _cgiTarget!;
+        if (!link.Send(new CgiStart(link.JobId, target.ScriptFile, target.WorkingDirectory, env, target.Interpreter)))
+        {
+            return; // the pool drops the link and calls OnCgiFailed
+        }
+
+        PumpCgiBody();
+    }
+
+    /// <summary>Gives the runner the body bytes that have arrived (decoding chunked ones), then End.
+    /// Stops while the runner has not taken what was sent (upload backpressure).</summary>
+    private void PumpCgiBody()
+    {
+        var link = _cgiLink;
+        if (link is null || link.Client != this)
+        {
+            return;
+        }
+
+        while (!_cgiBodyDone && link.PendingOutput < InputHighWater)
+        {
+            int available = _inEnd - _inStart - _cgiBodyOffset;
+            if (available <= 0)
+            {
+                break;
+            }
+
+            var input = new ReadOnlySpan<byte>(_in + _inStart + _cgiBodyOffset, available);
+            byte[] chunk;
+            if (_head.Chunked)
+            {
+                _cgiDecoded ??= new byte[BodyChunk];
+                var status = _cgiChunked.Decode(input, _cgiDecoded, out int consumed, out int written);
+                _cgiBodyOffset += consumed;
+                if (status == ChunkedStatus.Error)
+                {
+                    FailCgiRequest(400);
+                    return;
+                }
+
+                _cgiBodyRemaining -= written; // counts down from 0: minus the bytes of the chunked body so far
+                if (-_cgiBodyRemaining > _context.Cgi!.Config.MaxBodyBytes)
+                {
+                    FailCgiRequest(413);
+                    return;
+                }
+
+                _cgiBodyDone = status == ChunkedStatus.Done;
+                if (written == 0 && !_cgiBodyDone)
+                {
+                    if (consumed == 0)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+
+                chunk = _cgiDecoded.AsSpan(0, written).ToArray();
+            }
+            else
+            {
+                int take = (int)Math.Min(available, Math.Min(_cgiBodyRemaining, BodyChunk));
+                chunk = input[..take].ToArray();
+                _cgiBodyOffset += take;
+                _cgiBodyRemaining -= take;
+                _cgiBodyDone = _cgiBodyRemaining == 0;
+            }
+
+            _cgiStdinClosed = _cgiBodyDone;
+            if (!link.Send(new CgiInput(link.JobId, chunk, _cgiBodyDone)))
+            {
+                return;
+            }
+        }
+
+        if (_cgiBodyDone && !_cgiStdinClosed)
+        {
+            _cgiStdinClosed = true;
+            link.Send(new CgiInput(link.JobId, [], true)); // no body (or it ended on an empty chunk): close stdin
+        }
+
+        CompactCgiBody();
+    }
+
+    public void OnCgiWritable()
+    {
+        PumpCgiBody();
+        Drive(); // room again in the input buffer: read more of the upload
+    }
+
+    /// <summary>Drops body bytes already given to the runner, keeping the head in place.</summary>
+    private void CompactCgiBody()
+    {
+        int consumedBody = _cgiBodyOffset - _head.HeadLength;
+        if (consumedBody <= 0)
+        {
+            return;
+        }
+
+        var rest = new ReadOnlySpan<byte>(_in + _inStart + _cgiBodyOffset, _inEnd - _inStart - _cgiBodyOffset);
+        rest.CopyTo(new Span<byte>(_in + _inStart + _head.HeadLength, rest.Length));
+        _inEnd -= consumedBody;
+        _cgiBodyOffset = _head.HeadLength;
+    }
+
+    public void OnCgiOutput(byte[] data)
+    {
+        _cgiOutputTotal += data.Length;
+        if (_cgiOutputTotal > _context.Cgi!.Config.MaxOutputBytes)
+        {
+            _context.Log.CgiOutputCut(_cgiTarget!.ScriptName, _context.Cgi.Config.MaxOutputBytes);
+            _cgiBroken = true;
+            _cgiLink?.Abort();
+            return;
+        }
+
+        ReadOnlySpan<byte> body = data;
+        if (_cgiHead is null && !_cgiTarget!.NonParsedHeaders)
+        {
+            _cgiHeadBytes ??= new byte[CgiResponseHead.MaxBytes];
+            int take = Math.Min(data.Length, _cgiHeadBytes.Length - _cgiHeadLength);
+            data.AsSpan(0, take).CopyTo(_cgiHeadBytes.AsSpan(_cgiHeadLength));
+            int end = CgiResponseHead.FindEnd(_cgiHeadBytes.AsSpan(0, _cgiHeadLength + take));
+            if (end < 0)
+            {
+                _cgiHeadLength += take;
+                if (_cgiHeadLength == _cgiHeadBytes.Length)
+                {
+                    FailCgiRequest(502); // no end to the header block
+                }
+
+                return;
+            }
+
+            int bodyStart = end - _cgiHeadLength;
+            _cgiHead = CgiResponseHead.Parse(_cgiHeadBytes.AsSpan(0, end));
+            _cgiHeadLength = end;
+            if (_cgiHead is null || !WriteCgiHead(_cgiHead))
+            {
+                FailCgiRequest(502);
+                return;
+            }
+
+            body = data.AsSpan(bodyStart);
+        }
+        else if (_cgiHead is null)
+        {
+            _cgiHead = new CgiResponseHead(); // nph-: the script speaks HTTP itself
+            _cgiKeepAlive = false;
+        }
+
+        QueueCgiBody(body);
+        if (_output.QueuedBytes > OutputHighWater || _output.FreeSegments < 6 || _output.FreeBytes < 256)
+        {
+            _cgiLink?.Pause(true); // resumed when the client has taken the queue (DriveOnce)
+        }
+
+        Drive();
+    }
+
+    private void QueueCgiBody(ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty || _cgiHeadOnly || _cgiHead!.IsLocalRedirect)
+        {
+            return;
+        }
+
+        if (_cgiHead.ContentLength >= 0 && _cgiBodySent + body.Length > _cgiHead.ContentLength)
+        {
+            body = body[..(int)Math.Max(0, _cgiHead.ContentLength - _cgiBodySent)]; // never more than promised
+        }
+
+        if (body.IsEmpty)
+        {
+            return;
+        }
+
+        var pinned = GC.AllocateUninitializedArray<byte>(body.Length, pinned: true);
+        body.CopyTo(pinned);
+        if (_cgiChunkedOut)
+        {
+            var w = new HeaderWriter(_output.HeaderSpace);
+            w.Append(ChunkSize(body.Length));
+            _output.CommitHeader(w.Length);
+            _output.AddPinned(pinned, 0, pinned.Length);
+            w = new HeaderWriter(_output.HeaderSpace);
+            w.Append("\r\n"u8);
+            _output.CommitHeader(w.Length);
+        }
+        else
+        {
+            _output.AddPinned(pinned, 0, pinned.Length);
+        }
+
+        _cgiBodySent += body.Length;
+    }
+
+    private static ReadOnlySpan<byte> ChunkSize(int length) => Encoding.ASCII.GetBytes($"{length:x}\r\n");
+
+    /// <summary>The response head from the script's header block. False if it does not fit (502).</summary>
+    private bool WriteCgiHead(CgiResponseHead script)
+    {
+        if (script.IsLocalRedirect)
+        {
+            return true; // nothing goes to the client: the request is answered again for the new path
+        }
+
+        bool http10 = _head.Version == HttpVersion.Http10;
+        bool bodyless = script.Status is 204 or 304 || _cgiHeadOnly;
+        if (script.ContentLength < 0 && !bodyless)
+        {
+            // No length from the script: chunked keeps an HTTP/1.1 connection alive; 1.0 ends at close.
+            _cgiChunkedOut = !http10;
+            _cgiKeepAlive &= !http10;
+        }
+
+        var w = new HeaderWriter(_output.HeaderSpace);
+        w.Append(Encoding.ASCII.GetBytes($"HTTP/1.1 {script.Status} {script.Reason ?? ReasonPhrase(script.Status)}\r\nServer: flashd\r\n"));
+        foreach (var (name, value) in script.Fields)
+        {
+            w.Line(Encoding.Latin1.GetBytes(name + ": "), Encoding.Latin1.GetBytes(value));
+        }
+
+        if (script.Location is not null)
+        {
+            w.Line("Location: "u8, Encoding.Latin1.GetBytes(script.Location));
+        }
+
+        if (script.ContentLength >= 0)
+        {
+            w.Append("Content-Length: "u8);
+            w.Append(script.ContentLength);
+            w.Append("\r\n"u8);
+        }
+        else if (_cgiChunkedOut)
+        {
+            w.Append("Transfer-Encoding: chunked\r\n"u8);
+        }
+        else if (bodyless && script.Status is not (204 or 304))
+        {
+            w.Append("Content-Length: 0\r\n"u8);
+        }
+
+        _context.Writer.EndHead(ref w, _cgiKeepAlive, http10);
+        if (!w.Ok)
+        {
+            return false;
+        }
+
+        _output.CommitHeader(w.Length);
+        return true;
+    }
+
+    private static string ReasonPhrase(int status)
+    {
+        var line = StatusText.StatusLine(status);
+        return Encoding.ASCII.GetString(line[13..^2]); // "HTTP/1.1 200 OK\r\n" → "OK"
+    }
+
+    public void OnCgiEnd(int exitCode, int signal, string stderr)
+    {
+        _cgiLink = null;
+        if (stderr.Length > 0 || exitCode != 0 || signal != 0)
+        {
+            _context.Log.CgiEnded(_cgiTarget?.ScriptName ?? "?", exitCode, signal, stderr);
+        }
+
+        if (!CgiActive)
+        {
+            return;
+        }
+
+        var script = _cgiHead;
+        if (script is null)
+        {
+            // No header block at all: killed at the timeout → 504; anything else broke the protocol → 502.
+            bool timedOut = signal == 9 && _context.Loop.NowMs - _cgiStartedMs >= (_context.Cgi!.Config.TimeoutSeconds * 1000) - 500;
+            FailCgiRequest(_cgiBroken ? 500 : timedOut ? 504 : 502);
+            return;
+        }
+
+        if (script.IsLocalRedirect && _redirects < MaxRedirects)
+        {
+            int q = script.Location!.IndexOf('?', StringComparison.Ordinal);
+            _redirectPath = Encoding.UTF8.GetBytes(q < 0 ? script.Location : script.Location[..q]);
+            _redirectQuery = q < 0 ? "" : script.Location[(q + 1)..];
+            _redirects++;
+            EndCgiExchange(closeAfter: !_cgiBodyDone, status: 0);
+            _headPending = true; // answer the same head again, for the new path
+            Drive();
+            return;
+        }
+
+        bool clean = exitCode == 0 && signal == 0 && !_cgiBroken;
+        bool complete = script.ContentLength < 0 || _cgiBodySent == script.ContentLength || _cgiHeadOnly;
+        if (_cgiChunkedOut && clean)
+        {
+            var w = new HeaderWriter(_output.HeaderSpace);
+            w.Append("0\r\n\r\n"u8);
+            _output.CommitHeader(w.Length);
+        }
+
+        // A script that died mid-body, or sent less than it promised: the client must see a broken response,
+        // never a complete-looking one, so the connection closes without the final chunk.
+        bool close = !_cgiKeepAlive || !clean || !complete || !_cgiBodyDone || (!_cgiChunkedOut && script.ContentLength < 0 && !_cgiHeadOnly);
+        EndCgiExchange(close, script.Status);
+    }
+
+    public void OnCgiFailed()
+    {
+        _cgiLink = null;
+        FailCgiRequest(502);
+    }
+
+    public void OnCgiRejected()
+    {
+        FailCgiRequest(503);
+    }
+
+    /// <summary>Ends the exchange with an error status if nothing was sent yet, else by cutting the connection.</summary>
+    private void FailCgiRequest(int status)
+    {
+        if (!CgiActive)
+        {
+            return;
+        }
+
+        _cgiLink?.Abort();
+        _cgiLink = null;
+        if (_cgiHead is null || _cgiHead.IsLocalRedirect)
+        {
+            _context.Writer.Error(_output, status, keepAlive: false, http10: _head.Version == HttpVersion.Http10, headOnly: false);
+            EndCgiExchange(closeAfter: true, status);
+        }
+        else
+        {
+            EndCgiExchange(closeAfter: true, _cgiHead.Status);
+        }
+
+        Drive();
+    }
+
+    /// <summary>The request is done: log it, consume head and body, and go on with the next one.</summary>
+    private void EndCgiExchange(bool closeAfter, int status)
+    {
+        var request = new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart);
+        if (status != 0)
+        {
+            _context.Stats.Requests++;
+            _context.AccessLog.Write(this, _head, request, new ResponseInfo(status, _cgiBodySent, closeAfter));
+            _inStart += Math.Min(_cgiBodyOffset, _inEnd - _inStart);
+            _head.Reset();
+            _headPending = false;
+            _redirectPath = null;
+            _redirects = 0;
+        }
+
+        _cgiTarget = null;
+        _cgiHead = null;
+        if (closeAfter)
+        {
+            _closeAfterFlush = true;
+            _lingerOnClose = true;
+        }
+    }
+
+    /// <summary>The connection is closing: the script is killed and its runner freed.</summary>
+    private void AbandonCgi()
+    {
+        if (CgiActive)
+        {
+            _cgiLink?.Abort();
+            _context.Cgi?.Withdraw(this);
+            _cgiLink = null;
+            _cgiTarget = null;
+            _cgiHead = null;
+        }
+    }
+}
