@@ -12,11 +12,15 @@ internal static class Repository
         "Release";
 #endif
 
+    /// <summary>artifacts/CONFIG/flash-helper, or the binary FLASH_HELPER_EXECUTABLE names (to run these tests
+    /// against a NativeAOT publish).</summary>
     public static string HelperExecutable
     {
         get
         {
-            string path = Path.Combine(Root, "artifacts", Configuration, "flash-helper");
+            string path = Environment.GetEnvironmentVariable("FLASH_HELPER_EXECUTABLE") is { Length: > 0 } chosen
+                ? chosen
+                : Path.Combine(Root, "artifacts", Configuration, "flash-helper");
             return File.Exists(path) ? path : throw new FileNotFoundException("flash-helper is not built; run dotnet build first", path);
         }
     }
