@@ -114,18 +114,10 @@ public static class DirectoryListingPage
         }
     }
 
-    /// <summary>"2024-01-31 12:34" in UTC; "-" for a time DateTime cannot hold (a file may claim any mtime).</summary>
-    private static string FormatTime(long mtimeNs)
-    {
-        long ms = mtimeNs / 1_000_000;
-        if (ms < -62_135_596_800_000L || ms > 253_402_300_799_999L)
-        {
-            return "-";
-        }
-
-        return DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime
+    /// <summary>"2024-01-31 12:34" in UTC. Any long of nanoseconds (years 1677 to 2262) is a valid DateTime.</summary>
+    private static string FormatTime(long mtimeNs) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(mtimeNs / 1_000_000).UtcDateTime
             .ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
-    }
 
     private static void Append(ArrayBufferWriter<byte> output, string text)
     {

@@ -12,8 +12,9 @@ namespace Flash.Protocol.Transport;
 /// <remarks>
 /// Layouts are those of x86-64 (and every LP64 Linux): msghdr is 56 bytes; a cmsghdr is len (size_t), level
 /// (int), type (int), then the data aligned to 8, so one fd needs CMSG_SPACE(4) = 24 bytes of control buffer.
-/// Ancillary data rides with the first byte of the sendmsg that carried it, and a stream recvmsg never merges
-/// bytes across it: a receiver sees the fd with the first byte of the frame it was sent with.
+/// Ancillary data rides with the bytes of the sendmsg that carried it. A stream recvmsg ends right after
+/// those bytes (later bytes come in the next read), but it may start with earlier fd-less bytes of the same
+/// sender: the fd belongs to the last frame that begins in that read, never to one that begins after it.
 /// </remarks>
 public static unsafe partial class UnixSocket
 {
