@@ -72,10 +72,33 @@ public class PathResolverTests
     [TestCase("/missing.txt")]
     [TestCase("/docs/missing.html")]
     [TestCase("/missing/dir/")]
-    [TestCase("/hello.txt/")]
-    [TestCase("/hello.txt/more")]
+    [TestCase("/missing/more/")]
     public void A_path_with_nothing_there_is_not_found(string path) =>
         Assert.That(Resolve(path, listing: false), Is.EqualTo(ResolveOutcome.NotFound));
+
+    [TestCase("/hello.txt/", "hello.txt")]
+    [TestCase("/hello.txt/more", "hello.txt")]
+    [TestCase("/sub/hello.txt/x/y", null)]
+    public void A_file_part_way_along_a_path_is_found_and_the_rest_is_left_to_the_caller(string path, string? file)
+    {
+        // "/script.cgi/extra": the caller decides whether "/extra" is PATH_INFO (a CGI script) or a 404.
+        using var resolver = new PathResolver(_tree.Root, ["index.html"], false);
+        var found = resolver.Resolve(Encoding.UTF8.GetBytes(path));
+        string relative = Encoding.UTF8.GetString(found.RelativePath);
+        if (found.Fd >= 0)
+        {
+            FileSys.close(found.Fd);
+        }
+
+        if (file is null)
+        {
+            Assert.That(found.Kind, Is.EqualTo(ResolveOutcome.NotFound), "no file along this path");
+            return;
+        }
+
+        Assert.That(found.Kind, Is.EqualTo(ResolveOutcome.File));
+        Assert.That(relative, Is.EqualTo(file));
+    }
 
     [TestCase("")]
     [TestCase("hello.txt")]
