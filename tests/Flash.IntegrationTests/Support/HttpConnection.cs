@@ -56,8 +56,45 @@ internal sealed class HttpConnection : IDisposable
         return sb.Append("\r\n").ToString();
     }
 
-    /// <summary>Reads one response. For a HEAD request or a 304 there is no body.</summary>
+    /// <summary>Reads one response. For a HEAD request or a 304 there is no body; a chunked body is decoded.</summary>
     public HttpResponse ReadResponse(bool headRequest = false)
+    {
+        var response = ReadHead();
+        bool noBody = headRequest || response.Status is 304 or 204 or (>= 100 and < 200);
+        if (noBody)
+        {
+            return response;
+        }
+
+        if (response.Header("Transfer-Encoding") is "chunked")
+        {
+            using var body = new MemoryStream();
+            while (true)
+            {
+                int size = Convert.ToInt32(ReadLine().Split(';')[0], 16);
+                if (size == 0)
+                {
+                    while (ReadLine().Length > 0)
+                    {
+                        // trailer fields, if any
+                    }
+
+                    response.Body = body.ToArray();
+                    return response;
+                }
+
+                body.Write(ReadExactly(size));
+                ReadLine();
+            }
+        }
+
+        var length = response.Header("Content-Length");
+        response.Body = length is null ? ReadToClose() : ReadExactly(long.Parse(length, System.Globalization.CultureInfo.InvariantCulture));
+        return response;
+    }
+
+    /// <summary>Reads a response's status line and header fields, leaving the body unread.</summary>
+    public HttpResponse ReadHead()
     {
         int headEnd;
         while ((headEnd = IndexOfHeadEnd()) < 0)
@@ -84,20 +121,24 @@ internal sealed class HttpConnection : IDisposable
             response.Headers.Add((line[..colon], line[(colon + 1)..].Trim()));
         }
 
-        bool noBody = headRequest || response.Status is 304 or 204 or (>= 100 and < 200);
-        if (noBody)
-        {
-            return response;
-        }
-
-        if (response.Header("Transfer-Encoding") is not null)
-        {
-            throw new NotSupportedException("chunked responses are not expected from static files");
-        }
-
-        var length = response.Header("Content-Length");
-        response.Body = length is null ? ReadToClose() : ReadExactly(long.Parse(length, System.Globalization.CultureInfo.InvariantCulture));
         return response;
+    }
+
+    /// <summary>Reads one CRLF-terminated line (without the CRLF).</summary>
+    public string ReadLine()
+    {
+        int i;
+        while ((i = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) < 0)
+        {
+            if (!Fill())
+            {
+                throw new IOException("connection closed in the middle of a line");
+            }
+        }
+
+        var line = Encoding.Latin1.GetString(_buffer, _start, i);
+        _start += i + 2;
+        return line;
     }
 
     /// <summary>True if the server closed the connection (EOF) with no further bytes.</summary>
