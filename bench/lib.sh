@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# Common functions for bench/static.sh and bench/connections.sh: start the servers from
-# bench/conf/ templates pinned to one core, wait for them, run wrk pinned to another core,
-# read CPU counters, parse wrk's output, and stop everything again. Sourced, not run.
+# Common functions for bench/static.sh, bench/connections.sh and bench/disk.sh: start the servers
+# from bench/conf/ templates pinned to one core (optionally inside a memory cgroup), wait for them,
+# run wrk pinned to another core, read CPU and disk counters, parse wrk's output, and stop
+# everything again. Sourced, not run.
 #
 # The caller sets BENCH_TMP (a private temporary folder) before starting servers, and calls
 # bench_cleanup from its EXIT trap.
@@ -17,10 +18,13 @@ BASE_PORT="${BASE_PORT:-18080}"
 FLASHD="${FLASHD:-$BENCH_ROOT/out/bin/flashd}"
 READY_TIMEOUT="${READY_TIMEOUT:-15}"
 
-declare -A SERVER_PID=()   # server name -> pid of the process we started (taskset execs it)
-declare -A SERVER_PORT=()  # server name -> loopback port
-WRK_PID=""                 # the wrk run in progress, for the cleanup
-EXTRA_PIDS=()              # other background helpers of the caller, stopped by the cleanup
+declare -A SERVER_PID=()    # server name -> pid of the process we started (taskset execs it)
+declare -A SERVER_PORT=()   # server name -> loopback port
+declare -A SERVER_CONFIG=() # server name -> config to use instead of the default (caller sets it)
+declare -A SERVER_CGROUP=() # server name -> memory cgroup folder to start it in (caller sets it)
+WRK_PIDS=()                 # wrk runs in progress, for the cleanup
+EXTRA_PIDS=()               # other background helpers of the caller, stopped by the cleanup
+BENCH_CGROUPS=()            # memory cgroups we created, removed by the cleanup
 
 log() {
     echo "[$(date +%H:%M:%S)] $*" >&2
@@ -31,13 +35,24 @@ die() {
     exit 1
 }
 
-# Each server gets a fixed port: flashd BASE+1, nginx BASE+2, lighttpd BASE+3.
+# Each server gets a fixed port: flashd BASE+1, nginx BASE+2, lighttpd BASE+3, and flashd's two
+# architectures as separate servers (bench/disk.sh): amped BASE+4, sped BASE+5.
 port_of() {
     case "$1" in
         flashd) echo $((BASE_PORT + 1)) ;;
         nginx) echo $((BASE_PORT + 2)) ;;
         lighttpd) echo $((BASE_PORT + 3)) ;;
-        *) die "unknown server '$1' (known: flashd nginx lighttpd)" ;;
+        amped) echo $((BASE_PORT + 4)) ;;
+        sped) echo $((BASE_PORT + 5)) ;;
+        *) die "unknown server '$1' (known: flashd nginx lighttpd amped sped)" ;;
+    esac
+}
+
+# The program behind a server name: amped and sped are flashd with another configuration.
+server_kind() {
+    case "$1" in
+        flashd | amped | sped) echo flashd ;;
+        *) echo "$1" ;;
     esac
 }
 
@@ -75,39 +90,61 @@ require_tools() {
 
 # start_server NAME DOCROOT: starts one server in the background, pinned to SERVER_CPU, with its
 # state (config, logs, pid, temp files) in $BENCH_TMP/NAME, then waits until it answers.
+# SERVER_CONFIG[NAME] replaces the default configuration (flashd: a JSON file; nginx, lighttpd: a
+# template); SERVER_CGROUP[NAME] names a memory cgroup the server is started in.
 start_server() {
-    local name="$1" docroot="$2" port state
+    local name="$1" docroot="$2" port state kind config
     port=$(port_of "$name")
+    kind=$(server_kind "$name")
     state="$BENCH_TMP/$name"
     mkdir -p "$state"
     if port_listening "$port"; then
         die "port $port (for $name) is already in use; set BASE_PORT to another value"
     fi
 
-    case "$name" in
+    case "$kind" in
         flashd)
             [[ -x "$FLASHD" ]] || die "flashd not found at $FLASHD (run scripts/publish.sh, or set FLASHD)"
-            cp "$BENCH_CONF/flashd.json" "$state/flashd.json"
+            config="${SERVER_CONFIG[$name]:-$BENCH_CONF/flashd.json}"
+            cp "$config" "$state/flashd.json"
             mkdir -m 0700 "$state/run"
-            taskset -c "$SERVER_CPU" "$FLASHD" start "$docroot" --listen "127.0.0.1:$port" \
-                --run-dir "$state/run" --config "$state/flashd.json" >"$state/console.log" 2>&1 &
+            launch_pinned "$name" "$FLASHD" start "$docroot" --listen "127.0.0.1:$port" \
+                --run-dir "$state/run" --config "$state/flashd.json"
             ;;
         nginx)
-            render "$BENCH_CONF/nginx.conf.in" "$state/nginx.conf" \
-                "PORT=$port" "DOCROOT=$docroot" "STATE=$state"
-            taskset -c "$SERVER_CPU" nginx -p "$state" -e "$state/error.log" -c "$state/nginx.conf" \
-                -g 'daemon off;' >"$state/console.log" 2>&1 &
+            config="${SERVER_CONFIG[$name]:-$BENCH_CONF/nginx.conf.in}"
+            render "$config" "$state/nginx.conf" "PORT=$port" "DOCROOT=$docroot" "STATE=$state"
+            launch_pinned "$name" nginx -p "$state" -e "$state/error.log" -c "$state/nginx.conf" \
+                -g 'daemon off;'
             ;;
         lighttpd)
-            render "$BENCH_CONF/lighttpd.conf.in" "$state/lighttpd.conf" \
-                "PORT=$port" "DOCROOT=$docroot" "STATE=$state"
-            taskset -c "$SERVER_CPU" lighttpd -D -f "$state/lighttpd.conf" >"$state/console.log" 2>&1 &
+            config="${SERVER_CONFIG[$name]:-$BENCH_CONF/lighttpd.conf.in}"
+            render "$config" "$state/lighttpd.conf" "PORT=$port" "DOCROOT=$docroot" "STATE=$state"
+            launch_pinned "$name" lighttpd -D -f "$state/lighttpd.conf"
             ;;
     esac
-    SERVER_PID[$name]=$!
     SERVER_PORT[$name]=$port
     wait_ready "$name"
     log "$name: ready on 127.0.0.1:$port (pid ${SERVER_PID[$name]})"
+}
+
+# launch_pinned NAME COMMAND...: runs the command in the background under taskset -c SERVER_CPU,
+# output to $BENCH_TMP/NAME/console.log, and records its pid in SERVER_PID[NAME]. With a cgroup in
+# SERVER_CGROUP[NAME], a shell first writes its own pid into the group's cgroup.procs and then
+# execs taskset, so the server and every child it ever starts are in the group from the start
+# (and on the core: the affinity is inherited too). exec keeps the pid the same throughout.
+launch_pinned() {
+    local name="$1" cgroup="${SERVER_CGROUP[$1]:-}"
+    shift
+    local console="$BENCH_TMP/$name/console.log"
+    if [[ -n "$cgroup" ]]; then
+        # shellcheck disable=SC2016 # $$, $1 and $@ belong to the inner shell
+        bash -c 'echo $$ >"$1/cgroup.procs" || exit 125; shift; exec "$@"' bench-cgroup "$cgroup" \
+            taskset -c "$SERVER_CPU" "$@" >"$console" 2>&1 &
+    else
+        taskset -c "$SERVER_CPU" "$@" >"$console" 2>&1 &
+    fi
+    SERVER_PID[$name]=$!
 }
 
 # Polls with curl until the server answers any HTTP status; gives up after READY_TIMEOUT seconds
@@ -187,24 +224,39 @@ core_busy_ticks() {
         END { if (!found) exit 1 }' /proc/stat
 }
 
-# run_wrk URL SECONDS CONNECTIONS OUTFILE [extra wrk args...]: one wrk run pinned to CLIENT_CPU,
-# bounded by timeout(1) in case the server hangs.
-run_wrk() {
+# start_wrk URL SECONDS CONNECTIONS OUTFILE [extra wrk args...]: starts one wrk run in the
+# background, pinned to CLIENT_CPU, bounded by timeout(1) in case the server hangs. Its pid is in
+# WRK_STARTED (and in WRK_PIDS, for the cleanup); collect it with wait_wrk.
+start_wrk() {
     local url="$1" seconds="$2" connections="$3" out="$4"
     shift 4
-    # In the background with `wait`, so that a trapped Ctrl-C or SIGTERM is handled at once
-    # (bash defers traps while a foreground child runs); bench_cleanup stops WRK_PID.
     timeout --kill-after=5 $((seconds + 30)) \
         taskset -c "$CLIENT_CPU" wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" \
         >"$out" 2>&1 &
-    WRK_PID=$!
-    local rc=0
-    wait "$WRK_PID" || rc=$?
-    WRK_PID=""
+    WRK_STARTED=$!
+    WRK_PIDS+=("$WRK_STARTED")
+}
+
+# wait_wrk PID URL OUTFILE: waits for a wrk run from start_wrk; dies when it failed.
+wait_wrk() {
+    local pid="$1" url="$2" out="$3" rc=0 p kept=()
+    wait "$pid" || rc=$?
+    for p in "${WRK_PIDS[@]}"; do
+        [[ "$p" == "$pid" ]] || kept+=("$p")
+    done
+    WRK_PIDS=("${kept[@]}")
     if ((rc != 0)); then
         cat "$out" >&2
         die "wrk failed against $url (exit $rc)"
     fi
+}
+
+# run_wrk URL SECONDS CONNECTIONS OUTFILE [extra wrk args...]: one wrk run, waited for.
+# In the background with `wait`, so that a trapped Ctrl-C or SIGTERM is handled at once (bash
+# defers traps while a foreground child runs); bench_cleanup stops it.
+run_wrk() {
+    start_wrk "$@"
+    wait_wrk "$WRK_STARTED" "$1" "$4"
 }
 
 # Parses wrk's report into one tab-separated line:
@@ -278,20 +330,19 @@ stop_servers() {
     done
 }
 
-# For the EXIT trap: stop servers, remove the temporary folder.
+# For the EXIT trap: stop wrk and servers, remove our cgroups and the temporary folder.
 bench_cleanup() {
     trap - EXIT INT TERM
-    if [[ -n "${WRK_PID:-}" ]]; then
-        kill -TERM "$WRK_PID" 2>/dev/null || true
-        wait "$WRK_PID" 2>/dev/null || true
-    fi
     local pid
-    for pid in "${EXTRA_PIDS[@]}"; do
+    for pid in "${WRK_PIDS[@]}" "${EXTRA_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
     stop_servers
-    if [[ -n "${BENCH_TMP:-}" && -d "$BENCH_TMP" && "$BENCH_TMP" == */flashd-bench.* ]]; then
+    memcg_remove_all
+    if [[ "${BENCH_KEEP_TMP:-0}" == 1 && -n "${BENCH_TMP:-}" ]]; then
+        log "kept $BENCH_TMP (BENCH_KEEP_TMP=1): server logs and wrk outputs"
+    elif [[ -n "${BENCH_TMP:-}" && -d "$BENCH_TMP" && "$BENCH_TMP" == */flashd-bench.* ]]; then
         rm -rf -- "$BENCH_TMP"
     fi
 }
@@ -325,4 +376,133 @@ prepare() {
         fi
         [[ -x "$FLASHD" ]] || die "flashd not found at $FLASHD"
     fi
+}
+
+# --- Memory cgroups (v1), for bench/disk.sh ---------------------------------------------------
+# A server started in a group with memory.limit_in_bytes set has its page cache charged to the
+# group too, so it can keep at most that much of its files cached. Groups are made inside the
+# memory group this script runs in (from /proc/self/cgroup): on a plain machine that is the root,
+# /sys/fs/cgroup/memory/NAME; under a service manager or a sandbox it keeps the servers inside
+# the caller's own accounting instead of moving them out of it.
+
+readonly MEMCG_MOUNT=/sys/fs/cgroup/memory
+
+# The folder of our own memory group, or nothing when cgroup v1 memory is not usable here.
+memcg_parent() {
+    [[ -f "$MEMCG_MOUNT/cgroup.procs" && -f "$MEMCG_MOUNT/memory.limit_in_bytes" ]] || return 1
+    local rel
+    rel=$(awk -F: '$2 == "memory" { print $3; exit }' /proc/self/cgroup)
+    [[ -n "$rel" && -d "$MEMCG_MOUNT$rel" && -w "$MEMCG_MOUNT$rel" ]] || return 1
+    echo "$MEMCG_MOUNT${rel%/}"
+}
+
+# memcg_create PARENT NAME BYTES: makes PARENT/NAME with that limit and sets MEMCG_PATH to it.
+# A group left by an earlier run is reused when empty; one with processes in it is not ours to
+# touch, so that stops the run.
+memcg_create() {
+    local parent="$1" name="$2" bytes="$3" group pids
+    group="$parent/$name"
+    if [[ -d "$group" ]]; then
+        pids=$(tr '\n' ' ' <"$group/cgroup.procs")
+        [[ -z "${pids// /}" ]] || die "cgroup $group already holds processes ($pids): another run? remove it first"
+        rmdir "$group" || die "cannot remove the stale cgroup $group"
+    fi
+    mkdir "$group" || die "cannot create the cgroup $group"
+    BENCH_CGROUPS+=("$group")
+    echo "$bytes" >"$group/memory.limit_in_bytes" || die "cannot set memory.limit_in_bytes in $group"
+    # shellcheck disable=SC2034 # read by the caller
+    MEMCG_PATH="$group"
+}
+
+# memcg_value GROUP FILE: one counter of a group (0 when unreadable).
+memcg_value() {
+    cat "$1/$2" 2>/dev/null || echo 0
+}
+
+# OOM kills in a group so far (the oom_kill line of memory.oom_control, kernel 4.13+).
+memcg_oom_kills() {
+    awk '$1 == "oom_kill" { print $2; found = 1 } END { if (!found) print 0 }' "$1/memory.oom_control" 2>/dev/null || echo 0
+}
+
+# memcg_remove GROUP: kills what is still in it (only processes we started enter our groups),
+# moves anything left to the parent group, and removes it.
+memcg_remove() {
+    local group="$1" parent pid tries
+    [[ -d "$group" ]] || return 0
+    parent=$(dirname "$group")
+    local pids=()
+    mapfile -t pids <"$group/cgroup.procs"
+    if [[ ${#pids[@]} -gt 0 ]]; then
+        log "cgroup $(basename "$group"): still holds ${pids[*]}, sending SIGKILL"
+        kill -KILL "${pids[@]}" 2>/dev/null || true
+    fi
+    for ((tries = 0; tries < 50; tries++)); do
+        mapfile -t pids <"$group/cgroup.procs"
+        for pid in "${pids[@]}"; do
+            echo "$pid" >"$parent/cgroup.procs" 2>/dev/null || true
+        done
+        rmdir "$group" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    log "WARNING: could not remove the cgroup $group"
+    return 1
+}
+
+memcg_remove_all() {
+    local group
+    for group in "${BENCH_CGROUPS[@]}"; do
+        memcg_remove "$group" || true
+    done
+    BENCH_CGROUPS=()
+}
+
+# placement_problems NAME CGROUP: prints one line per process or thread of the server that is not
+# pinned to SERVER_CPU alone, or (with a cgroup) not in the group. Nothing when all is in place.
+placement_problems() {
+    local name="$1" cgroup="$2" pid task allowed rel
+    rel="${cgroup#"$MEMCG_MOUNT"}"
+    for pid in $(tree_pids "${SERVER_PID[$name]}"); do
+        for task in /proc/"$pid"/task/*; do
+            allowed=$(awk '$1 == "Cpus_allowed_list:" { print $2 }' "$task/status" 2>/dev/null) || continue
+            [[ -z "$allowed" || "$allowed" == "$SERVER_CPU" ]] ||
+                echo "$name: pid $pid task ${task##*/} ($(cat "$task/comm" 2>/dev/null)) may run on cores $allowed"
+        done
+        if [[ -n "$cgroup" ]] && ! grep -q ":memory:$rel\$" "/proc/$pid/cgroup" 2>/dev/null; then
+            echo "$name: pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null)) is not in $cgroup"
+        fi
+    done
+}
+
+# --- Caches and disk counters ------------------------------------------------------------------
+
+# Writes dirty pages back and drops the clean page cache of the whole machine (not dentries and
+# inodes: that would be 2 or 3). Needs root.
+drop_page_cache() {
+    sync
+    echo 1 >/proc/sys/vm/drop_caches
+}
+
+# The /proc/diskstats name of the device holding PATH: by the file system's major:minor, else by
+# the mount's source device; nothing when neither is a disk in /proc/diskstats (overlay, tmpfs).
+disk_of_path() {
+    local majmin source name
+    majmin=$(findmnt -n -o MAJ:MIN --target "$1" 2>/dev/null | head -n1 | tr -d ' ')
+    if [[ -n "$majmin" ]]; then
+        name=$(awk -v m="${majmin%%:*}" -v n="${majmin##*:}" '$1 == m && $2 == n { print $3; exit }' /proc/diskstats)
+    fi
+    if [[ -z "${name:-}" ]]; then
+        source=$(findmnt -n -o SOURCE --target "$1" 2>/dev/null | head -n1)
+        source="${source##*/}"
+        [[ -n "$source" ]] &&
+            name=$(awk -v d="$source" '$3 == d { print $3; exit }' /proc/diskstats)
+    fi
+    if [[ -n "${name:-}" ]]; then
+        echo "$name"
+    fi
+}
+
+# disk_counters DEVICE: "reads-completed sectors-read" of a device from /proc/diskstats
+# (fields 4 and 6; sectors are 512 bytes whatever the device's block size).
+disk_counters() {
+    awk -v d="$1" '$3 == d { print $4, $6; found = 1; exit } END { if (!found) print 0, 0 }' /proc/diskstats
 }
