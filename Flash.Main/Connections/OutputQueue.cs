@@ -107,6 +107,18 @@ internal sealed unsafe class OutputQueue
         _segments[_end++] = new Segment { Pointer = p + offset, Length = length, Owner = pinned };
     }
 
+    /// <summary>Queues bytes of a cached file held in native memory; the file cannot be freed until sent.</summary>
+    public void AddData(FileData data, long offset, long length)
+    {
+        if (length == 0)
+        {
+            return;
+        }
+
+        data.AddUser();
+        _segments[_end++] = new Segment { Pointer = data.Pointer + offset, Length = length, Owner = data };
+    }
+
     /// <summary>Queues a byte range of a cached file's open fd for sendfile.</summary>
     public void AddFile(CachedFile file, long offset, long length)
     {
@@ -233,6 +245,7 @@ internal sealed unsafe class OutputQueue
     private static void Release(ref Segment segment)
     {
         segment.File?.File!.RemoveUser();
+        (segment.Owner as FileData)?.RemoveUser();
         segment = default;
     }
 

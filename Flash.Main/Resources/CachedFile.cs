@@ -30,8 +30,8 @@ internal sealed class CachedFile : LruNode<CachedFile>
     /// the blank line are added per response.</summary>
     public required byte[] Header200 { get; init; }
 
-    /// <summary>Whole file in memory (pinned, so its address is stable for writev), or null.</summary>
-    public byte[]? Data { get; init; }
+    /// <summary>Whole file in native memory (a stable address for writev), or null.</summary>
+    public FileData? Data { get; init; }
 
     /// <summary>Open fd for sendfile when <see cref="Data"/> is null.</summary>
     public OpenFile? File { get; init; }

@@ -81,6 +81,7 @@ internal sealed class FileCache(long maxMemoryBytes, int maxOpenFiles)
         if (file.Data is not null)
         {
             MemoryBytes -= file.Data.Length;
+            file.Data.Release();
         }
 
         if (file.File is not null)

@@ -28,11 +28,24 @@ internal static unsafe partial class FileLoader
     /// disk, so the event loop can ask a helper instead. fstat before and after: same identity means the
     /// copy is one version, never a mix of two.
     /// </summary>
-    public static LoadStatus TryReadAll(int fd, in Stat before, bool noWait, out byte[] data)
+    public static LoadStatus TryReadAll(int fd, in Stat before, bool noWait, out FileData? data)
     {
-        data = GC.AllocateUninitializedArray<byte>((int)before.Size, pinned: true);
+        var buffer = FileData.Allocate((int)before.Size);
+        var status = ReadAll(fd, before, noWait, buffer);
+        if (status != LoadStatus.Loaded)
+        {
+            buffer.Release();
+            buffer = null;
+        }
+
+        data = buffer;
+        return status;
+    }
+
+    private static LoadStatus ReadAll(int fd, in Stat before, bool noWait, FileData data)
+    {
         long done = 0;
-        fixed (byte* p = data)
+        byte* p = data.Pointer;
         {
             while (done < data.Length)
             {

@@ -17,7 +17,7 @@ internal sealed partial class ResourceStore
             return known;
         }
 
-        byte[]? data = null;
+        FileData? data = null;
         OpenFile? open = null;
         if (_files.FitsInMemory(st.Size, _smallFileBytes))
         {
@@ -66,14 +66,15 @@ internal sealed partial class ResourceStore
     /// directory's own stat does not.</summary>
     private static CachedFile BuildListing(byte[] html, FileIdentity directory)
     {
-        var data = GC.AllocateUninitializedArray<byte>(html.Length, pinned: true);
-        html.CopyTo(data, 0);
+        // Not in the file cache: nobody releases it, so its finalizer frees it once no translation or
+        // response refers to it any more (a listing is small and rebuilt at most once a second).
+        var data = FileData.From(html);
         var identity = directory with { Size = html.Length };
         var file = Build(identity, "text/html; charset=utf-8"u8.ToArray(), [], data, null);
         return file;
     }
 
-    private static CachedFile Build(FileIdentity identity, byte[] contentType, byte[] relativePath, byte[]? data, OpenFile? open)
+    private static CachedFile Build(FileIdentity identity, byte[] contentType, byte[] relativePath, FileData? data, OpenFile? open)
     {
         long mtimeSeconds = Math.DivRem(identity.MTimeNs, 1_000_000_000L, out long rem) - (rem < 0 ? 1 : 0);
         var lastModified = new byte[HttpDate.Length];
@@ -81,7 +82,7 @@ internal sealed partial class ResourceStore
         // Strong validator from the nanosecond mtime and the size, as nginx's mtime-size but finer; a listing
         // (no relative path) adds a hash of its bytes.
         var etag = Encoding.ASCII.GetBytes(data is not null && relativePath.Length == 0
-            ? $"\"{identity.MTimeNs:x}-{identity.Size:x}-{ContentHash(data):x}\""
+            ? $"\"{identity.MTimeNs:x}-{identity.Size:x}-{ContentHash(data.Span):x}\""
             : $"\"{identity.MTimeNs:x}-{identity.Size:x}\"");
         var header = new StringBuilder()
             .Append("HTTP/1.1 200 OK\r\n")
@@ -106,7 +107,7 @@ internal sealed partial class ResourceStore
         };
     }
 
-    private static uint ContentHash(byte[] data)
+    private static uint ContentHash(ReadOnlySpan<byte> data)
     {
         // FNV-1a: only needs to change when the listing does.
         uint hash = 2166136261;

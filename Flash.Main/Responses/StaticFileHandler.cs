@@ -300,7 +300,7 @@ internal sealed class StaticFileHandler
     {
         if (file.Data is { } data)
         {
-            output.AddPinned(data, offset, length);
+            output.AddData(data, offset, length);
         }
         else
         {
