@@ -39,37 +39,49 @@ public class ResidencyTests
     [Test]
     public void An_evicted_large_file_is_read_in_by_a_helper_and_served_whole()
     {
-        Evict();
-        long before = Prefetches();
-
-        using var c = _flashd.Connect();
-        var response = c.Get("/big.bin");
-
-        Assert.Multiple(() =>
+        long prefetched = 0;
+        long pagesAfter = 0;
+        bool done = ShieldedFromDropCaches(() =>
         {
+            Evict();
+            long before = Prefetches();
+
+            using var c = _flashd.Connect();
+            var response = c.Get("/big.bin");
+
             Assert.That(response.Status, Is.EqualTo(200));
             Assert.That(response.Body.AsSpan().SequenceEqual(_content), Is.True, "every byte");
-            Assert.That(Prefetches(), Is.EqualTo(before + 1), "one prefetch job");
-            Assert.That(PageCache.CachedPages(_path), Is.EqualTo(Size / PageSize), "the file is in the page cache again");
+            prefetched = Prefetches() - before;
+            pagesAfter = PageCache.CachedPages(_path);
+            return prefetched == 1 && pagesAfter == Size / PageSize;
         });
+
+        Assert.That(done, Is.True, $"one prefetch job ({prefetched}), and the file is in the page cache again ({pagesAfter} pages)");
     }
 
     [Test]
     public void A_resident_large_file_is_sent_without_a_prefetch()
     {
-        using var c = _flashd.Connect();
-        Assert.That(c.Get("/big.bin").Status, Is.EqualTo(200)); // loaded, and resident after this
-        Thread.Sleep(2 * RevalidateMs); // past the interval in which a recent prefetch is trusted without asking
-        Assert.That(PageCache.CachedPages(_path), Is.EqualTo(Size / PageSize), "precondition: resident");
-        long before = Prefetches();
-
-        var response = c.Get("/big.bin");
-
-        Assert.Multiple(() =>
+        long prefetched = 0;
+        bool done = ShieldedFromDropCaches(() =>
         {
+            using var c = _flashd.Connect();
+            Assert.That(c.Get("/big.bin").Status, Is.EqualTo(200)); // loaded, and resident after this
+            Thread.Sleep(2 * RevalidateMs); // past the interval in which a recent prefetch is trusted without asking
+            if (PageCache.CachedPages(_path) != Size / PageSize)
+            {
+                return false; // evicted by someone else meanwhile
+            }
+
+            long before = Prefetches();
+            var response = c.Get("/big.bin");
+
             Assert.That(response.Body.AsSpan().SequenceEqual(_content), Is.True);
-            Assert.That(Prefetches(), Is.EqualTo(before), "cachestat said resident: no job");
+            prefetched = Prefetches() - before;
+            return prefetched == 0;
         });
+
+        Assert.That(done, Is.True, $"cachestat said resident: no job ({prefetched})");
     }
 
     [Test]
@@ -116,6 +128,25 @@ public class ResidencyTests
         PageCache.Evict(_path);
         Assert.That(PageCache.CachedPages(_path), Is.Zero, "precondition: the test could evict the file");
         Thread.Sleep(2 * RevalidateMs);
+    }
+
+    /// <summary>
+    /// The page cache is the whole machine's: anything else running (a disk benchmark's
+    /// <c>echo 1 &gt; /proc/sys/vm/drop_caches</c>) may evict the file between two steps of a test, which
+    /// looks like a missing or a needless prefetch. Such an outcome is tried again, up to three times; a
+    /// server that is wrong is wrong every time.
+    /// </summary>
+    private static bool ShieldedFromDropCaches(Func<bool> attempt)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            if (attempt())
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private long Prefetches() => AmpedFlashd.Stats(_flashd)["prefetches"];
