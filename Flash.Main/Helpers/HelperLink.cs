@@ -39,17 +39,26 @@ internal sealed class HelperLink(HelperPool pool, EventLoop loop) : WorkerLink(l
 
     protected override bool OnMessage(Message message, int fd)
     {
-        long jobId = message switch
+        (long jobId, HelperJobKind kind) = message switch
         {
-            ResolveReply r => r.JobId,
-            PrefetchReply p => p.JobId,
-            ListDirectoryReply l => l.JobId,
-            _ => -1,
+            ResolveReply r => (r.JobId, HelperJobKind.Resolve),
+            PrefetchReply p => (p.JobId, HelperJobKind.Prefetch),
+            ListDirectoryReply l => (l.JobId, HelperJobKind.ListDirectory),
+            _ => (-1L, default(HelperJobKind)),
         };
         if (Current is null || jobId != Current.JobId)
         {
             CloseFd(fd);
             pool.OnLinkFailed(this, $"answered job {jobId}, which it was not given");
+            return false;
+        }
+
+        if (kind != Current.Kind)
+        {
+            // The id matches but the reply is of another job's kind: as broken as a wrong id. Taking it
+            // would finish the job with no answer (an error for the client) instead of re-queueing it.
+            CloseFd(fd);
+            pool.OnLinkFailed(this, $"answered job {jobId} with a {message.Kind}");
             return false;
         }
 

@@ -51,6 +51,9 @@ internal sealed partial class ResourceStore : IDisposable
     /// <summary>Small files read with plain pread after RWF_NOWAIT found them evicted again (amped).</summary>
     public long BlockingReads { get; private set; }
 
+    /// <summary>Prefetch jobs a helper answered: ranges of large files that were not in the page cache (amped).</summary>
+    public long Prefetches { get; private set; }
+
     /// <summary>The translation for a normalized URL path, or null when a helper is looking it up: the
     /// waiter is then called back once it is cached, and asks again.</summary>
     public Translation? Lookup(ReadOnlySpan<byte> urlPath, long nowMs, IJobWaiter waiter)
@@ -133,7 +136,14 @@ internal sealed partial class ResourceStore : IDisposable
         string path = Encoding.UTF8.GetString(file.RelativePath);
         string key = $"{path}\0{file.Identity.Inode}:{offset}:{length}";
         _helpers!.Submit(HelperJobKind.Prefetch, key, id => new PrefetchRequest(id, path, offset, length),
-            (_, _, _) => file.PrefetchedAtMs = _now(), waiter);
+            (_, reply, _) =>
+            {
+                file.PrefetchedAtMs = _now();
+                if (reply is not null)
+                {
+                    Prefetches++; // else a poison job, given up on
+                }
+            }, waiter);
     }
 
     private void OnResolved(HelperJob job, Message? reply, int fd)

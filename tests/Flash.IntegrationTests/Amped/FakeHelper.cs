@@ -1,0 +1,81 @@
+using System.Net.Sockets;
+using Flash.Protocol;
+
+namespace Flash.IntegrationTests.Amped;
+
+/// <summary>
+/// A helper played by the test: it connects to main's helper socket (RUN_DIR/helpers.sock) as flash-helper
+/// does, and then says whatever the test wants, well-formed or not.
+/// </summary>
+internal sealed class FakeHelper : IDisposable
+{
+    /// <summary>The pool slot the fake claims; real helpers are 1..Helpers.Count.</summary>
+    public const int Id = 99;
+
+    private readonly Socket _socket;
+    private readonly FramedStream _frames;
+
+    public FakeHelper(string runDirectory)
+    {
+        _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
+        {
+            ReceiveTimeout = 15_000,
+            SendTimeout = 15_000,
+        };
+        _socket.Connect(new UnixDomainSocketEndPoint(Path.Combine(runDirectory, "helpers.sock")));
+        _frames = new FramedStream(new NetworkStream(_socket, ownsSocket: false));
+    }
+
+    /// <summary>Says Hello as a helper of this protocol version and checks main's Hello back.</summary>
+    public void Handshake()
+    {
+        Send(new Hello(ProtocolInfo.Version, ProcessRole.Helper, Environment.ProcessId, Id));
+        var answer = Receive();
+        Assert.That(Flash.Protocol.Handshake.Check(answer, ProcessRole.Main), Is.EqualTo(HandshakeResult.Ok), $"main's Hello: {answer}");
+    }
+
+    public void Send(Message message) => _frames.Send(message);
+
+    public void SendRaw(byte[] bytes) => _socket.Send(bytes);
+
+    /// <summary>The next message from main (a job); fails the test if none comes within 15 s.</summary>
+    public Message Receive() => _frames.Receive() ?? throw new IOException("main closed the helper connection");
+
+    /// <summary>The next job, which must be a resolve of URLPATH.</summary>
+    public ResolveRequest ReceiveResolve(string urlPath)
+    {
+        var job = Receive();
+        Assert.That(job, Is.InstanceOf<ResolveRequest>().With.Property(nameof(ResolveRequest.UrlPath)).EqualTo(urlPath), "the fake got the job");
+        return (ResolveRequest)job;
+    }
+
+    /// <summary>True once main has closed its end (EOF), within 15 s.</summary>
+    public bool ClosedByMain()
+    {
+        var buffer = new byte[4096];
+        try
+        {
+            while (true)
+            {
+                if (_socket.Receive(buffer) == 0)
+                {
+                    return true;
+                }
+            }
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
+        {
+            return true;
+        }
+        catch (SocketException ex) when (ex.SocketErrorCode == SocketError.TimedOut)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _frames.Dispose();
+        _socket.Dispose();
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.InteropServices;
+
+namespace Flash.IntegrationTests.Amped;
+
+/// <summary>The test's own hands on the page cache: drop a file's pages, and ask how many are cached.</summary>
+internal static unsafe partial class PageCache
+{
+    private const int PosixFadvDontneed = 4;
+    private const int SysCachestat = 451;
+
+    /// <summary>fsync, then POSIX_FADV_DONTNEED: the kernel drops the file's clean pages.</summary>
+    public static void Evict(string path)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        int fd = (int)handle.DangerousGetHandle();
+        if (fsync(fd) != 0)
+        {
+            throw new IOException($"fsync {path}: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        int error = posix_fadvise(fd, 0, 0, PosixFadvDontneed);
+        if (error != 0)
+        {
+            throw new IOException($"posix_fadvise(DONTNEED) {path}: {error}");
+        }
+    }
+
+    /// <summary>Pages of the file in the page cache (cachestat, Linux 6.5+), or -1 if the kernel cannot say.</summary>
+    public static long CachedPages(string path)
+    {
+        using var handle = File.OpenHandle(path);
+        var range = stackalloc ulong[2]; // offset 0, length 0: the whole file
+        range[0] = range[1] = 0;
+        var result = stackalloc ulong[5];
+        return syscall(SysCachestat, (int)handle.DangerousGetHandle(), (nint)range, (nint)result, 0) == 0 ? (long)result[0] : -1;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fsync(int fd);
+
+    [LibraryImport("libc")]
+    private static partial int posix_fadvise(int fd, long offset, long length, int advice);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int syscall(nint number, int fd, nint range, nint result, uint flags);
+}
