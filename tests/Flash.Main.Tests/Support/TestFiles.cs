@@ -79,7 +79,7 @@ internal sealed unsafe class TestFiles : IDisposable
         LastModified = new byte[29],
         ContentType = "application/octet-stream"u8.ToArray(),
         Header200 = "HTTP/1.1 200 OK\r\n"u8.ToArray(),
-        Data = data,
+        Data = data is null ? null : FileData.From(data),
         File = open,
     };
 
