@@ -40,15 +40,27 @@ internal sealed class HelperPool
 
     public long JobsRequeued { get; private set; }
 
-    /// <summary>Asks for work, or joins the same work already queued or running. Returns the job.</summary>
+    /// <summary>
+    /// Asks for work, or joins the same work already queued or running. Returns the job.
+    /// <paramref name="urgent"/> work goes to the front of the queue: re-checking a file that is already
+    /// cached costs no disk read, and it must not wait behind cold misses (a hot file's latency under
+    /// disk load depends on it).
+    /// </summary>
     public HelperJob Submit(HelperJobKind kind, string key, Func<long, Message> makeRequest,
-        Action<HelperJob, Message?, int> complete, IJobWaiter? waiter)
+        Action<HelperJob, Message?, int> complete, IJobWaiter? waiter, bool urgent = false)
     {
         if (!_pending.TryGetValue((kind, key), out var job))
         {
             job = new HelperJob { Kind = kind, Key = key, MakeRequest = makeRequest, Complete = complete };
             _pending[(kind, key)] = job;
-            _queue.AddLast(job);
+            if (urgent)
+            {
+                _queue.AddFirst(job);
+            }
+            else
+            {
+                _queue.AddLast(job);
+            }
         }
 
         if (waiter is not null)

@@ -71,7 +71,7 @@ internal sealed partial class ResourceStore : IDisposable
             return Apply(urlPath, hash, cached, found.Kind, found.Fd, found.Stat, found.RelativePath, nowMs);
         }
 
-        SubmitResolve(urlPath, waiter);
+        SubmitResolve(urlPath, waiter, revalidation: cached is not null);
         return null;
     }
 
@@ -98,10 +98,10 @@ internal sealed partial class ResourceStore : IDisposable
 
     // The lambdas live in these methods, not in the callers above: C# allocates a closure object at the
     // start of the scope that declares a captured variable, which would be every hit, not just a miss.
-    private void SubmitResolve(ReadOnlySpan<byte> urlPath, IJobWaiter waiter)
+    private void SubmitResolve(ReadOnlySpan<byte> urlPath, IJobWaiter waiter, bool revalidation)
     {
         string key = Encoding.UTF8.GetString(urlPath);
-        _helpers!.Submit(HelperJobKind.Resolve, key, id => new ResolveRequest(id, key), OnResolved, waiter);
+        _helpers!.Submit(HelperJobKind.Resolve, key, id => new ResolveRequest(id, key), OnResolved, waiter, urgent: revalidation);
     }
 
     /// <summary>Amped: the resolve found a directory to list; a second job renders it, and the resolve's
