@@ -16,13 +16,13 @@ internal sealed class FakeMain : IDisposable
 {
     private static readonly TimeSpan s_acceptTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly Socket _listener;
+    private Socket? _listener;
     private readonly Process _runner;
     private readonly List<string> _output = [];
     private readonly List<RunnerConnection> _connections = [];
     private long _nextJobId;
 
-    private FakeMain(string dir, Socket listener, Process runner)
+    private FakeMain(string dir, Socket? listener, Process runner)
     {
         Dir = dir;
         _listener = listener;
@@ -54,15 +54,18 @@ internal sealed class FakeMain : IDisposable
         }
     }
 
-    /// <summary>Starts a runner with the given Cgi settings; <paramref name="supervisorFd"/> -1: none.</summary>
-    public static FakeMain Start(Action<CgiConfig>? configure = null, int supervisorFd = -1)
+    public string SocketPath => Path.Combine(Dir, "cgi.sock");
+
+    /// <summary>
+    /// Starts a runner with the given Cgi settings; <paramref name="supervisorFd"/> -1: none. With
+    /// <paramref name="listen"/> false the socket does not exist until <see cref="Listen"/>.
+    /// </summary>
+    public static FakeMain Start(Action<CgiConfig>? configure = null, int supervisorFd = -1, bool listen = true)
     {
         // Short: a Unix socket path must fit in 108 bytes.
         string dir = Directory.CreateTempSubdirectory("cgi-").FullName;
         string socketPath = Path.Combine(dir, "cgi.sock");
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        listener.Listen(8);
+        var listener = listen ? Bind(socketPath) : null;
 
         var config = new ServerConfig { DocumentRoot = dir, LogLevel = "Debug" };
         configure?.Invoke(config.Cgi);
@@ -88,6 +91,25 @@ internal sealed class FakeMain : IDisposable
         return new FakeMain(dir, listener, Process.Start(info)!);
     }
 
+    /// <summary>Creates the listening socket (when started with listen: false).</summary>
+    public void Listen() => _listener ??= Bind(SocketPath);
+
+    /// <summary>Closes the listening socket and removes it: the runner's connects now fail.</summary>
+    public void StopListening()
+    {
+        _listener?.Dispose();
+        _listener = null;
+        File.Delete(SocketPath);
+    }
+
+    private static Socket Bind(string path)
+    {
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        listener.Listen(8);
+        return listener;
+    }
+
     /// <summary>Accepts the runner's next connection and completes the handshake as main.</summary>
     public RunnerConnection Accept()
     {
@@ -104,7 +126,7 @@ internal sealed class FakeMain : IDisposable
     /// <summary>Accepts the runner's next connection, no handshake.</summary>
     public RunnerConnection AcceptRaw()
     {
-        var accepted = _listener.AcceptAsync();
+        var accepted = (_listener ?? throw new InvalidOperationException("not listening")).AcceptAsync();
         if (!accepted.Wait(s_acceptTimeout))
         {
             throw new TimeoutException($"the runner did not connect:\n{Output}");
@@ -198,7 +220,7 @@ internal sealed class FakeMain : IDisposable
         }
 
         _runner.Dispose();
-        _listener.Dispose();
+        _listener?.Dispose();
         KillLeftovers();
         Directory.Delete(Dir, recursive: true);
     }
