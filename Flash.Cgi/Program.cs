@@ -1,10 +1,76 @@
+using System.Globalization;
+using Flash.Cgi.Native;
+using Flash.Protocol;
+using Flash.Protocol.Hosting;
+using NLog;
+
 namespace Flash.Cgi;
 
+/// <summary>
+/// flash-cgi: one of main's CGI runners, started by flashd, never by hand. It runs one CGI script at a time
+/// for main (RFC 3875): main sends the script, its environment and its request body; the runner starts it
+/// with no shell in its own process group, under rlimits and a timeout, and streams its stdout back. See
+/// <see cref="CgiSettings"/> for what the supervisor passes, <see cref="CgiService"/> for the connection's life,
+/// <see cref="RunnerLoop"/> for the poll loop, <see cref="ScriptSpawner"/> for how a script starts.
+/// </summary>
 internal static class Program
 {
-    private static int Main(string[] args)
+    private static int Main()
     {
-        Console.Error.WriteLine("not implemented yet");
-        return 2;
+        if (!CgiSettings.TryLoad(out var settings, out string error))
+        {
+            Console.Error.WriteLine("flash-cgi: " + error);
+            return 2;
+        }
+
+        Logs.Configure("cgi" + settings!.Id.ToString(CultureInfo.InvariantCulture), settings.Config.LogLevel);
+        var log = LogManager.GetLogger("cgi");
+        try
+        {
+            OpenStandardFds();
+            // Orphans of a script (a grandchild whose parent died) come to us, not to init: we reap them all.
+            if (Posix.prctl(Posix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+            {
+                log.Warn("prctl(PR_SET_CHILD_SUBREAPER) failed: errno {0}", Posix.Errno);
+            }
+
+            using var wakeup = new Wakeup();
+            var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.CgiRunner, settings.Id);
+            var spawner = new ScriptSpawner(settings.Config.Cgi);
+            var loop = new RunnerLoop(settings.Id, spawner, wakeup, readiness, settings.Config.Cgi.TimeoutSeconds);
+            return new CgiService(settings.SocketPath, settings.Id, loop, wakeup).Run();
+        }
+        catch (Exception ex)
+        {
+            // A bug or no eventfd: exit non-zero, the supervisor restarts us.
+            log.Fatal(ex, "cgi runner failed");
+            return 1;
+        }
+        finally
+        {
+            LogManager.Shutdown();
+        }
+    }
+
+    /// <summary>
+    /// Makes sure fds 0-2 are open (on /dev/null if we were started without them), so the pipes we create
+    /// never land on 0-2, where a script's dup2 onto its stdin/stdout/stderr would go wrong.
+    /// </summary>
+    private static void OpenStandardFds()
+    {
+        while (true)
+        {
+            int fd = Posix.open("/dev/null", Posix.O_RDWR);
+            if (fd < 0)
+            {
+                throw new IOException($"cannot open /dev/null: errno {Posix.Errno}");
+            }
+
+            if (fd > 2)
+            {
+                Posix.close(fd);
+                return;
+            }
+        }
     }
 }

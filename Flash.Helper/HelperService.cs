@@ -1,5 +1,6 @@
 using Flash.Helper.Native;
 using Flash.Protocol;
+using Flash.Protocol.Hosting;
 using Flash.Protocol.Transport;
 using NLog;
 using FileSys = Flash.Files.Native.FileSys;

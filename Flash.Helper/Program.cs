@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol;
 using Flash.Protocol.Hosting;
 using NLog;
 
@@ -30,7 +31,7 @@ internal static class Program
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var jobs = new JobHandler(settings.Config);
-            var readiness = new ReadinessSignal(settings.SupervisorFd, settings.Id);
+            var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.Helper, settings.Id);
             var service = new HelperService(settings.SocketPath, settings.Id, jobs, shutdown, readiness);
             return service.Run();
 

@@ -4,11 +4,12 @@
 # is missing. Works unattended on a fresh Debian 12 machine (no prompts).
 #
 # usage: scripts/install-deps.sh [--bench] [-h|--help]
-#   (default)  tests:      curl, clang, zlib1g-dev (NativeAOT), procps, util-linux (taskset)
+#   (default)  tests:      curl, clang, zlib1g-dev (NativeAOT), procps, util-linux (taskset),
+#                          perl, php-cgi (the CGI tests run Perl and PHP scripts)
 #   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmark)
 set -euo pipefail
 
-readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux)
+readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux perl php-cgi)
 readonly BENCH_PACKAGES=(wrk nginx-light lighttpd)
 
 usage() {

@@ -1,0 +1,387 @@
+using Flash.Cgi.Native;
+using Flash.Protocol;
+using Flash.Protocol.Hosting;
+using NLog;
+
+namespace Flash.Cgi;
+
+/// <summary>How a connection to main ended.</summary>
+internal enum SessionEnd : byte
+{
+    /// <summary>Main closed it, failed, or broke the protocol: connect again.</summary>
+    Lost,
+
+    /// <summary>Main's Hello was missing or wrong: connect again after a pause.</summary>
+    HandshakeFailed,
+
+    /// <summary>SIGTERM: the runner said Goodbye and leaves.</summary>
+    Shutdown,
+}
+
+/// <summary>
+/// One connection to main, served by a single-threaded poll(2) loop over six fds: the signal eventfd, main's
+/// socket, and the current script's stdin, stdout, stderr and pidfd. Every fd is non-blocking and every wait
+/// is this one poll, so nothing can block the runner on one fd while another needs it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Backpressure, end to end: when main stops reading (its client is slow), our outbox stops draining, so the
+/// loop stops polling the script's stdout; the pipe fills and the script blocks in write(). Main's socket is
+/// still polled for input, so a CgiAbort or main's EOF is seen at once even then.
+/// </para>
+/// <para>
+/// The runner is a child subreaper: a script's orphaned children are reparented to it (not to init), so every
+/// process of a job is ours to reap, and is reaped, whatever init the machine has.
+/// </para>
+/// </remarks>
+internal sealed unsafe class RunnerLoop
+{
+    /// <summary>After SIGTERM, how long a running script may go on before it is killed.</summary>
+    public const int ShutdownGraceMs = 5000;
+
+    /// <summary>How long to wait for main to take our last frames (CgiEnd, Goodbye) before leaving anyway.</summary>
+    private const int GoodbyeFlushMs = 2000;
+
+    /// <summary>Output chunks read per loop turn at most, so a fast script cannot starve the other fds.</summary>
+    private const int ReadsPerTurn = 16;
+
+    private const int SlotWakeup = 0, SlotMain = 1, SlotStdin = 2, SlotStdout = 3, SlotStderr = 4, SlotPidFd = 5, Slots = 6;
+
+    private static readonly Logger s_log = LogManager.GetLogger("cgi");
+
+    private readonly int _id;
+    private readonly ScriptSpawner _spawner;
+    private readonly Wakeup _wakeup;
+    private readonly ReadinessSignal _readiness;
+    private readonly double _timeoutSeconds;
+    private readonly StderrTail _stderrTail = new();
+    private readonly byte[] _scratch = new byte[CgiJob.OutputChunkBytes];
+
+    // Per connection.
+    private MainLink? _link;
+    private bool _handshaken;
+    private bool _shuttingDown;
+    private SessionEnd _end;
+    private CgiJob? _job;
+
+    public RunnerLoop(int id, ScriptSpawner spawner, Wakeup wakeup, ReadinessSignal readiness, double timeoutSeconds)
+    {
+        _id = id;
+        _spawner = spawner;
+        _wakeup = wakeup;
+        _readiness = readiness;
+        _timeoutSeconds = timeoutSeconds;
+    }
+
+    /// <summary>True when the last <see cref="Serve"/> got as far as main's Hello.</summary>
+    public bool Handshaken => _handshaken;
+
+    private static long Now => Environment.TickCount64;
+
+    /// <summary>
+    /// Serves one connection until it ends. A job running when it ends is killed and drained before this
+    /// returns, so the next connection starts with no script and no fd of the old one.
+    /// </summary>
+    public SessionEnd Serve(MainLink link)
+    {
+        _link = link;
+        _handshaken = false;
+        _end = SessionEnd.Lost;
+        _link.Queue(Handshake.CreateHello(ProcessRole.CgiRunner, _id));
+        long goodbyeDeadline = long.MaxValue;
+        PollFd* fds = stackalloc PollFd[Slots];
+        while (true)
+        {
+            long now = Now;
+            if (_wakeup.ShutdownRequested && !_shuttingDown)
+            {
+                _shuttingDown = true;
+                _job?.StartGrace(now, ShutdownGraceMs);
+            }
+
+            if (_link is null)
+            {
+                if (_job is null)
+                {
+                    return _shuttingDown ? SessionEnd.Shutdown : _end;
+                }
+            }
+            else if (_shuttingDown && _job is null)
+            {
+                if (goodbyeDeadline == long.MaxValue)
+                {
+                    // Any CgiStart main sent that we have not answered with a CgiEnd was never started.
+                    _link.Queue(new Goodbye("shutdown"));
+                    goodbyeDeadline = now + GoodbyeFlushMs;
+                    FlushOrDrop(now);
+                }
+
+                if (_link is null || _link.PendingBytes == 0 || now >= goodbyeDeadline)
+                {
+                    return SessionEnd.Shutdown;
+                }
+            }
+
+            Fill(fds);
+            long next = Math.Min(goodbyeDeadline, _job?.NextDeadline(now) ?? long.MaxValue);
+            int timeout = next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, int.MaxValue);
+            if (Posix.poll(fds, Slots, timeout) < 0)
+            {
+                int errno = Posix.Errno;
+                if (errno == Posix.EINTR)
+                {
+                    continue;
+                }
+
+                throw new IOException($"poll failed: errno {errno}"); // a bug: fatal, the supervisor restarts us
+            }
+
+            now = Now;
+            if (fds[SlotWakeup].Revents != 0)
+            {
+                _wakeup.Clear(); // SIGCHLD needs nothing more: the reaper below runs every turn
+            }
+
+            if (_link is not null && fds[SlotMain].Revents != 0)
+            {
+                ServeMain(fds[SlotMain].Revents, now);
+            }
+
+            if (_job is not null)
+            {
+                ServeJob(fds, now);
+            }
+
+            Reap(now);
+            FinishJobIfDone(now);
+            if (_link is not null && _link.PendingBytes > 0)
+            {
+                FlushOrDrop(now);
+            }
+        }
+    }
+
+    /// <summary>Reaps children that exited: the current script (through its job) and any orphan reparented to us.</summary>
+    public void Reap(long now)
+    {
+        for (int i = 0; i < 1000; i++)
+        {
+            int pid = Posix.PeekExitedChild();
+            if (pid <= 0)
+            {
+                return;
+            }
+
+            if (_job is not null && pid == _job.Pid)
+            {
+                _job.OnExited(now); // kills the rest of its group first, then reaps it
+            }
+            else
+            {
+                Posix.waitpid(pid, null, Posix.WNOHANG);
+            }
+        }
+    }
+
+    private void Fill(PollFd* fds)
+    {
+        bool outputBlocked = _link is null || _link.PendingBytes > 0;
+        fds[SlotWakeup] = new PollFd { Fd = _wakeup.Fd, Events = Posix.POLLIN };
+        fds[SlotMain] = new PollFd
+        {
+            Fd = _link?.Fd ?? -1,
+            Events = (short)(Posix.POLLIN | (_link is { PendingBytes: > 0 } ? Posix.POLLOUT : 0)),
+        };
+        fds[SlotStdin] = new PollFd { Fd = _job?.StdinFd ?? -1, Events = Posix.POLLOUT };
+        fds[SlotStdout] = new PollFd { Fd = _job?.StdoutFd(outputBlocked) ?? -1, Events = Posix.POLLIN };
+        fds[SlotStderr] = new PollFd { Fd = _job?.StderrFd ?? -1, Events = Posix.POLLIN };
+        fds[SlotPidFd] = new PollFd { Fd = _job?.PidFd ?? -1, Events = Posix.POLLIN };
+    }
+
+    private void ServeMain(short revents, long now)
+    {
+        if ((revents & (Posix.POLLOUT | Posix.POLLERR | Posix.POLLHUP)) != 0 && _link!.PendingBytes > 0)
+        {
+            FlushOrDrop(now);
+        }
+
+        if (_link is null || (revents & (Posix.POLLIN | Posix.POLLERR | Posix.POLLHUP)) == 0)
+        {
+            return;
+        }
+
+        switch (_link.Receive())
+        {
+            case LinkStatus.Closed:
+                Drop(now, "main closed the connection");
+                return;
+            case LinkStatus.Failed:
+                Drop(now, $"receiving from main failed: errno {_link.LastErrno}");
+                return;
+        }
+
+        while (_link is not null)
+        {
+            switch (_link.TryRead(out Message? message))
+            {
+                case FrameResult.NeedMore:
+                    return;
+                case FrameResult.Message:
+                    Handle(message!, now);
+                    break;
+                case FrameResult.UnknownKind:
+                    s_log.Warn("ignoring a message of a kind this runner does not know");
+                    break;
+                default:
+                    Drop(now, "main sent a malformed or oversize frame");
+                    return;
+            }
+        }
+    }
+
+    private void Handle(Message message, long now)
+    {
+        if (!_handshaken)
+        {
+            var verdict = Handshake.Check(message, ProcessRole.Main);
+            if (verdict != HandshakeResult.Ok)
+            {
+                _end = SessionEnd.HandshakeFailed;
+                Drop(now, $"main's handshake failed ({verdict})");
+                return;
+            }
+
+            _handshaken = true;
+            s_log.Info("cgi runner {0} connected to main (pid {1})", _id, ((Hello)message).Pid);
+            _readiness.Send();
+            return;
+        }
+
+        switch (message)
+        {
+            case CgiStart start:
+                Start(start, now);
+                break;
+            case CgiInput input when _job?.Id == input.JobId:
+                _job.AddInput(input.Data, input.End);
+                break;
+            case CgiInput input:
+                s_log.Debug("input for job {0}, which is not running, ignored", input.JobId);
+                break;
+            case CgiAbort abort when _job?.Id == abort.JobId:
+                _job.Kill(KillReason.Aborted, now);
+                break;
+            case CgiAbort abort:
+                s_log.Debug("abort of job {0}, which is not running, ignored", abort.JobId);
+                break;
+            case Goodbye goodbye:
+                Drop(now, $"main said goodbye ({goodbye.Reason})");
+                break;
+            default:
+                s_log.Warn("ignoring a {0} message from main: not a CGI runner's", message.Kind);
+                break;
+        }
+    }
+
+    private void Start(CgiStart start, long now)
+    {
+        if (_shuttingDown)
+        {
+            s_log.Info("job {0} not started: shutting down", start.JobId);
+            return;
+        }
+
+        if (_job is not null)
+        {
+            s_log.Error("main sent job {0} while job {1} runs: refused", start.JobId, _job.Id);
+            _link!.Queue(new CgiEnd(start.JobId, 126, 0, "flash-cgi: busy with another job"));
+            return;
+        }
+
+        if (!_spawner.TryStart(start, out var process, out int errno, out string error))
+        {
+            s_log.Warn("job {0}: {1}", start.JobId, error);
+            _link!.Queue(new CgiEnd(start.JobId, errno == Posix.ENOENT ? 127 : 126, 0, error));
+            return;
+        }
+
+        s_log.Debug("job {0}: started {1} as pid {2}", start.JobId, start.ScriptPath, process.Pid);
+        _job = new CgiJob(start.JobId, process, _stderrTail, now, _timeoutSeconds);
+    }
+
+    private void ServeJob(PollFd* fds, long now)
+    {
+        var job = _job!;
+        if (fds[SlotStdin].Revents != 0)
+        {
+            job.WriteInput(); // POLLERR: the script closed its end; the write says EPIPE and drops the body
+        }
+
+        if (fds[SlotStdout].Revents != 0)
+        {
+            for (int i = 0; i < ReadsPerTurn; i++)
+            {
+                byte[]? chunk = job.ReadOutput(_scratch);
+                if (chunk is null || _link is null)
+                {
+                    break;
+                }
+
+                _link.Queue(new CgiOutput(job.Id, chunk));
+                FlushOrDrop(now);
+                if (_link is null || _link.PendingBytes > 0)
+                {
+                    break; // main is slow: leave the rest in the pipe
+                }
+            }
+        }
+
+        if (fds[SlotStderr].Revents != 0)
+        {
+            job.ReadStderr(_scratch);
+        }
+
+        if (fds[SlotPidFd].Revents != 0)
+        {
+            job.OnExited(now);
+        }
+
+        job.Tick(now);
+    }
+
+    private void FinishJobIfDone(long now)
+    {
+        if (_job is null || !_job.IsDone(now))
+        {
+            return;
+        }
+
+        var end = _job.Finish(now);
+        _job = null;
+        _link?.Queue(end);
+    }
+
+    private void FlushOrDrop(long now)
+    {
+        if (_link!.Flush() == LinkStatus.Failed)
+        {
+            Drop(now, $"sending to main failed: errno {_link.LastErrno}");
+        }
+    }
+
+    /// <summary>The connection is over: the script (if any) is killed and drained without it.</summary>
+    private void Drop(long now, string why)
+    {
+        if (_end == SessionEnd.HandshakeFailed || _shuttingDown)
+        {
+            s_log.Warn("{0}", why);
+        }
+        else
+        {
+            s_log.Info("{0}: reconnecting", why);
+        }
+
+        _link = null; // the caller closes it
+        _job?.Kill(KillReason.Disconnected, now);
+    }
+}

@@ -1,0 +1,307 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Flash.Cgi.Native;
+using Flash.Protocol;
+using Flash.Protocol.Configuration;
+
+namespace Flash.Cgi;
+
+/// <summary>
+/// Starts one script: no shell, no PATH search, its own session and process group, exactly the environment
+/// main built, cwd = the script's directory, stdin/stdout/stderr on pipes, CPU and address-space rlimits.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why posix_spawn + prlimit(2): the script needs its own process group (so a kill reaches every child it
+/// forked) and rlimits. .NET's Process and CliWrap can set neither, and fork() from a .NET process is unsafe
+/// (only the forking thread survives in the child, with the runtime's locks held by threads that are gone).
+/// glibc's posix_spawn does the fork/exec in C: POSIX_SPAWN_SETSID puts the child in a new session and thus a
+/// new process group whose id is its pid (and detaches it from any terminal); file actions dup2 the pipes onto
+/// 0-2, chdir, and close every other fd; SETSIGDEF/SETSIGMASK undo what the runtime did to signals (it ignores
+/// SIGPIPE, and an ignored signal stays ignored across exec: a script's `yes | head` would never end).
+/// posix_spawn has no rlimit attribute, so prlimit(2) sets them on the child's pid as soon as posix_spawn
+/// returns. The window before that is microseconds, while the child is still in the dynamic loader; the
+/// limits are there to stop runaway scripts, not hostile ones (those can setsid() out of the group anyway).
+/// </para>
+/// <para>
+/// The alternative, exec through util-linux `prlimit --cpu=N --as=M -- script` (plain `setsid` would not be
+/// needed), closes that window but costs an extra exec per request, and prlimit(1) uses execvp, which runs a
+/// file without a #! line through /bin/sh on ENOEXEC: a shell after all. posix_spawn (not posix_spawnp) uses
+/// execve: such a file fails with ENOEXEC, as in Apache and lighttpd.
+/// </para>
+/// </remarks>
+internal sealed unsafe class ScriptSpawner
+{
+    private readonly int _cpuSeconds;
+    private readonly long _memoryBytes;
+
+    public ScriptSpawner(CgiConfig config)
+    {
+        _cpuSeconds = config.CpuSeconds;
+        _memoryBytes = config.MemoryBytes;
+    }
+
+    /// <summary>
+    /// Starts the script of <paramref name="start"/>. On failure returns false with an errno (ENOENT, EACCES,
+    /// ENOEXEC, EINVAL for a request that cannot be right) and a one-line message for the script's stderr.
+    /// </summary>
+    public bool TryStart(CgiStart start, out ScriptProcess process, out int errno, out string error)
+    {
+        process = default;
+        string? invalid = Validate(start);
+        if (invalid is not null)
+        {
+            errno = 22; // EINVAL
+            error = "flash-cgi: refusing to start " + start.ScriptPath + ": " + invalid;
+            return false;
+        }
+
+        string program = start.Interpreter.Length == 0 ? start.ScriptPath : start.Interpreter;
+        string[] argv = start.Interpreter.Length == 0 ? [start.ScriptPath] : [start.Interpreter, start.ScriptPath];
+        using var strings = new NativeStrings(program, start.WorkingDirectory, argv, start.Environment);
+
+        int* stdin = stackalloc int[2] { -1, -1 };
+        int* stdout = stackalloc int[2] { -1, -1 };
+        int* stderr = stackalloc int[2] { -1, -1 };
+        if (Posix.pipe2(stdin, Posix.O_CLOEXEC) < 0 || Posix.pipe2(stdout, Posix.O_CLOEXEC) < 0
+            || Posix.pipe2(stderr, Posix.O_CLOEXEC) < 0)
+        {
+            errno = Posix.Errno;
+            error = "flash-cgi: pipe2 failed: " + Marshal.GetPInvokeErrorMessage(errno);
+            CloseAll(stdin, stdout, stderr);
+            return false;
+        }
+
+        int pid = 0;
+        errno = SpawnChild(&pid, strings, stdin[0], stdout[1], stderr[1]);
+
+        // The child has its copies (or never will): the runner keeps only its own ends.
+        Posix.CloseAndForget(ref stdin[0]);
+        Posix.CloseAndForget(ref stdout[1]);
+        Posix.CloseAndForget(ref stderr[1]);
+        if (errno != 0)
+        {
+            error = "flash-cgi: cannot execute " + program + " in " + start.WorkingDirectory + ": "
+                + Marshal.GetPInvokeErrorMessage(errno);
+            CloseAll(stdin, stdout, stderr);
+            return false;
+        }
+
+        errno = Prepare(pid, stdin[1], stdout[0], stderr[0], out int pidFd);
+        if (errno != 0)
+        {
+            error = "flash-cgi: cannot set up " + program + ": " + Marshal.GetPInvokeErrorMessage(errno);
+            Posix.kill(-pid, Posix.SIGKILL);
+            Posix.waitpid(pid, null, 0); // SIGKILL: returns at once
+            CloseAll(stdin, stdout, stderr);
+            return false;
+        }
+
+        process = new ScriptProcess(pid, pidFd, stdin[1], stdout[0], stderr[0]);
+        error = "";
+        return true;
+    }
+
+    private static string? Validate(CgiStart start)
+    {
+        if (!start.ScriptPath.StartsWith('/') || !start.WorkingDirectory.StartsWith('/'))
+        {
+            return "the script path and working directory must be absolute";
+        }
+
+        if (start.Interpreter.Length > 0 && !start.Interpreter.StartsWith('/'))
+        {
+            return "the interpreter path must be absolute (no PATH search)";
+        }
+
+        if (start.ScriptPath.Contains('\0') || start.WorkingDirectory.Contains('\0') || start.Interpreter.Contains('\0'))
+        {
+            return "a NUL in a path";
+        }
+
+        foreach (string variable in start.Environment)
+        {
+            if (variable.Contains('\0'))
+            {
+                return "a NUL in an environment variable";
+            }
+        }
+
+        return null;
+    }
+
+    private static int SpawnChild(int* pid, NativeStrings strings, int stdinRead, int stdoutWrite, int stderrWrite)
+    {
+        ulong* attributes = stackalloc ulong[Spawn.OpaqueBytes / sizeof(ulong)];
+        ulong* actions = stackalloc ulong[Spawn.OpaqueBytes / sizeof(ulong)];
+        ulong* allSignals = stackalloc ulong[Spawn.SigSetBytes / sizeof(ulong)];
+        ulong* noSignals = stackalloc ulong[Spawn.SigSetBytes / sizeof(ulong)];
+        new Span<byte>(attributes, Spawn.OpaqueBytes).Clear();
+        new Span<byte>(actions, Spawn.OpaqueBytes).Clear();
+        Spawn.sigfillset(allSignals);
+        // sigfillset leaves out glibc's internal signals 32 and 33 (SIGCANCEL, SIGSETXID), and posix_spawn sets
+        // those to SIG_IGN in the child unless they are in this set: a script would start with them ignored. Add
+        // them by hand (signal n is bit n - 1; sigaddset refuses them).
+        allSignals[0] |= (1UL << 31) | (1UL << 32);
+        Spawn.sigemptyset(noSignals);
+
+        int result = Spawn.posix_spawnattr_init(attributes);
+        if (result != 0)
+        {
+            return result;
+        }
+
+        try
+        {
+            result = Spawn.posix_spawn_file_actions_init(actions);
+            if (result != 0)
+            {
+                return result;
+            }
+
+            try
+            {
+                result = First(
+                    Spawn.posix_spawnattr_setflags(attributes,
+                        Spawn.POSIX_SPAWN_SETSID | Spawn.POSIX_SPAWN_SETSIGDEF | Spawn.POSIX_SPAWN_SETSIGMASK),
+                    Spawn.posix_spawnattr_setsigdefault(attributes, allSignals),
+                    Spawn.posix_spawnattr_setsigmask(attributes, noSignals),
+                    Spawn.posix_spawn_file_actions_adddup2(actions, stdinRead, 0),
+                    Spawn.posix_spawn_file_actions_adddup2(actions, stdoutWrite, 1),
+                    Spawn.posix_spawn_file_actions_adddup2(actions, stderrWrite, 2),
+                    Spawn.posix_spawn_file_actions_addchdir_np(actions, strings.WorkingDirectory),
+                    // The pipes are close-on-exec already; this also closes whatever the runner inherited without it.
+                    Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 3));
+                return result != 0 ? result : Spawn.posix_spawn(pid, strings.Program, actions, attributes, strings.Argv, strings.Envp);
+            }
+            finally
+            {
+                Spawn.posix_spawn_file_actions_destroy(actions);
+            }
+        }
+        finally
+        {
+            Spawn.posix_spawnattr_destroy(attributes);
+        }
+    }
+
+    private static int First(params ReadOnlySpan<int> results)
+    {
+        foreach (int result in results)
+        {
+            if (result != 0)
+            {
+                return result;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>The rlimits, the pidfd, and non-blocking parent ends: 0 or an errno.</summary>
+    private int Prepare(int pid, int stdinWrite, int stdoutRead, int stderrRead, out int pidFd)
+    {
+        pidFd = -1;
+        // CPU: SIGXCPU at the soft limit (a signal that names the cause in the log), SIGKILL a second later
+        // for a script that catches it. Memory: a hard wall; allocations past it fail.
+        if (_cpuSeconds > 0 && !SetLimit(pid, Posix.RLIMIT_CPU, (ulong)_cpuSeconds, (ulong)_cpuSeconds + 1))
+        {
+            return Posix.Errno;
+        }
+
+        if (_memoryBytes > 0 && !SetLimit(pid, Posix.RLIMIT_AS, (ulong)_memoryBytes, (ulong)_memoryBytes))
+        {
+            return Posix.Errno;
+        }
+
+        if (!Posix.SetNonBlocking(stdinWrite) || !Posix.SetNonBlocking(stdoutRead) || !Posix.SetNonBlocking(stderrRead))
+        {
+            return Posix.Errno;
+        }
+
+        pidFd = Posix.pidfd_open(pid, 0);
+        return pidFd < 0 ? Posix.Errno : 0;
+    }
+
+    private static bool SetLimit(int pid, int resource, ulong soft, ulong hard)
+    {
+        var limit = new RLimit { Current = soft, Maximum = hard };
+        // ESRCH: the script already exited (and is a zombie until reaped); nothing left to limit.
+        return Posix.prlimit(pid, resource, &limit, null) == 0 || Posix.Errno == Posix.ESRCH;
+    }
+
+    private static void CloseAll(int* stdin, int* stdout, int* stderr)
+    {
+        Posix.CloseAndForget(ref stdin[0]);
+        Posix.CloseAndForget(ref stdin[1]);
+        Posix.CloseAndForget(ref stdout[0]);
+        Posix.CloseAndForget(ref stdout[1]);
+        Posix.CloseAndForget(ref stderr[0]);
+        Posix.CloseAndForget(ref stderr[1]);
+    }
+
+    /// <summary>
+    /// The program path, cwd, argv and envp as NUL-terminated UTF-8 in one native block, with the two
+    /// NULL-terminated pointer arrays execve wants. Freed after posix_spawn returns: by then the child has
+    /// exec'd (or failed), so it no longer reads the parent's memory.
+    /// </summary>
+    private sealed class NativeStrings : IDisposable
+    {
+        private readonly byte* _block;
+
+        public NativeStrings(string program, string workingDirectory, string[] argv, string[] envp)
+        {
+            int pointers = argv.Length + 1 + envp.Length + 1;
+            nuint bytes = (nuint)(pointers * sizeof(byte*)) + Size(program) + Size(workingDirectory);
+            foreach (string s in argv)
+            {
+                bytes += Size(s);
+            }
+
+            foreach (string s in envp)
+            {
+                bytes += Size(s);
+            }
+
+            _block = (byte*)NativeMemory.Alloc(bytes);
+            Argv = (byte**)_block;
+            Envp = Argv + argv.Length + 1;
+            byte* next = (byte*)(Envp + envp.Length + 1);
+            Program = Put(ref next, program);
+            WorkingDirectory = Put(ref next, workingDirectory);
+            for (int i = 0; i < argv.Length; i++)
+            {
+                Argv[i] = Put(ref next, argv[i]);
+            }
+
+            Argv[argv.Length] = null;
+            for (int i = 0; i < envp.Length; i++)
+            {
+                Envp[i] = Put(ref next, envp[i]);
+            }
+
+            Envp[envp.Length] = null;
+        }
+
+        public byte* Program { get; }
+
+        public byte* WorkingDirectory { get; }
+
+        public byte** Argv { get; }
+
+        public byte** Envp { get; }
+
+        private static nuint Size(string s) => (nuint)Encoding.UTF8.GetByteCount(s) + 1;
+
+        private static byte* Put(ref byte* next, string s)
+        {
+            byte* start = next;
+            int length = Encoding.UTF8.GetBytes(s, new Span<byte>(start, Encoding.UTF8.GetByteCount(s)));
+            start[length] = 0;
+            next = start + length + 1;
+            return start;
+        }
+
+        public void Dispose() => NativeMemory.Free(_block);
+    }
+}

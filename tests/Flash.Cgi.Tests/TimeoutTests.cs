@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using Flash.Cgi.Tests.Support;
+using Flash.Protocol;
+
+namespace Flash.Cgi.Tests;
+
+/// <summary>Cgi.TimeoutSeconds of wall time, then the script's whole process group is killed.</summary>
+public sealed class TimeoutTests
+{
+    // A grandchild in the background, then the script itself hangs.
+    private const string Hanging = "#!/bin/sh\nsleep 100 &\necho $! > child.pid\necho $$ > script.pid\necho started\nsleep 100\n";
+
+    [Test]
+    public void A_hanging_script_is_killed_with_its_grandchild_after_the_timeout()
+    {
+        var (main, runner) = FakeMain.StartConnected(cgi => cgi.TimeoutSeconds = 1);
+        using (main)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = runner.Run(main.Job(main.WriteScript("hang.cgi", Hanging)));
+            clock.Stop();
+
+            int script = main.WaitForPidFile("script.pid");
+            int child = main.WaitForPidFile("child.pid");
+            Assert.That(result.Text, Is.EqualTo("started\n"), "output before the timeout still arrives");
+            Assert.That((result.End.ExitCode, result.End.Signal), Is.EqualTo((0, 9)));
+            Assert.That(clock.Elapsed, Is.InRange(TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4)));
+            // Gone entirely, zombies included, by the time CgiEnd is sent.
+            Assert.That(ProcFs.Exists(script), Is.False, "script");
+            Assert.That(ProcFs.Exists(child), Is.False, "grandchild");
+            Assert.That(ProcFs.ChildrenOf(main.RunnerPid), Is.Empty);
+        }
+    }
+
+    [Test]
+    public void A_timed_out_script_does_not_stop_the_next_job()
+    {
+        var (main, runner) = FakeMain.StartConnected(cgi => cgi.TimeoutSeconds = 1);
+        using (main)
+        {
+            runner.Run(main.Job(main.WriteScript("hang.cgi", Hanging)));
+
+            var next = runner.Run(main.Job(main.WriteScript("quick.cgi", "#!/bin/sh\necho quick\n")));
+
+            Assert.That((next.Text, next.End.Signal), Is.EqualTo(("quick\n", 0)));
+        }
+    }
+
+    [Test]
+    public void The_rest_of_the_group_is_killed_when_the_script_itself_exits()
+    {
+        var (main, runner) = FakeMain.StartConnected();
+        using (main)
+        {
+            // The background sleep keeps stdout open: only killing the group ends the job without the timeout.
+            string script = main.WriteScript("leave.cgi", "#!/bin/sh\nsleep 100 &\necho $! > child.pid\necho bye\n");
+            var clock = Stopwatch.StartNew();
+
+            var result = runner.Run(main.Job(script));
+
+            Assert.That((result.Text, result.End.ExitCode, result.End.Signal), Is.EqualTo(("bye\n", 0, 0)));
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+            Assert.That(ProcFs.Exists(main.WaitForPidFile("child.pid")), Is.False, "background child");
+        }
+    }
+
+    [Test]
+    public void A_script_that_escaped_its_group_cannot_hold_the_job_open_past_the_timeout()
+    {
+        var (main, runner) = FakeMain.StartConnected(cgi => cgi.TimeoutSeconds = 1);
+        using (main)
+        {
+            // setsid: a new session, out of reach of kill(-pgid); it keeps stdout open.
+            string script = main.WriteScript("escape.cgi", "#!/bin/sh\nsetsid sh -c 'echo $$ > escaped.pid; exec sleep 30' &\necho out\n");
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var start = main.Job(script);
+                runner.Send(start);
+                runner.Send(new CgiInput(start.JobId, [], true));
+                var result = runner.Collect(start.JobId);
+
+                Assert.That(result.Text, Is.EqualTo("out\n"));
+                Assert.That(result.End.Signal, Is.EqualTo(9), "ended by the timeout");
+                Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1 + 2 + 2)), "timeout + drain grace");
+            }
+            finally
+            {
+                ProcFs.Kill(main.WaitForPidFile("escaped.pid"), 9);
+            }
+
+            // Reparented to the runner (a subreaper), and reaped by it once it dies.
+            int escaped = main.WaitForPidFile("escaped.pid");
+            Assert.That(ProcFs.WaitUntil(() => !ProcFs.Exists(escaped), TimeSpan.FromSeconds(5)), Is.True, "reaped");
+        }
+    }
+}
