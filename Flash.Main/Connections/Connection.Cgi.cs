@@ -89,7 +89,8 @@ internal sealed unsafe partial class Connection : ICgiClient
         _cgiStdinClosed = false;
         _cgiChunked = new ChunkedDecoder();
         _cgiHeadOnly = _head.Method == HttpMethod.Head && _redirectPath is null;
-        _cgiKeepAlive = keepAlive;
+        // The script consumes the whole body (chunked too), so keep-alive does not depend on it here.
+        _cgiKeepAlive = keepAlive || (_head.KeepAlive && !_context.ShuttingDown);
         _cgiChunkedOut = false;
         _cgiBodySent = _cgiOutputTotal = 0;
         _cgiBroken = false;
@@ -224,7 +225,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         {
             _context.Log.CgiOutputCut(_cgiTarget!.ScriptName, _context.Cgi.Config.MaxOutputBytes);
             _cgiBroken = true;
-            _cgiLink?.Abort();
+            FailCgiRequest(502); // kills the script; the client sees a cut response (or a 502 if nothing was sent)
             return;
         }
 
@@ -418,6 +419,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         // never a complete-looking one, so the connection closes without the final chunk.
         bool close = !_cgiKeepAlive || !clean || !complete || !_cgiBodyDone || (!_cgiChunkedOut && script.ContentLength < 0 && !_cgiHeadOnly);
         EndCgiExchange(close, script.Status);
+        Drive(); // send the end, then answer what the client pipelined behind this request
     }
 
     public void OnCgiFailed()

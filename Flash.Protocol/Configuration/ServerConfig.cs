@@ -67,7 +67,7 @@ public sealed class CgiConfig
     public Dictionary<string, string> Interpreters { get; set; } = [];
 
     /// <summary>CGI runner processes started with flashd; at most this many scripts run at once.</summary>
-    public int Runners { get; set; } = 0;
+    public int Runners { get; set; } = 4;
 
     /// <summary>Requests waiting for a free runner beyond which new ones get 503.</summary>
     public int MaxQueue { get; set; } = 256;

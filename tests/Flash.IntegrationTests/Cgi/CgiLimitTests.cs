@@ -1,0 +1,70 @@
+using Flash.IntegrationTests.Support;
+
+namespace Flash.IntegrationTests.Cgi;
+
+/// <summary>Scripts that hang, talk too much, or lose their client: killed with their process group,
+/// nothing left behind.</summary>
+[TestFixture]
+public class CgiLimitTests
+{
+    private TempDocRoot _root = null!;
+    private FlashdProcess _flashd = null!;
+    private string _marker = null!;
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        _root = new TempDocRoot();
+        _marker = "flashd-cgi-test-" + Guid.NewGuid().ToString("N")[..8];
+        // The forked grandchild carries the marker in its command line, so the tests can find it in /proc.
+        // "sh -c '...' MARKER" puts the marker in the command line as $0.
+        _root.Script("cgi-bin/hang.cgi", $"#!/bin/sh\nsh -c 'sleep 100; :' {_marker} &\nexec sh -c 'sleep 100; :' {_marker}\n");
+        _root.Script("cgi-bin/slowhead.cgi", $"#!/bin/sh\nsh -c 'sleep 100; :' {_marker} &\nprintf 'Content-Type: text/plain\\n\\nstarted'\nwait\n");
+        _root.File("ok.txt", "ok");
+        _root.Script("cgi-bin/flood.cgi", "#!/bin/sh\nprintf 'Content-Type: application/octet-stream\\n\\n'\nhead -c 50000000 /dev/zero\n");
+        _flashd = FlashdProcess.Start(_root, c =>
+        {
+            c.Cgi.Runners = 2;
+            c.Cgi.TimeoutSeconds = 1;
+            c.Cgi.MaxOutputBytes = 1_000_000;
+        });
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        int code = _flashd.Stop();
+        _flashd.Dispose();
+        _root.Dispose();
+        Assert.That(code, Is.Zero);
+        Assert.That(CgiScripts.ProcessesWith(_marker), Is.Empty, "no script process outlives flashd");
+    }
+
+    [Test]
+    public void A_script_that_hangs_is_killed_with_its_group_and_the_client_gets_504()
+    {
+        using var c = _flashd.Connect();
+        var r = c.Get("/cgi-bin/hang.cgi");
+        Assert.That(r.Status, Is.EqualTo(504));
+        Assert.That(CgiScripts.AllGone(_marker, TimeSpan.FromSeconds(5)), Is.True, "the script and its forked child were killed");
+    }
+
+    [Test]
+    public void A_script_that_hangs_after_its_header_is_cut_off()
+    {
+        using var c = _flashd.Connect();
+        c.Send(HttpConnection.Request("GET", "/cgi-bin/slowhead.cgi"));
+        Assert.That(() => c.ReadResponse(), Throws.InstanceOf<IOException>(), "a cut chunked response, never a complete one");
+        Assert.That(CgiScripts.AllGone(_marker, TimeSpan.FromSeconds(5)), Is.True);
+    }
+
+    [Test]
+    public void Output_over_the_limit_is_cut_and_the_connection_closed()
+    {
+        using var c = _flashd.Connect();
+        c.Send(HttpConnection.Request("GET", "/cgi-bin/flood.cgi"));
+        Assert.That(() => c.ReadResponse(), Throws.InstanceOf<IOException>());
+        using var next = _flashd.Connect();
+        Assert.That(next.Get("/ok.txt").Status, Is.EqualTo(200), "flashd still serves");
+    }
+}
