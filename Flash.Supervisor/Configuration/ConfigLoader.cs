@@ -94,7 +94,7 @@ internal static class ConfigLoader
         {
             return new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false).Build();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or InvalidDataException)
         {
             // The JSON provider wraps a parse error (InvalidDataException) around the JsonException that says where.
             string why = ex.InnerException is { } inner ? $"{ex.Message} {inner.Message}" : ex.Message;

@@ -72,7 +72,19 @@ internal sealed class ControlServer(UnixListenSocket socket, IControlHandler han
             await stream.SendAsync(Handshake.CreateHello(ProcessRole.Supervisor));
             while (await stream.ReceiveAsync() is { } request)
             {
-                await stream.SendAsync(await handler.HandleAsync(request));
+                Message reply;
+                try
+                {
+                    reply = await handler.HandleAsync(request);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // A bug must not take the supervisor down with it, nor leave flashctl without an answer.
+                    s_log.Error(ex, "control request {0} failed", request.Kind);
+                    reply = new CommandReply(false, $"{request.Kind} failed inside flashd: {ex.Message}");
+                }
+
+                await stream.SendAsync(reply);
             }
         }
         catch (Exception ex) when (ex is IOException or ProtocolException or SocketException or OperationCanceledException or ObjectDisposedException)

@@ -42,6 +42,11 @@ internal sealed partial class Supervisor
 
             return await SwitchToAsync(next);
         }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or StartupException)
+        {
+            s_log.Error("reload failed: {0}; the running configuration stays", ex.Message);
+            return new CommandReply(false, $"reload failed: {ex.Message}; the running configuration stays");
+        }
         finally
         {
             _reloading = false;
