@@ -37,7 +37,7 @@ internal static class Program
 
         if (args[0] is not ("start" or "check-config"))
         {
-            Console.Error.WriteLine($"flashd: unknown command '{args[0]}'\n{StartOptions.Usage}");
+            Console.Error.WriteLine($"flashd: unknown command '{args[0]}'\n{StartOptions.ShortUsage}");
             return ExitUsage;
         }
 
@@ -50,7 +50,7 @@ internal static class Program
         }
         catch (UsageException ex)
         {
-            Console.Error.WriteLine($"flashd: {ex.Message}\n{StartOptions.Usage}");
+            Console.Error.WriteLine($"flashd: {ex.Message}\n{StartOptions.ShortUsage}");
             return ExitUsage;
         }
         catch (Exception ex) when (ex is StartupException or IOException or UnauthorizedAccessException)

@@ -9,6 +9,11 @@ namespace Flash.Supervisor.Cli;
 /// </summary>
 internal sealed record StartOptions(string? DocumentRoot, string? ConfigFile, IReadOnlyDictionary<string, string> Flags)
 {
+    /// <summary>The one line printed after a usage mistake.</summary>
+    public const string ShortUsage =
+        "usage: flashd start DOCROOT [--config FILE] [--listen ADDR:PORT] [--run-dir DIR] [--KEY VALUE ...] | check-config [...] | --version | --help";
+
+    /// <summary>`flashd --help`.</summary>
     public const string Usage =
         """
         usage: flashd start DOCROOT [--config FILE] [--listen ADDR:PORT] [--run-dir DIR] [--access-log PATH|off]

@@ -43,7 +43,6 @@ internal static class ConfigLoader
 
         layers.Add(("command line", new ConfigurationBuilder().AddInMemoryCollection(flags).Build(), true));
 
-        var builder = new ConfigurationBuilder();
         foreach (var (source, root, strict) in layers)
         {
             foreach (var (path, _) in root.AsEnumerable())
@@ -54,15 +53,14 @@ internal static class ConfigLoader
                     errors.Add($"unknown key {shown} in the {source}");
                 }
             }
-
-            builder.AddConfiguration(root);
         }
 
-        var effective = builder.Build();
+        // Each key from the topmost layer that has it. (Not a chained IConfiguration: chaining drops empty values,
+        // and an explicit empty value, `--listen ""`, must reach validation rather than fall through to a default.)
         var config = new ServerConfig();
         foreach (var key in ConfigSchema.Scalars)
         {
-            if (effective[key.Path] is { } text)
+            if (Topmost(layers, root => root[key.Path]) is { } text)
             {
                 try
                 {
@@ -75,7 +73,7 @@ internal static class ConfigLoader
             }
         }
 
-        if (IndexFiles(effective) is { } indexFiles)
+        if (Topmost(layers, IndexFiles) is { } indexFiles)
         {
             config.IndexFiles = indexFiles;
         }
@@ -100,6 +98,20 @@ internal static class ConfigLoader
             string why = ex.InnerException is { } inner ? $"{ex.Message} {inner.Message}" : ex.Message;
             throw new StartupException($"cannot read config file {path}: {why}");
         }
+    }
+
+    private static T? Topmost<T>(List<(string Source, IConfigurationRoot Root, bool Strict)> layers, Func<IConfigurationRoot, T?> read)
+        where T : class
+    {
+        for (int i = layers.Count - 1; i >= 0; i--)
+        {
+            if (read(layers[i].Root) is { } value)
+            {
+                return value;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The list from a JSON array (IndexFiles:0, :1...), or "a,b" from a flag or variable; null when unset.</summary>

@@ -58,6 +58,17 @@ public class ConfigLoaderTests
         }
     }
 
+    [Test]
+    public void An_explicit_empty_value_overrides_the_layers_below()
+    {
+        string file = WriteFile("""{ "Listen": "0.0.0.0:80", "AccessLog": "/var/log/flashd/access.log" }""");
+
+        var config = Load("/srv/www", "--config", file, "--listen", "", "--access-log=");
+
+        Assert.That(config.Listen, Is.Empty, "reaches validation, which refuses it, instead of falling back");
+        Assert.That(config.AccessLog, Is.Empty);
+    }
+
     [TestCase("--listen", "Listen")]
     [TestCase("--run-dir", "RunDirectory")]
     [TestCase("--access-log", "AccessLog")]
