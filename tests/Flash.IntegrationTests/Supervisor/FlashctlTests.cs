@@ -14,8 +14,8 @@ public class FlashctlTests
     [SetUp]
     public void SetUp()
     {
+        _root = new TempDocRoot(); // first: TearDown disposes it even when the pass is skipped
         SupervisorFixture.RequireOnePass();
-        _root = new TempDocRoot();
     }
 
     [TearDown]

@@ -17,8 +17,8 @@ public class SystemdTests
     [SetUp]
     public void SetUp()
     {
+        _root = new TempDocRoot(); // first: TearDown disposes it even when the pass is skipped
         SupervisorFixture.RequireOnePass();
-        _root = new TempDocRoot();
         _root.File("index.html", "activated");
     }
 
