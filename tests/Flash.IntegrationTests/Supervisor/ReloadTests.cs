@@ -102,6 +102,35 @@ public class ReloadTests
     }
 
     [Test]
+    public void A_draining_main_answers_a_connection_that_had_sent_nothing_yet_and_closes_idle_keep_alive_ones()
+    {
+        _root.File("index.html", "hi");
+        using var flashd = FlashdProcess.Start(_root, c =>
+        {
+            c.Helpers.Min = 1;
+            c.Timeouts.ShutdownSeconds = 5;
+        });
+        using var fresh = flashd.Connect();
+        using var idle = flashd.Connect();
+        Assert.That(idle.Get("/").Status, Is.EqualTo(200));
+        var before = Flashctl.WaitForStatus(flashd, s => s.Server.Connections == 2, TimeSpan.FromSeconds(5));
+        Assert.That(before.Server.Connections, Is.EqualTo(2), "both accepted by the first main");
+
+        var reload = Flashctl.Run("reload", "--run-dir", flashd.RunDirectory);
+        Assert.That(reload.ExitCode, Is.Zero, reload.Stderr);
+        bool idleClosed = idle.IsClosedByServer();
+        var late = fresh.Get("/");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(idleClosed, Is.True, "an idle keep-alive connection is closed at once (clients retry those)");
+            Assert.That(late.Status, Is.EqualTo(200), "the connection's first request, sent after the drain began, is answered");
+            Assert.That(late.Header("Connection"), Is.EqualTo("close"));
+            Assert.That(fresh.IsClosedByServer(), Is.True);
+        }
+    }
+
+    [Test]
     public void SIGHUP_reloads_and_a_changed_listen_address_is_refused()
     {
         _root.File("index.html", "hi");
