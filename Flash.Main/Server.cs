@@ -209,7 +209,10 @@ internal sealed class Server : IDisposable
         return new LoadReport(stats.OpenConnections, stats.Requests, stats.BytesSent,
             _helpers?.QueueDepth ?? 0, _helpers?.Busy ?? 0, _helpers?.Idle ?? 0,
             _cgiPool?.QueueDepth ?? 0, _cgiPool?.Busy ?? 0, _cgiPool?.Idle ?? 0,
-            _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses);
+            _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses)
+        {
+            Helpers = _helpers?.Loads() ?? [],
+        };
     }
 
     private Connection ConnectionFor(int fd) => _connections[fd] ??= new Connection(_context);

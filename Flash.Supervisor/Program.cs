@@ -1,19 +1,27 @@
 using System.Runtime.InteropServices;
+using System.Text.Json;
+using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
 using Flash.Supervisor.Cli;
+using Flash.Supervisor.Configuration;
+using Flash.Supervisor.Hosting;
 using Flash.Supervisor.Processes;
+using Flash.Supervisor.Systemd;
 using NLog;
 
 namespace Flash.Supervisor;
 
-/// <summary>flashd: the supervisor. Binds the listen socket, starts main, and keeps it running.</summary>
+/// <summary>flashd: the supervisor. `start` binds the listen socket and runs the children; `check-config` validates.</summary>
 internal static class Program
 {
     private const int ExitOk = 0, ExitStartupError = 1, ExitUsage = 2;
 
+    /// <summary>Not in the PosixSignal enum; raw signal numbers may be cast to it.</summary>
+    private const PosixSignal SIGUSR1 = (PosixSignal)10;
+
     private static PosixSignalRegistration[] s_signals = [];
 
-    private static async Task<int> Main(string[] args)
+    private static int Main(string[] args)
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
@@ -27,50 +35,25 @@ internal static class Program
             return ExitOk;
         }
 
-        if (args[0] != "start")
+        if (args[0] is not ("start" or "check-config"))
         {
-            Console.Error.WriteLine($"flashd: unknown command '{args[0]}'\n{StartOptions.Usage}");
+            Console.Error.WriteLine($"flashd: unknown command '{args[0]}'\n{StartOptions.ShortUsage}");
             return ExitUsage;
         }
 
         try
         {
-            var config = StartOptions.Parse(args[1..]);
+            var options = StartOptions.Parse(args[1..]);
+            var config = ConfigLoader.Load(options);
             ConfigValidator.Validate(config);
-            var endpoint = ConfigValidator.ParseListen(config.Listen);
-            Directory.CreateDirectory(config.RunDirectory);
-            File.SetUnixFileMode(config.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            Logs.Configure("flashd", config.LogLevel);
-            using var listen = new ListenSocket(endpoint);
-            config.Listen = listen.LocalEndPoint.ToString();
-            var supervisor = new Supervisor(config, listen);
-            // Kept for the whole process (not disposed): a second SIGTERM during shutdown must not fall
-            // back to the default action and kill flashd before its children are stopped.
-            s_signals = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop), PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop)];
-            return await supervisor.RunAsync();
-
-            void Stop(PosixSignalContext context)
-            {
-                context.Cancel = true; // signal handlers only set a flag; the supervisor loop acts
-                supervisor.RequestStop();
-            }
+            return args[0] == "check-config" ? CheckConfig(config) : Start(options, config);
         }
         catch (UsageException ex)
         {
-            Console.Error.WriteLine($"flashd: {ex.Message}\n{StartOptions.Usage}");
+            Console.Error.WriteLine($"flashd: {ex.Message}\n{StartOptions.ShortUsage}");
             return ExitUsage;
         }
-        catch (StartupException ex)
-        {
-            Console.Error.WriteLine($"flashd: {ex.Message}");
-            return ExitStartupError;
-        }
-        catch (IOException ex)
-        {
-            Console.Error.WriteLine($"flashd: {ex.Message}");
-            return ExitStartupError;
-        }
-        catch (UnauthorizedAccessException ex)
+        catch (Exception ex) when (ex is StartupException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"flashd: {ex.Message}");
             return ExitStartupError;
@@ -79,5 +62,53 @@ internal static class Program
         {
             LogManager.Shutdown();
         }
+    }
+
+    /// <summary>Prints the effective configuration (every key, after all layers) as JSON; exit 0.</summary>
+    private static int CheckConfig(ServerConfig config)
+    {
+        Console.WriteLine(JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig));
+        Console.Error.WriteLine("flashd: configuration OK");
+        return ExitOk;
+    }
+
+    private static int Start(StartOptions options, ServerConfig config)
+    {
+        Directory.CreateDirectory(config.RunDirectory);
+        File.SetUnixFileMode(config.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Logs.Configure("flashd", config.LogLevel);
+        var log = LogManager.GetLogger("supervisor");
+
+        // The control socket first: it also tells whether another flashd already uses this run directory.
+        using var control = new UnixListenSocket(Path.Combine(config.RunDirectory, RunDirectory.ControlSocketName));
+        int activated = SocketActivation.TakeListenFd();
+        using var listen = activated >= 0 ? ListenSocket.FromInheritedFd(activated) : new ListenSocket(ConfigValidator.ParseListen(config.Listen));
+        if (activated >= 0)
+        {
+            log.Info("listening on the socket systemd passed (LISTEN_FDS): {0}", listen.LocalEndPoint);
+        }
+
+        string configuredListen = config.Listen;
+        config.Listen = listen.LocalEndPoint.ToString();
+        var supervisor = new Supervision.Supervisor(options, config, configuredListen, listen, control, new ServiceNotifier());
+        return SupervisorLoop.Run(loop =>
+        {
+            // Kept for the whole process (not disposed): a second SIGTERM during shutdown must not fall back to
+            // the default action and kill flashd before its children are stopped. Handlers only post to the loop.
+            s_signals =
+            [
+                PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => Post(c, () => supervisor.RequestStop("SIGTERM"))),
+                PosixSignalRegistration.Create(PosixSignal.SIGINT, c => Post(c, () => supervisor.RequestStop("SIGINT"))),
+                PosixSignalRegistration.Create(PosixSignal.SIGHUP, c => Post(c, () => _ = supervisor.ReloadAsync("SIGHUP"))),
+                PosixSignalRegistration.Create(SIGUSR1, c => Post(c, () => supervisor.ReopenLogs())),
+            ];
+            return supervisor.RunAsync();
+
+            void Post(PosixSignalContext context, Action action)
+            {
+                context.Cancel = true;
+                loop.Invoke(action);
+            }
+        });
     }
 }

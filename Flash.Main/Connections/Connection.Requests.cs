@@ -181,6 +181,7 @@ internal sealed unsafe partial class Connection
             {
                 bool drained = n < capacity - _inEnd; // a short read emptied the socket
                 _inEnd += (int)n;
+                _fresh = false;
                 _readable = !drained;
                 return ReadResult.Progress;
             }

@@ -40,6 +40,13 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     private bool _closeAfterFlush;
     private bool _lingerOnClose;
 
+    /// <summary>
+    /// Accepted, but no byte read yet. A graceful shutdown (reload) does not close such a connection: its client
+    /// has just connected and its request may be in flight, so it is answered (with Connection: close) instead of
+    /// failing. An idle keep-alive connection is closed, which a client may retry (RFC 9112 section 9.3.1).
+    /// </summary>
+    private bool _fresh;
+
     public Connection(ConnectionContext context)
     {
         _context = context;
@@ -59,6 +66,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     {
         _state = ConnectionState.Idle;
         _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = false;
+        _fresh = true;
         _discard = 0;
         _inStart = _inEnd = 0;
         _redirectPath = null;
@@ -135,7 +143,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// <summary>Graceful shutdown: idle connections close now; busy ones close after their response.</summary>
     public void BeginShutdown()
     {
-        if (_state == ConnectionState.Idle)
+        if (_state == ConnectionState.Idle && !_fresh)
         {
             Close();
         }
@@ -261,7 +269,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         }
 
         ReleaseBuffers();
-        if (_context.ShuttingDown)
+        if (_context.ShuttingDown && !_fresh)
         {
             Close();
         }

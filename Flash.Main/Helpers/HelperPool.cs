@@ -40,6 +40,21 @@ internal sealed class HelperPool
 
     public long JobsRequeued { get; private set; }
 
+    /// <summary>One entry per connected helper, for the supervisor's load report (every 200 ms, not per request).</summary>
+    public HelperLoad[] Loads()
+    {
+        var loads = new List<HelperLoad>(_links.Count);
+        foreach (var link in _links)
+        {
+            if (link.HelloDone)
+            {
+                loads.Add(new HelperLoad(link.HelperId, link.HelperPid, link.JobsDone, link.Current is null ? 0 : 1));
+            }
+        }
+
+        return [.. loads];
+    }
+
     /// <summary>
     /// Asks for work, or joins the same work already queued or running. Returns the job.
     /// <paramref name="urgent"/> work goes to the front of the queue: re-checking a file that is already

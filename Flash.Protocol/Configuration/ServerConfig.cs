@@ -3,8 +3,9 @@ using System.Text.Json.Serialization;
 namespace Flash.Protocol.Configuration;
 
 /// <summary>
-/// Every setting of flashd, with its default. The supervisor builds it (file, then command-line flags),
-/// validates it, and hands the same object to main as JSON, so both always agree.
+/// Every setting of flashd, with its default. The supervisor builds it (JSON file, then FLASHD_ environment
+/// variables, then command-line flags), validates it, and hands the same object to its children as JSON, so all
+/// agree.
 /// Keys are documented in README.md; keep the two in step.
 /// </summary>
 public sealed class ServerConfig
@@ -43,12 +44,27 @@ public sealed class ServerConfig
     public TimeoutsConfig Timeouts { get; set; } = new();
 
     public CacheConfig Cache { get; set; } = new();
+
+    public SupervisorConfig Supervisor { get; set; } = new();
 }
 
+/// <summary>The helper pool (amped only): sized between Min and Max by the supervisor from main's load reports.</summary>
 public sealed class HelpersConfig
 {
-    /// <summary>Helper processes started with flashd (amped only).</summary>
-    public int Count { get; set; } = 8;
+    /// <summary>Helpers started with flashd (Min..Max); 0: Min. The fixed pool size before dynamic scaling.</summary>
+    public int Count { get; set; }
+
+    /// <summary>Helpers kept even when idle.</summary>
+    public int Min { get; set; } = 4;
+
+    /// <summary>The pool never grows past this.</summary>
+    public int Max { get; set; } = 32;
+
+    /// <summary>Milliseconds the job queue must stay non-empty before a helper is added (Flash's slavedel: 1 s).</summary>
+    public int SpawnDelayMs { get; set; } = 500;
+
+    /// <summary>A helper beyond Min that did no job for this long is retired.</summary>
+    public double IdleTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Seconds a helper job may take before it is given to another helper.</summary>
     public double JobTimeoutSeconds { get; set; } = 30;
@@ -140,6 +156,14 @@ public sealed class CacheConfig
 
     /// <summary>How old a cached stat may be before it is checked again (a change is seen within this).</summary>
     public int RevalidateMilliseconds { get; set; } = 1000;
+}
+
+/// <summary>Restart intensity (Erlang/OTP): more than MaxRestarts restarts within RestartPeriodSeconds and flashd gives up.</summary>
+public sealed class SupervisorConfig
+{
+    public int MaxRestarts { get; set; } = 5;
+
+    public double RestartPeriodSeconds { get; set; } = 30;
 }
 
 [JsonSourceGenerationOptions(WriteIndented = true, ReadCommentHandling = System.Text.Json.JsonCommentHandling.Skip,

@@ -41,10 +41,10 @@ internal static class MessageDecoder
                 return FrameResult.Malformed;
             }
 
-            Message decoded = ReadFields((MessageKind)kindValue, ref reader);
+            Message decoded = ReadFields((MessageKind)kindValue, ref reader, fields, out int consumed);
 
             // Fields appended by a later sender are skipped (see Message); bytes after the array are not.
-            FieldCodec.SkipValues(ref reader, fields - expected);
+            FieldCodec.SkipValues(ref reader, fields - consumed);
             if (!reader.End)
             {
                 return FrameResult.Malformed;
@@ -110,6 +110,7 @@ internal static class MessageDecoder
         (int)MessageKind.ReloadRequest => ReloadRequest.Fields,
         (int)MessageKind.ScaleRequest => ScaleRequest.Fields,
         (int)MessageKind.CommandReply => CommandReply.Fields,
+        (int)MessageKind.ReopenLogsRequest => ReopenLogsRequest.Fields,
         _ => -1,
     };
 
@@ -117,6 +118,23 @@ internal static class MessageDecoder
     private static readonly StatusRequest s_statusRequest = new();
     private static readonly StopRequest s_stopRequest = new();
     private static readonly ReloadRequest s_reloadRequest = new();
+    private static readonly ReopenLogsRequest s_reopenLogsRequest = new();
+
+    /// <summary>
+    /// Reads a message's fields; <paramref name="consumed"/> says how many. That is the kind's field count,
+    /// except for a message with optional trailing fields (LoadReport), which takes what the sender wrote of them.
+    /// </summary>
+    private static Message ReadFields(MessageKind kind, ref MessagePackReader reader, int fields, out int consumed)
+    {
+        if (kind == MessageKind.LoadReport)
+        {
+            consumed = Math.Min(fields, LoadReport.FieldsWithHelpers);
+            return LoadReport.Read(ref reader, consumed);
+        }
+
+        consumed = ExpectedFieldCount((int)kind);
+        return ReadFields(kind, ref reader);
+    }
 
     private static Message ReadFields(MessageKind kind, ref MessagePackReader reader) => kind switch
     {
@@ -133,13 +151,13 @@ internal static class MessageDecoder
         MessageKind.CgiOutput => CgiOutput.Read(ref reader),
         MessageKind.CgiEnd => CgiEnd.Read(ref reader),
         MessageKind.CgiAbort => CgiAbort.Read(ref reader),
-        MessageKind.LoadReport => LoadReport.Read(ref reader),
         MessageKind.StatusRequest => s_statusRequest,
         MessageKind.StatusReply => StatusReply.Read(ref reader),
         MessageKind.StopRequest => s_stopRequest,
         MessageKind.ReloadRequest => s_reloadRequest,
         MessageKind.ScaleRequest => ScaleRequest.Read(ref reader),
         MessageKind.CommandReply => CommandReply.Read(ref reader),
+        MessageKind.ReopenLogsRequest => s_reopenLogsRequest,
         // ExpectedFieldCount has already turned every other value away.
         _ => throw new InvalidOperationException($"No decoder for message kind {kind}."),
     };

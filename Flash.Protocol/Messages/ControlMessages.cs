@@ -61,7 +61,7 @@ public sealed record ReloadRequest() : Message
     }
 }
 
-/// <summary>Set the size of a worker pool (<paramref name="Pool"/>: "helper" or "cgi").</summary>
+/// <summary>Set the size of a worker pool (<paramref name="Pool"/>: "helpers" or "cgi").</summary>
 public sealed record ScaleRequest(string Pool, int Count) : Message
 {
     internal const int Fields = 2;
@@ -81,6 +81,20 @@ public sealed record ScaleRequest(string Pool, int Count) : Message
         string pool = FieldCodec.ReadString(ref reader);
         int count = FieldCodec.ReadInt32(ref reader);
         return new ScaleRequest(pool, count);
+    }
+}
+
+/// <summary>Reopen the log files (after logrotate moved them): the supervisor sends SIGUSR1 to every main.</summary>
+public sealed record ReopenLogsRequest() : Message
+{
+    internal const int Fields = 0;
+
+    public override MessageKind Kind => MessageKind.ReopenLogsRequest;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer)
+    {
     }
 }
 

@@ -6,6 +6,10 @@ namespace Flash.Protocol;
 /// Main's periodic counters for the supervisor: scaling decisions (queue depths, busy/idle workers) and
 /// `flashctl status`. Counters are totals since main started; the supervisor takes differences.
 /// </summary>
+/// <remarks>
+/// <see cref="Helpers"/> (one entry per connected helper) was appended as field 14: a reader takes a 13-field
+/// report from an older main as one with no helper entries, and an older reader skips the field.
+/// </remarks>
 public sealed record LoadReport(
     long Connections,
     long Requests,
@@ -21,11 +25,17 @@ public sealed record LoadReport(
     long FileCacheHits,
     long FileCacheMisses) : Message
 {
+    /// <summary>The fields every report has; <see cref="Helpers"/> is the optional 14th.</summary>
     internal const int Fields = 13;
+
+    internal const int FieldsWithHelpers = 14;
+
+    /// <summary>The helpers connected to this main, in no particular order.</summary>
+    public HelperLoad[] Helpers { get; init; } = [];
 
     public override MessageKind Kind => MessageKind.LoadReport;
 
-    internal override int FieldCount => Fields;
+    internal override int FieldCount => FieldsWithHelpers;
 
     internal override void WriteFields(ref MessagePackWriter writer)
     {
@@ -42,9 +52,16 @@ public sealed record LoadReport(
         writer.Write(NameCacheMisses);
         writer.Write(FileCacheHits);
         writer.Write(FileCacheMisses);
+        var helpers = Helpers ?? [];
+        writer.WriteArrayHeader(helpers.Length);
+        foreach (var helper in helpers)
+        {
+            helper.Write(ref writer);
+        }
     }
 
-    internal static LoadReport Read(ref MessagePackReader reader)
+    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (13 or more).</summary>
+    internal static LoadReport Read(ref MessagePackReader reader, int fields)
     {
         long connections = FieldCodec.ReadInt64(ref reader);
         long requests = FieldCodec.ReadInt64(ref reader);
@@ -59,10 +76,35 @@ public sealed record LoadReport(
         long nameCacheMisses = FieldCodec.ReadInt64(ref reader);
         long fileCacheHits = FieldCodec.ReadInt64(ref reader);
         long fileCacheMisses = FieldCodec.ReadInt64(ref reader);
+        HelperLoad[] helpers = fields >= FieldsWithHelpers ? ReadHelpers(ref reader) : [];
         return new LoadReport(
             connections, requests, bytesSent,
             helperQueueDepth, helpersBusy, helpersIdle,
             cgiQueueDepth, cgiBusy, cgiIdle,
-            nameCacheHits, nameCacheMisses, fileCacheHits, fileCacheMisses);
+            nameCacheHits, nameCacheMisses, fileCacheHits, fileCacheMisses)
+        { Helpers = helpers };
+    }
+
+    private static HelperLoad[] ReadHelpers(ref MessagePackReader reader)
+    {
+        if (reader.NextMessagePackType != MessagePackType.Array)
+        {
+            throw new MessagePackSerializationException("Expected array.");
+        }
+
+        int count = reader.ReadArrayHeader();
+        if (count < 0)
+        {
+            throw new MessagePackSerializationException("Expected an array length below 2^31.");
+        }
+
+        // ReadArrayHeader checked count against the bytes left: the allocation is bounded by the frame.
+        var helpers = count == 0 ? [] : new HelperLoad[count];
+        for (int i = 0; i < count; i++)
+        {
+            helpers[i] = HelperLoad.Read(ref reader);
+        }
+
+        return helpers;
     }
 }

@@ -30,4 +30,5 @@ public enum MessageKind : byte
     ReloadRequest = 43,
     ScaleRequest = 44,
     CommandReply = 45,
+    ReopenLogsRequest = 46,
 }

@@ -4,7 +4,7 @@ namespace Flash.Supervisor.Native;
 
 internal static unsafe partial class Posix
 {
-    public const int SIGTERM = 15, SIGKILL = 9;
+    public const int SIGTERM = 15, SIGKILL = 9, SIGUSR1 = 10;
     private const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
     private const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
 
@@ -21,7 +21,22 @@ internal static unsafe partial class Posix
     public static partial int close(int fd);
 
     [LibraryImport("libc")]
-    public static partial uint geteuid();
+    public static partial long sysconf(int name);
+
+    [LibraryImport("libc")]
+    private static partial int clock_gettime(int clock, out Timespec time);
+
+    private const int CLOCK_MONOTONIC = 1;
+
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    /// <summary>CLOCK_MONOTONIC in microseconds: systemd's MONOTONIC_USEC (sd_notify RELOADING=1).</summary>
+    public static long MonotonicMicroseconds() =>
+        clock_gettime(CLOCK_MONOTONIC, out var time) == 0 ? (time.Seconds * 1_000_000) + (time.Nanoseconds / 1000) : 0;
 
     /// <summary>Sets or clears FD_CLOEXEC. A cleared fd is inherited by the next child we start.</summary>
     public static void SetInheritable(int fd, bool inheritable)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 using Flash.Protocol;
 using Flash.Supervisor.Native;
@@ -6,45 +7,64 @@ using Flash.Supervisor.Native;
 namespace Flash.Supervisor.Processes;
 
 /// <summary>
-/// A running child: the OS process plus the socket pair on which it says Hello. fds listed in
-/// <c>inherit</c> are made inheritable just for the spawn and closed-on-exec again right after, so no
-/// other child picks them up by accident.
+/// A running child: the OS process plus the socket pair on which it says Hello (and main, then, its load
+/// reports). fds listed in the spec's <c>Inherit</c> are made inheritable just for the spawn and closed-on-exec
+/// again right after, so no other child picks them up by accident.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
     private static readonly Lock s_spawnLock = new();
 
+    /// <summary>Variables that speak to flashd alone (systemd's notify socket, watchdog, socket activation).</summary>
+    private static readonly string[] s_notInherited =
+        ["NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES"];
+
     private readonly Process _process;
     private readonly Socket _link;
+    private readonly TaskCompletionSource<bool> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ChildProcess(ChildSpec spec, Process process, Socket link)
     {
         Spec = spec;
         _process = process;
         _link = link;
+        Pid = process.Id;
         StartedAt = DateTime.UtcNow;
     }
 
     public ChildSpec Spec { get; }
 
-    public int Pid => _process.Id;
+    public int Pid { get; }
 
     public DateTime StartedAt { get; }
 
-    public static ChildProcess Start(ChildSpec spec, IReadOnlyDictionary<string, string> environment, IReadOnlyList<int> inherit)
+    /// <summary>True once the child said a good Hello; false if it exited, spoke nonsense or was given up on.</summary>
+    public Task<bool> Ready => _ready.Task;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The exit code; 128 + N when signal N ended it.</summary>
+    public int ExitCode => _process.ExitCode;
+
+    public static ChildProcess Start(ChildSpec spec)
     {
         var (ours, theirs) = Posix.SocketPair();
         var info = new ProcessStartInfo(spec.Executable) { UseShellExecute = false };
-        foreach (var (key, value) in environment)
+        foreach (var name in s_notInherited)
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (key, value) in spec.Environment)
         {
             info.Environment[key] = value;
         }
 
-        info.Environment["FLASHD_SUPERVISOR_FD"] = theirs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["FLASHD_SUPERVISOR_FD"] = theirs.ToString(CultureInfo.InvariantCulture);
         Process process;
         lock (s_spawnLock)
         {
-            foreach (int fd in inherit)
+            foreach (int fd in spec.Inherit)
             {
                 Posix.SetInheritable(fd, true);
             }
@@ -55,9 +75,14 @@ internal sealed class ChildProcess : IDisposable
                 // stdin/stdout/stderr are not redirected: the child logs straight to our console.
                 process = Process.Start(info) ?? throw new IOException($"could not start {spec.Executable}");
             }
+            catch
+            {
+                Posix.close(ours);
+                throw;
+            }
             finally
             {
-                foreach (int fd in inherit)
+                foreach (int fd in spec.Inherit)
                 {
                     Posix.SetInheritable(fd, false);
                 }
@@ -66,31 +91,53 @@ internal sealed class ChildProcess : IDisposable
             }
         }
 
-        var link = new Socket(new SafeSocketHandle(ours, ownsHandle: true));
-        return new ChildProcess(spec, process, link);
+        return new ChildProcess(spec, process, new Socket(new SafeSocketHandle(ours, ownsHandle: true)));
     }
 
-    /// <summary>Waits for the child's Hello. False if it exited, spoke nonsense or timed out.</summary>
-    public async Task<bool> WaitReadyAsync(ProcessRole role, TimeSpan timeout)
+    /// <summary>
+    /// Reads the link until the child closes it: the Hello first (completing <see cref="Ready"/>), then every
+    /// message after it goes to <paramref name="onMessage"/>. Awaited on the supervisor loop, so the callback
+    /// runs there.
+    /// </summary>
+    public async Task ReadLinkAsync(ProcessRole role, Action<Message> onMessage)
     {
-        using var cts = new CancellationTokenSource(timeout);
         try
         {
-            using var stream = new FramedStream(new NetworkStream(_link, ownsSocket: false));
-            var hello = await stream.ReceiveAsync(cts.Token);
-            return Handshake.Check(hello, role) == HandshakeResult.Ok;
+            using var stream = new FramedStream(new NetworkStream(_link, ownsSocket: false), 64 << 10);
+            var hello = await stream.ReceiveAsync();
+            if (Handshake.Check(hello, role) != HandshakeResult.Ok)
+            {
+                return;
+            }
+
+            _ready.TrySetResult(true);
+            while (await stream.ReceiveAsync() is { } message)
+            {
+                onMessage(message);
+            }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or ProtocolException or IOException)
+        catch (Exception ex) when (ex is IOException or ProtocolException or SocketException or ObjectDisposedException)
         {
-            return false;
+            // The child died or broke the protocol; its exit is what the supervisor acts on.
+        }
+        finally
+        {
+            _ready.TrySetResult(false);
         }
     }
+
+    /// <summary>Gives up waiting for the Hello (the caller kills the child).</summary>
+    public void GiveUpOnReady() => _ready.TrySetResult(false);
 
     public Task WaitForExitAsync(CancellationToken cancellationToken = default) => _process.WaitForExitAsync(cancellationToken);
 
-    public bool HasExited => _process.HasExited;
-
-    public int ExitCode => _process.ExitCode;
+    public void Signal(int signal)
+    {
+        if (!_process.HasExited)
+        {
+            Posix.kill(Pid, signal);
+        }
+    }
 
     /// <summary>SIGTERM, then SIGKILL after the spec's shutdown timeout.</summary>
     public async Task StopAsync()
@@ -100,7 +147,7 @@ internal sealed class ChildProcess : IDisposable
             return;
         }
 
-        Posix.kill(_process.Id, Posix.SIGTERM);
+        Posix.kill(Pid, Posix.SIGTERM);
         using var cts = new CancellationTokenSource(Spec.ShutdownTimeout);
         try
         {
@@ -108,7 +155,7 @@ internal sealed class ChildProcess : IDisposable
         }
         catch (OperationCanceledException)
         {
-            Posix.kill(_process.Id, Posix.SIGKILL);
+            Posix.kill(Pid, Posix.SIGKILL);
             await _process.WaitForExitAsync();
         }
     }

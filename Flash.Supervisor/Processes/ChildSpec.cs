@@ -6,15 +6,33 @@ internal enum RestartPolicy : byte
     /// <summary>Always restarted.</summary>
     Permanent,
 
-    /// <summary>Restarted only after an abnormal exit.</summary>
+    /// <summary>Restarted only after an abnormal exit (non-zero code or a signal).</summary>
     Transient,
 
     /// <summary>Never restarted.</summary>
     Temporary,
 }
 
-/// <summary>One record per child, as an OTP child spec: who it is, how to start it, how to stop it.</summary>
-internal sealed record ChildSpec(string Role, int Id, string Executable, RestartPolicy Restart, TimeSpan ShutdownTimeout)
+/// <summary>
+/// One record per child, as an OTP child spec: who it is (role and id), how to start it (executable, environment,
+/// inherited fds), when to restart it, and how long it may take to stop before SIGKILL.
+/// </summary>
+internal sealed record ChildSpec(
+    string Role,
+    int Id,
+    string Executable,
+    RestartPolicy Restart,
+    TimeSpan ShutdownTimeout,
+    IReadOnlyDictionary<string, string> Environment,
+    IReadOnlyList<int> Inherit)
 {
     public string Name => Id == 0 ? Role : $"{Role}#{Id}";
+
+    /// <summary>Whether an exit with this code (128 + N for signal N) is followed by a restart.</summary>
+    public bool RestartsAfter(int exitCode) => Restart switch
+    {
+        RestartPolicy.Permanent => true,
+        RestartPolicy.Transient => exitCode != 0,
+        _ => false,
+    };
 }

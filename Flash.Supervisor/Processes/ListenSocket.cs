@@ -38,6 +38,28 @@ internal sealed class ListenSocket : IDisposable
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
     }
 
+    private ListenSocket(Socket socket)
+    {
+        _socket = socket;
+        LocalEndPoint = socket.LocalEndPoint as IPEndPoint
+            ?? throw new StartupException("the socket passed by systemd (LISTEN_FDS) is not a TCP/IP socket");
+    }
+
+    /// <summary>The listen socket systemd passed (socket activation), already bound and listening.</summary>
+    public static ListenSocket FromInheritedFd(int fd)
+    {
+        // Inherited without FD_CLOEXEC: set it, so only main (by choice, at spawn) gets it, never a helper.
+        Native.Posix.SetInheritable(fd, false);
+        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        if (socket.SocketType != SocketType.Stream)
+        {
+            socket.Dispose();
+            throw new StartupException("the socket passed by systemd (LISTEN_FDS) is not a stream socket");
+        }
+
+        return new ListenSocket(socket);
+    }
+
     /// <summary>The bound address (the real port when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint { get; }
 

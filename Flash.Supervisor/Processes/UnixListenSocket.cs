@@ -4,9 +4,9 @@ using Flash.Supervisor.Cli;
 namespace Flash.Supervisor.Processes;
 
 /// <summary>
-/// A Unix-domain listening socket in the run directory (mode 0600), owned by the supervisor and inherited
-/// by main. Helpers connect to it; because the supervisor holds it, they can connect (into the backlog)
-/// even while main is restarting.
+/// A Unix-domain listening socket in the run directory (mode 0600), owned by the supervisor. The helpers'
+/// (inherited by main): because the supervisor holds it, helpers can connect (into the backlog) even while main
+/// is restarting. The control socket: flashctl's.
 /// </summary>
 internal sealed class UnixListenSocket : IDisposable
 {
@@ -35,6 +35,9 @@ internal sealed class UnixListenSocket : IDisposable
     public string Path { get; }
 
     public int Fd => (int)_socket.Handle;
+
+    /// <summary>The next connection (the control socket accepts flashctl's this way).</summary>
+    public ValueTask<Socket> AcceptAsync(CancellationToken cancellationToken) => _socket.AcceptAsync(cancellationToken);
 
     private static bool SomeoneListens(string path)
     {

@@ -23,13 +23,14 @@ public class MessageRoundTripTests
         [MessageKind.CgiOutput] = 2,
         [MessageKind.CgiEnd] = 4,
         [MessageKind.CgiAbort] = 1,
-        [MessageKind.LoadReport] = 13,
+        [MessageKind.LoadReport] = 14,
         [MessageKind.StatusRequest] = 0,
         [MessageKind.StatusReply] = 1,
         [MessageKind.StopRequest] = 0,
         [MessageKind.ReloadRequest] = 0,
         [MessageKind.ScaleRequest] = 2,
         [MessageKind.CommandReply] = 2,
+        [MessageKind.ReopenLogsRequest] = 0,
     };
 
     [TestCaseSource(typeof(MessageSamples), nameof(MessageSamples.AllCases))]

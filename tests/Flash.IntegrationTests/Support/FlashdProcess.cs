@@ -34,6 +34,9 @@ internal sealed partial class FlashdProcess : IDisposable
 
     public string RunDirectory { get; private set; } = "";
 
+    /// <summary>The configuration file flashd was started with (a test may rewrite it and reload).</summary>
+    public string ConfigPath { get; private set; } = "";
+
     public string Output
     {
         get
@@ -54,7 +57,16 @@ internal sealed partial class FlashdProcess : IDisposable
     /// <c>setpriv --reuid=65534 ...</c>), so the wrapper's pid becomes flashd's and signals still reach it.
     /// </summary>
     public static FlashdProcess StartWrapped(IReadOnlyList<string> wrapper, TempDocRoot docroot, Action<ServerConfig>? configure = null,
-        params string[] extraArgs)
+        params string[] extraArgs) =>
+        Launch(wrapper, new Dictionary<string, string?>(), docroot, configure, extraArgs);
+
+    /// <summary>As <see cref="Start"/>, with environment variables set (null: removed) for flashd.</summary>
+    public static FlashdProcess StartWithEnvironment(IReadOnlyDictionary<string, string?> environment, TempDocRoot docroot,
+        Action<ServerConfig>? configure = null, params string[] extraArgs) =>
+        Launch([], environment, docroot, configure, extraArgs);
+
+    private static FlashdProcess Launch(IReadOnlyList<string> wrapper, IReadOnlyDictionary<string, string?> environment, TempDocRoot docroot,
+        Action<ServerConfig>? configure, string[] extraArgs)
     {
         var config = new ServerConfig { DocumentRoot = docroot.Root, Listen = "127.0.0.1:0" };
         // scripts/test.sh runs the whole suite once per architecture; a test may still pin one itself.
@@ -74,13 +86,25 @@ internal sealed partial class FlashdProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+        {
+            if (value is null)
+            {
+                info.Environment.Remove(name);
+            }
+            else
+            {
+                info.Environment[name] = value;
+            }
+        }
+
         string[] command = wrapper.Count > 0 ? [.. wrapper.Skip(1), executable] : [];
         foreach (var arg in (string[])[.. command, "start", docroot.Root, "--config", configPath, "--run-dir", runDir, .. extraArgs])
         {
             info.ArgumentList.Add(arg);
         }
 
-        var flashd = new FlashdProcess(Process.Start(info)!) { RunDirectory = runDir };
+        var flashd = new FlashdProcess(Process.Start(info)!) { RunDirectory = runDir, ConfigPath = configPath };
         flashd.WaitReady();
         return flashd;
     }

@@ -31,6 +31,11 @@ internal static class MessageAssert
                 Assert.That(output.Data, Is.EqualTo(e.Data));
                 Assert.That(output, Is.EqualTo(e with { Data = output.Data }));
                 break;
+            case LoadReport e:
+                var report = (LoadReport)actual!;
+                Assert.That(report.Helpers, Is.EqualTo(e.Helpers));
+                Assert.That(report, Is.EqualTo(e with { Helpers = report.Helpers }));
+                break;
             case StatusReply e:
                 var status = (StatusReply)actual!;
                 Assert.That(status.Json, Is.EqualTo(e.Json));

@@ -26,13 +26,17 @@ internal static class MessageSamples
         yield return new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi"));
         yield return new CgiEnd(20, 3, 9, "warning: something");
         yield return new CgiAbort(21);
-        yield return new LoadReport(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13);
+        yield return new LoadReport(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
+        {
+            Helpers = [new HelperLoad(1, 4001, 14, 0), new HelperLoad(2, 4002, 15, 1)],
+        };
         yield return new StatusRequest();
         yield return new StatusReply(Encoding.UTF8.GetBytes("{\"main\":{\"pid\":100}}"));
         yield return new StopRequest();
         yield return new ReloadRequest();
         yield return new ScaleRequest("helper", 4);
         yield return new CommandReply(true, "scaled helper to 4");
+        yield return new ReopenLogsRequest();
     }
 
     public static IEnumerable<Message> Empty()
@@ -57,6 +61,7 @@ internal static class MessageSamples
         yield return new ReloadRequest();
         yield return new ScaleRequest("", 0);
         yield return new CommandReply(false, "");
+        yield return new ReopenLogsRequest();
     }
 
     public static IEnumerable<Message> Extreme()
@@ -83,7 +88,10 @@ internal static class MessageSamples
         yield return new CgiEnd(long.MinValue, int.MinValue, int.MaxValue, longText);
         yield return new CgiAbort(long.MinValue);
         yield return new LoadReport(long.MaxValue, long.MinValue, long.MaxValue, int.MaxValue, int.MinValue,
-            int.MaxValue, int.MinValue, int.MaxValue, int.MinValue, long.MaxValue, long.MinValue, -1, 1L << 40);
+            int.MaxValue, int.MinValue, int.MaxValue, int.MinValue, long.MaxValue, long.MinValue, -1, 1L << 40)
+        {
+            Helpers = Enumerable.Range(0, 1000).Select(i => new HelperLoad(int.MaxValue - i, int.MinValue + i, long.MaxValue - i, i)).ToArray(),
+        };
         yield return new StatusReply(bigData);
         yield return new ScaleRequest(longText, int.MinValue);
         yield return new CommandReply(true, longText);

@@ -1,14 +1,20 @@
 using System.Net;
 using Flash.Protocol.Configuration;
-using Flash.Supervisor.Native;
+using Flash.Protocol.Hosting;
+using Flash.Supervisor.Cli;
 
-namespace Flash.Supervisor.Cli;
+namespace Flash.Supervisor.Configuration;
 
 /// <summary>Checks a configuration before anything starts, and fills in the derived defaults.</summary>
 internal static class ConfigValidator
 {
     public static void Validate(ServerConfig config)
     {
+        if (string.IsNullOrEmpty(config.DocumentRoot))
+        {
+            throw new UsageException("missing DOCROOT");
+        }
+
         var root = Path.GetFullPath(config.DocumentRoot);
         if (!Directory.Exists(root))
         {
@@ -22,8 +28,17 @@ internal static class ConfigValidator
             throw new StartupException($"Architecture must be \"amped\" or \"sped\", not \"{config.Architecture}\"");
         }
 
-        Require(config.Helpers.Count is >= 1 and <= 256, "Helpers.Count must be 1..256");
-        Require(config.Helpers.JobTimeoutSeconds > 0, "Helpers.JobTimeoutSeconds must be positive");
+        var helpers = config.Helpers;
+        Require(helpers.Min is >= 1 and <= 256, "Helpers.Min must be 1..256");
+        Require(helpers.Max >= helpers.Min && helpers.Max <= 256, "Helpers.Max must be at least Helpers.Min and at most 256");
+        Require(helpers.Count == 0 || (helpers.Count >= helpers.Min && helpers.Count <= helpers.Max),
+            "Helpers.Count (the initial pool size; 0: Min) must be between Helpers.Min and Helpers.Max");
+        Require(helpers.SpawnDelayMs is >= 0 and <= 60_000, "Helpers.SpawnDelayMs must be 0..60000");
+        Require(helpers.IdleTimeoutSeconds > 0, "Helpers.IdleTimeoutSeconds must be positive");
+        Require(helpers.JobTimeoutSeconds > 0, "Helpers.JobTimeoutSeconds must be positive");
+        Require(config.Supervisor.MaxRestarts >= 0, "Supervisor.MaxRestarts must be 0 or more");
+        Require(config.Supervisor.RestartPeriodSeconds > 0, "Supervisor.RestartPeriodSeconds must be positive");
+        Require(IsLogLevel(config.LogLevel), $"LogLevel must be Trace, Debug, Info, Warn, Error, Fatal or Off, not '{config.LogLevel}'");
         var cgi = config.Cgi;
         Require(cgi.Runners is >= 0 and <= 1024 && cgi.MaxQueue >= 0, "Cgi.Runners must be 0..1024 and Cgi.MaxQueue not negative");
         Require(cgi.TimeoutSeconds > 0 && cgi.CpuSeconds > 0 && cgi.MemoryBytes > 0 && cgi.MaxBodyBytes >= 0 && cgi.MaxOutputBytes > 0,
@@ -33,12 +48,7 @@ internal static class ConfigValidator
         Require(cgi.Directories.All(d => d.StartsWith('/')), "Cgi.Directories are URL paths like \"/cgi-bin/\"");
         Require(cgi.Interpreters.Values.All(Path.IsPathRooted), "Cgi.Interpreters must map to absolute paths");
 
-        if (string.IsNullOrEmpty(config.RunDirectory))
-        {
-            config.RunDirectory = DefaultRunDirectory();
-        }
-
-        config.RunDirectory = Path.GetFullPath(config.RunDirectory);
+        config.RunDirectory = RunDirectory.Resolve(config.RunDirectory);
         if (config.AccessLog is not ("" or "off"))
         {
             config.AccessLog = Path.GetFullPath(config.AccessLog);
@@ -72,15 +82,17 @@ internal static class ConfigValidator
         throw new UsageException($"--listen must be ADDR:PORT (for example 127.0.0.1:8080 or [::1]:8080), not '{listen}'");
     }
 
-    private static string DefaultRunDirectory()
+    private static bool IsLogLevel(string level)
     {
-        if (Posix.geteuid() == 0)
+        try
         {
-            return "/run/flashd";
+            NLog.LogLevel.FromString(level);
+            return true;
         }
-
-        var xdg = Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR");
-        return string.IsNullOrEmpty(xdg) ? Path.Combine(Path.GetTempPath(), $"flashd-{Posix.geteuid()}") : Path.Combine(xdg, "flashd");
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private static void Require(bool condition, string message)

@@ -1,0 +1,87 @@
+using Flash.Protocol.Configuration;
+
+namespace Flash.Supervisor.Configuration;
+
+/// <summary>
+/// Every key of <see cref="ServerConfig"/>, in README order. The binder reads exactly these; a key in a file or a
+/// flag that is not here is refused as a typo. Keep in step with ServerConfig and README.md's table (a test checks
+/// that the README lists every key with its default).
+/// </summary>
+internal static class ConfigSchema
+{
+    /// <summary>The one list-valued key: a JSON array, IndexFiles:0.. in environment variables, or "a,b".</summary>
+    public const string IndexFiles = "IndexFiles";
+
+    public static IReadOnlyList<ConfigKey> Scalars { get; } =
+    [
+        ConfigKey.Text("DocumentRoot", c => c.DocumentRoot, (c, v) => c.DocumentRoot = v),
+        ConfigKey.Text("Listen", c => c.Listen, (c, v) => c.Listen = v),
+        ConfigKey.Text("RunDirectory", c => c.RunDirectory, (c, v) => c.RunDirectory = v),
+        ConfigKey.Text("Architecture", c => c.Architecture, (c, v) => c.Architecture = v),
+        ConfigKey.Bool("DirectoryListing", c => c.DirectoryListing, (c, v) => c.DirectoryListing = v),
+        ConfigKey.Text("AccessLog", c => c.AccessLog, (c, v) => c.AccessLog = v),
+        ConfigKey.Text("LogLevel", c => c.LogLevel, (c, v) => c.LogLevel = v),
+        ConfigKey.Int("Helpers.Count", c => c.Helpers.Count, (c, v) => c.Helpers.Count = v),
+        ConfigKey.Int("Helpers.Min", c => c.Helpers.Min, (c, v) => c.Helpers.Min = v),
+        ConfigKey.Int("Helpers.Max", c => c.Helpers.Max, (c, v) => c.Helpers.Max = v),
+        ConfigKey.Int("Helpers.SpawnDelayMs", c => c.Helpers.SpawnDelayMs, (c, v) => c.Helpers.SpawnDelayMs = v),
+        ConfigKey.Real("Helpers.IdleTimeoutSeconds", c => c.Helpers.IdleTimeoutSeconds, (c, v) => c.Helpers.IdleTimeoutSeconds = v),
+        ConfigKey.Real("Helpers.JobTimeoutSeconds", c => c.Helpers.JobTimeoutSeconds, (c, v) => c.Helpers.JobTimeoutSeconds = v),
+        ConfigKey.Int("Limits.MaxRequestLineBytes", c => c.Limits.MaxRequestLineBytes, (c, v) => c.Limits.MaxRequestLineBytes = v),
+        ConfigKey.Int("Limits.MaxHeaderBytes", c => c.Limits.MaxHeaderBytes, (c, v) => c.Limits.MaxHeaderBytes = v),
+        ConfigKey.Int("Limits.MaxHeaderCount", c => c.Limits.MaxHeaderCount, (c, v) => c.Limits.MaxHeaderCount = v),
+        ConfigKey.Int("Limits.MaxConnections", c => c.Limits.MaxConnections, (c, v) => c.Limits.MaxConnections = v),
+        ConfigKey.Int("Limits.MaxRanges", c => c.Limits.MaxRanges, (c, v) => c.Limits.MaxRanges = v),
+        ConfigKey.Long("Limits.MaxDiscardBodyBytes", c => c.Limits.MaxDiscardBodyBytes, (c, v) => c.Limits.MaxDiscardBodyBytes = v),
+        ConfigKey.Real("Timeouts.HeaderSeconds", c => c.Timeouts.HeaderSeconds, (c, v) => c.Timeouts.HeaderSeconds = v),
+        ConfigKey.Real("Timeouts.KeepAliveSeconds", c => c.Timeouts.KeepAliveSeconds, (c, v) => c.Timeouts.KeepAliveSeconds = v),
+        ConfigKey.Real("Timeouts.SendSeconds", c => c.Timeouts.SendSeconds, (c, v) => c.Timeouts.SendSeconds = v),
+        ConfigKey.Real("Timeouts.ShutdownSeconds", c => c.Timeouts.ShutdownSeconds, (c, v) => c.Timeouts.ShutdownSeconds = v),
+        ConfigKey.Real("Timeouts.LingerSeconds", c => c.Timeouts.LingerSeconds, (c, v) => c.Timeouts.LingerSeconds = v),
+        ConfigKey.Int("Cache.PathEntries", c => c.Cache.PathEntries, (c, v) => c.Cache.PathEntries = v),
+        ConfigKey.Long("Cache.FileBytes", c => c.Cache.FileBytes, (c, v) => c.Cache.FileBytes = v),
+        ConfigKey.Long("Cache.SmallFileBytes", c => c.Cache.SmallFileBytes, (c, v) => c.Cache.SmallFileBytes = v),
+        ConfigKey.Int("Cache.OpenFiles", c => c.Cache.OpenFiles, (c, v) => c.Cache.OpenFiles = v),
+        ConfigKey.Int("Cache.RevalidateMilliseconds", c => c.Cache.RevalidateMilliseconds, (c, v) => c.Cache.RevalidateMilliseconds = v),
+        ConfigKey.Int("Supervisor.MaxRestarts", c => c.Supervisor.MaxRestarts, (c, v) => c.Supervisor.MaxRestarts = v),
+        ConfigKey.Real("Supervisor.RestartPeriodSeconds", c => c.Supervisor.RestartPeriodSeconds, (c, v) => c.Supervisor.RestartPeriodSeconds = v),
+    ];
+
+    /// <summary>Every documented key name, the list included.</summary>
+    public static IEnumerable<string> AllNames => Scalars.Select(k => k.Name).Append(IndexFiles);
+
+    /// <summary>
+    /// True for a configuration path that names a key, the list or one of its elements, or a section
+    /// ("Limits") on the way to a key. Case-insensitive, as Microsoft.Extensions.Configuration is.
+    /// </summary>
+    public static bool IsKnownPath(string path)
+    {
+        foreach (var key in Scalars)
+        {
+            if (key.Path.Equals(path, StringComparison.OrdinalIgnoreCase)
+                || key.Path.StartsWith(path + ":", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return path.Equals(IndexFiles, StringComparison.OrdinalIgnoreCase)
+            || (path.StartsWith(IndexFiles + ":", StringComparison.OrdinalIgnoreCase)
+                && int.TryParse(path.AsSpan(IndexFiles.Length + 1), out int index) && index >= 0);
+    }
+
+    /// <summary>The key for a name given as a flag or in a message: dotted or with colons, any case.</summary>
+    public static ConfigKey? Find(string name)
+    {
+        string path = name.Replace('.', ':');
+        foreach (var key in Scalars)
+        {
+            if (key.Path.Equals(path, StringComparison.OrdinalIgnoreCase))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+}

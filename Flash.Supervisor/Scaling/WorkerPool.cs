@@ -1,0 +1,47 @@
+using Flash.Supervisor.Supervision;
+
+namespace Flash.Supervisor.Scaling;
+
+/// <summary>
+/// The workers of one kind in one generation ("helpers"; "cgi" has the same shape and joins when CGI runners
+/// exist): the slots, the limits (a reload or `flashctl scale` may change them), the scaler, and what main
+/// last reported about the pool.
+/// </summary>
+internal sealed class WorkerPool(string name, PoolLimits limits)
+{
+    public string Name { get; } = name;
+
+    public PoolLimits Limits { get; set; } = limits;
+
+    public PoolScaler Scaler { get; } = new();
+
+    /// <summary>Every slot with a process or a pending restart, retiring ones included until they exit.</summary>
+    public List<Child> Members { get; } = [];
+
+    /// <summary>The slots that count toward the pool's size (not retiring).</summary>
+    public IEnumerable<Child> Active => Members.Where(m => !m.Retiring);
+
+    public int Size => Members.Count(m => !m.Retiring);
+
+    public int QueueDepth { get; set; }
+
+    public int Busy { get; set; }
+
+    public int Idle { get; set; }
+
+    public long ScaleUps { get; set; }
+
+    public long ScaleDowns { get; set; }
+
+    /// <summary>The lowest slot id not in use, so ids stay small and stable (helper#1..#N).</summary>
+    public int NextId()
+    {
+        int id = 1;
+        while (Members.Any(m => m.Spec.Id == id))
+        {
+            id++;
+        }
+
+        return id;
+    }
+}

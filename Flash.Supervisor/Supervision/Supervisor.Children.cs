@@ -1,0 +1,263 @@
+using System.ComponentModel;
+using System.Globalization;
+using Flash.Protocol;
+using Flash.Supervisor.Native;
+using Flash.Supervisor.Processes;
+using Flash.Supervisor.Scaling;
+
+namespace Flash.Supervisor.Supervision;
+
+internal sealed partial class Supervisor
+{
+    /// <summary>Helpers first (they connect into the backlog of their socket), then main.</summary>
+    private void StartGeneration(Generation generation, int helpers)
+    {
+        var config = generation.Config;
+        _generations.Add(generation);
+        if (config.Architecture == "amped")
+        {
+            string name = generation.Number == 1 ? "helpers.sock" : $"helpers-{generation.Number}.sock";
+            generation.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name));
+            generation.Helpers = new WorkerPool("helpers", PoolLimits.For(config.Helpers));
+            for (int i = 0; i < helpers; i++)
+            {
+                AddHelper(generation);
+            }
+        }
+
+        if (config.Cgi.Runners > 0)
+        {
+            string name = generation.Number == 1 ? "cgi.sock" : $"cgi-{generation.Number}.sock";
+            generation.CgiSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name));
+            int runners = config.Cgi.Runners;
+            generation.Cgi = new WorkerPool("cgi", new PoolLimits(runners, runners, TimeSpan.Zero, TimeSpan.MaxValue));
+            for (int i = 0; i < runners; i++)
+            {
+                var pool = generation.Cgi;
+                var runner = new Child(CgiSpec(generation, pool.NextId()), generation);
+                pool.Members.Add(runner);
+                runner.Supervision = SuperviseAsync(runner);
+            }
+        }
+
+        generation.Main = new Child(MainSpec(generation), generation);
+        generation.Main.Supervision = SuperviseAsync(generation.Main);
+    }
+
+    private Child AddHelper(Generation generation)
+    {
+        var pool = generation.Helpers!;
+        var child = new Child(HelperSpec(generation, pool.NextId()), generation);
+        pool.Members.Add(child);
+        child.Supervision = SuperviseAsync(child);
+        return child;
+    }
+
+    private ChildSpec MainSpec(Generation generation)
+    {
+        var environment = new Dictionary<string, string>
+        {
+            ["FLASHD_CONFIG"] = generation.ConfigJson,
+            ["FLASHD_LISTEN_FD"] = _listen.Fd.ToString(CultureInfo.InvariantCulture),
+        };
+        var inherit = new List<int> { _listen.Fd };
+        if (generation.HelperSocket is { } helperSocket)
+        {
+            environment["FLASHD_HELPER_LISTEN_FD"] = helperSocket.Fd.ToString(CultureInfo.InvariantCulture);
+            inherit.Add(helperSocket.Fd);
+        }
+
+        if (generation.CgiSocket is { } cgiSocket)
+        {
+            environment["FLASHD_CGI_LISTEN_FD"] = cgiSocket.Fd.ToString(CultureInfo.InvariantCulture);
+            inherit.Add(cgiSocket.Fd);
+        }
+
+        // Main drains for ShutdownSeconds after SIGTERM; 5 s more before SIGKILL.
+        var shutdown = TimeSpan.FromSeconds(generation.Config.Timeouts.ShutdownSeconds + 5);
+        return new ChildSpec("main", 0, _mainExecutable, RestartPolicy.Permanent, shutdown, environment, [.. inherit]);
+    }
+
+    private ChildSpec HelperSpec(Generation generation, int id) => new("helper", id, _helperExecutable ?? SiblingExecutable("flash-helper"),
+        RestartPolicy.Permanent, s_helperShutdownTimeout,
+        new Dictionary<string, string>
+        {
+            ["FLASHD_CONFIG"] = generation.ConfigJson,
+            ["FLASHD_HELPER_SOCKET"] = generation.HelperSocket!.Path,
+            ["FLASHD_HELPER_ID"] = id.ToString(CultureInfo.InvariantCulture),
+        },
+        []);
+
+    private static ChildSpec CgiSpec(Generation generation, int id) => new("cgi", id, SiblingExecutable("flash-cgi"),
+        RestartPolicy.Permanent, TimeSpan.FromSeconds(generation.Config.Cgi.TimeoutSeconds + 5),
+        new Dictionary<string, string>
+        {
+            ["FLASHD_CONFIG"] = generation.ConfigJson,
+            ["FLASHD_CGI_SOCKET"] = generation.CgiSocket!.Path,
+            ["FLASHD_CGI_ID"] = id.ToString(CultureInfo.InvariantCulture),
+        },
+        []);
+
+    /// <summary>
+    /// Keeps one slot filled: start, watch, and after an unexpected exit restart with exponential backoff (50 ms
+    /// doubling to 5 s; back to 50 ms after a process that lived 10 s), each restart counted by the restart
+    /// intensity. Ends when the child exits on purpose (retired, reload, stop) or the supervisor gives up.
+    /// </summary>
+    private async Task SuperviseAsync(Child child)
+    {
+        var backoff = s_firstBackoff;
+        var role = child.Spec.Role switch
+        {
+            "main" => ProcessRole.Main,
+            "cgi" => ProcessRole.CgiRunner,
+            _ => ProcessRole.Helper,
+        };
+        while (true)
+        {
+            int exitCode, pid = 0;
+            var started = DateTime.UtcNow;
+            try
+            {
+                var process = ChildProcess.Start(child.Spec);
+                pid = process.Pid;
+                child.Process = process;
+                child.State = ChildState.Starting;
+                child.LastActive = started;
+                s_log.Info("started {0} (pid {1}, generation {2})", child.Name, pid, child.Generation.Number);
+                _ = process.ReadLinkAsync(role, message => OnChildMessage(child, process, message));
+                _ = WatchReadyAsync(child, process);
+                await process.WaitForExitAsync();
+                exitCode = process.ExitCode;
+                if (role == ProcessRole.Main)
+                {
+                    _load.MainExited(pid);
+                }
+
+                child.Process = null;
+                process.Dispose();
+            }
+            catch (Exception ex) when (ex is Win32Exception or IOException)
+            {
+                s_log.Error("cannot start {0} ({1}): {2}", child.Name, child.Spec.Executable, ex.Message);
+                exitCode = 127;
+            }
+
+            var lived = DateTime.UtcNow - started;
+            bool expected = child.Retiring || child.Generation.Retiring || Stopping;
+            if (expected)
+            {
+                s_log.Info("{0} (pid {1}) exited with {2} after {3:F1} s", child.Name, pid, Describe(exitCode), lived.TotalSeconds);
+            }
+            else
+            {
+                s_log.Error("{0} (pid {1}) exited unexpectedly with {2} after {3:F1} s", child.Name, pid, Describe(exitCode), lived.TotalSeconds);
+            }
+
+            if (expected || child.Generation.OnTrial || !child.Spec.RestartsAfter(exitCode))
+            {
+                break;
+            }
+
+            var now = DateTime.UtcNow;
+            if (!_intensity.TryRecord(now))
+            {
+                GiveUp($"{child.Name} exited again");
+                break;
+            }
+
+            child.Restarts++;
+            child.CrashedAt ??= now;
+            child.CrashedPid ??= pid;
+            backoff = lived > s_maxBackoff * 2 ? s_firstBackoff : backoff;
+            child.State = ChildState.Backoff;
+            s_log.Warn("restarting {0} in {1} ms (backoff; restart {2} of {3} allowed in {4} s)", child.Name, backoff.TotalMilliseconds,
+                _intensity.InPeriod(now), _intensity.MaxRestarts, _intensity.Period.TotalSeconds);
+            await Task.WhenAny(Task.Delay(backoff), _stop.Task);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, s_maxBackoff.Ticks));
+            if (child.Retiring || child.Generation.Retiring || Stopping)
+            {
+                break;
+            }
+        }
+
+        child.State = ChildState.Exited;
+        child.Generation.PoolOf(child)?.Members.Remove(child);
+    }
+
+    /// <summary>A child that does not say Hello in time is hung: killed, and restarted like any crash.</summary>
+    private async Task WatchReadyAsync(Child child, ChildProcess process)
+    {
+        var timeout = Task.Delay(s_readyTimeout);
+        if (await Task.WhenAny(process.Ready, timeout) == timeout)
+        {
+            process.GiveUpOnReady();
+            if (!process.HasExited && !Stopping && !child.Retiring)
+            {
+                s_log.Error("{0} (pid {1}) did not say Hello within {2} s: killing it", child.Name, process.Pid, s_readyTimeout.TotalSeconds);
+                process.Signal(Posix.SIGKILL);
+            }
+
+            return;
+        }
+
+        if (await process.Ready && !process.HasExited && child.Process == process)
+        {
+            OnReady(child, process);
+        }
+    }
+
+    private void OnReady(Child child, ChildProcess process)
+    {
+        if (child.State == ChildState.Starting)
+        {
+            child.State = ChildState.Running;
+        }
+
+        string recovered = "";
+        if (child.CrashedAt is { } crashedAt)
+        {
+            recovered = $", {(DateTime.UtcNow - crashedAt).TotalMilliseconds:F0} ms after pid {child.CrashedPid} exited";
+            child.CrashedAt = null;
+            child.CrashedPid = null;
+        }
+
+        if (child.Spec.Role != "main")
+        {
+            s_log.Debug("{0} (pid {1}) connected to main{2}", child.Name, process.Pid, recovered);
+            if (recovered.Length > 0)
+            {
+                s_log.Info("{0} recovered: pid {1} connected to main{2}", child.Name, process.Pid, recovered);
+            }
+
+            return;
+        }
+
+        if (!_announced)
+        {
+            _announced = true;
+            // The line the tests and operators wait for; keep its shape.
+            s_log.Info("ready: serving http://{0}/ from {1} ({2}, supervisor pid {3}, main pid {4})",
+                _listen.LocalEndPoint, _config.DocumentRoot, _config.Architecture, Environment.ProcessId, process.Pid);
+            _lastStatusLine = StatusLine();
+            _notifier.Ready(_lastStatusLine);
+        }
+        else if (recovered.Length > 0)
+        {
+            s_log.Warn("main recovered: pid {0} serving{1}", process.Pid, recovered);
+        }
+        else
+        {
+            s_log.Info("main (pid {0}, generation {1}) serving", process.Pid, child.Generation.Number);
+        }
+    }
+
+    private void OnChildMessage(Child child, ChildProcess process, Message message)
+    {
+        if (message is LoadReport report && child.Spec.Role == "main")
+        {
+            OnLoadReport(child, process, report);
+        }
+    }
+
+    private static string Describe(int exitCode) => exitCode > 128 ? $"signal {exitCode - 128}" : $"code {exitCode}";
+}

@@ -1,0 +1,203 @@
+using Flash.Protocol;
+using Flash.Protocol.Configuration;
+using Flash.Supervisor.Cli;
+using Flash.Supervisor.Configuration;
+
+namespace Flash.Supervisor.Supervision;
+
+internal sealed partial class Supervisor
+{
+    private static readonly TimeSpan s_helpersReadyTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// SIGHUP or `flashctl reload`. Re-reads the configuration (same file, environment and flags as at start); an
+    /// invalid one is refused with the reason and nothing changes. A valid one starts a new generation (helpers
+    /// on their own socket, then a main on the same listen socket) next to the serving one; once the new main says
+    /// Hello (it accepts) and its helpers are connected, the old main gets SIGTERM: it stops accepting and drains
+    /// its in-flight requests, and its helpers leave after it. The kernel's backlog is shared by both mains, so
+    /// no connection is refused at any point.
+    /// </summary>
+    public async Task<CommandReply> ReloadAsync(string trigger)
+    {
+        if (Stopping)
+        {
+            return new CommandReply(false, "reload refused: flashd is stopping");
+        }
+
+        if (_reloading)
+        {
+            return new CommandReply(false, "reload refused: a reload is already in progress");
+        }
+
+        _reloading = true;
+        _notifier.Reloading();
+        s_log.Info("reload requested ({0}): reading the configuration", trigger);
+        try
+        {
+            if (LoadForReload(out string refusal) is not { } next)
+            {
+                s_log.Warn("reload refused: {0}; the running configuration stays", refusal);
+                return new CommandReply(false, $"reload refused: {refusal}; the running configuration stays");
+            }
+
+            return await SwitchToAsync(next);
+        }
+        catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException or StartupException)
+        {
+            s_log.Error("reload failed: {0}; the running configuration stays", ex.Message);
+            return new CommandReply(false, $"reload failed: {ex.Message}; the running configuration stays");
+        }
+        finally
+        {
+            _reloading = false;
+            if (!Stopping)
+            {
+                _lastStatusLine = StatusLine();
+                _notifier.Ready(_lastStatusLine);
+            }
+        }
+    }
+
+    private ServerConfig? LoadForReload(out string refusal)
+    {
+        ServerConfig next;
+        try
+        {
+            next = ConfigLoader.Load(_options);
+            ConfigValidator.Validate(next);
+        }
+        catch (Exception ex) when (ex is StartupException or UsageException)
+        {
+            refusal = ex.Message;
+            return null;
+        }
+
+        // The listen socket and the run directory outlive every generation: changing them takes a restart.
+        if (next.Listen != _configuredListen)
+        {
+            refusal = $"Listen changed ({_configuredListen} -> {next.Listen}): the listen socket is kept across reloads; restart flashd to move it";
+            return null;
+        }
+
+        if (next.RunDirectory != _config.RunDirectory)
+        {
+            refusal = $"RunDirectory changed ({_config.RunDirectory} -> {next.RunDirectory}): restart flashd to move it";
+            return null;
+        }
+
+        if (next.Architecture == "amped" && !File.Exists(Path.Combine(AppContext.BaseDirectory, "flash-helper")))
+        {
+            refusal = "amped needs flash-helper next to flashd";
+            return null;
+        }
+
+        next.Listen = _listen.LocalEndPoint.ToString();
+        refusal = "";
+        return next;
+    }
+
+    private async Task<CommandReply> SwitchToAsync(ServerConfig next)
+    {
+        var old = _current!;
+        // Start the new pool at the size the old one grew to (within the new bounds): no cold start under load.
+        int helpers = Math.Clamp(old.Helpers?.Size ?? 0, next.Helpers.Min, next.Helpers.Max);
+        helpers = Math.Max(helpers, InitialHelpers(next));
+        var generation = NewGeneration(next);
+        generation.OnTrial = true;
+        StartGeneration(generation, next.Architecture == "amped" ? helpers : 0);
+        if (await WaitTrialAsync(generation) is { } failure)
+        {
+            s_log.Error("reload failed: {0}; generation {1} keeps serving", failure, old.Number);
+            await RetireGenerationAsync(generation);
+            return new CommandReply(false, $"reload failed: {failure}; the running configuration stays");
+        }
+
+        generation.OnTrial = false;
+        _current = generation;
+        _config = next;
+        _intensity.Reconfigure(next.Supervisor.MaxRestarts, TimeSpan.FromSeconds(next.Supervisor.RestartPeriodSeconds));
+        old.Retiring = true;
+        int mainPid = generation.Main!.Process?.Pid ?? 0;
+        s_log.Info("reload: generation {0} serving (main pid {1}, {2} helper(s)); generation {3} draining (main pid {4})",
+            generation.Number, mainPid, generation.Helpers?.Size ?? 0, old.Number, old.Main?.Process?.Pid ?? 0);
+        _ = RetireGenerationAsync(old);
+        return new CommandReply(true, $"reloaded: generation {generation.Number} serving (main pid {mainPid}); generation {old.Number} draining");
+    }
+
+    /// <summary>Null when the new main serves and its helpers are connected; else why not.</summary>
+    private async Task<string?> WaitTrialAsync(Generation generation)
+    {
+        var main = generation.Main!;
+        if (main.Process is not { } process)
+        {
+            return "the new main could not be started";
+        }
+
+        if (!await process.Ready)
+        {
+            return process.HasExited || main.Process is null
+                ? "the new main exited before it served (see its log above)"
+                : $"the new main did not say Hello within {s_readyTimeout.TotalSeconds} s";
+        }
+
+        // Helpers connect to the new main only once it accepts; give them a moment, so the new main does not start
+        // with an empty pool. A helper that fails here fails the reload (same configuration as the helpers to come).
+        var helpers = generation.Helpers?.Members.Select(h => h.Process?.Ready ?? Task.FromResult(false)).ToList() ?? [];
+        var all = Task.WhenAll(helpers);
+        await Task.WhenAny(all, Task.Delay(s_helpersReadyTimeout));
+        if (helpers.Any(h => h.IsCompleted && !h.Result))
+        {
+            return "a new helper exited before it connected (see its log above)";
+        }
+
+        return main.Process is null ? "the new main exited right after it started serving" : null;
+    }
+
+    /// <summary>SIGTERM to the generation's main (it drains), then to its helpers; then its helper socket goes.</summary>
+    private async Task RetireGenerationAsync(Generation generation)
+    {
+        generation.Retiring = true;
+        if (generation.Main is { } main)
+        {
+            main.Retiring = true;
+            main.State = ChildState.Stopping;
+            if (main.Process is { HasExited: false } process)
+            {
+                await process.StopAsync();
+            }
+
+            await main.Supervision;
+        }
+
+        var helpers = generation.Workers.ToList();
+        foreach (var helper in helpers)
+        {
+            Retire(helper);
+        }
+
+        await Task.WhenAll(helpers.Select(h => h.Supervision));
+        if (!Stopping)
+        {
+            _generations.Remove(generation);
+            generation.Dispose();
+            s_log.Info("generation {0} retired", generation.Number);
+        }
+    }
+
+    /// <summary>SIGUSR1 or `flashctl reopen-logs`: every main reopens its access log (after logrotate moved it).</summary>
+    public CommandReply ReopenLogs()
+    {
+        int count = 0;
+        foreach (var generation in _generations)
+        {
+            if (generation.Main?.Process is { HasExited: false } process)
+            {
+                process.Signal(Native.Posix.SIGUSR1);
+                count++;
+            }
+        }
+
+        s_log.Info("asked {0} main process(es) to reopen the access log", count);
+        return new CommandReply(count > 0, count > 0 ? $"{count} main process(es) reopening the access log" : "no main is running");
+    }
+}

@@ -1,0 +1,59 @@
+using Flash.Protocol.Configuration;
+using Flash.Supervisor.Cli;
+using Flash.Supervisor.Configuration;
+
+namespace Flash.Supervisor.Tests.Configuration;
+
+public class ConfigValidatorTests
+{
+    private static ServerConfig Valid() => new() { DocumentRoot = Path.GetTempPath(), RunDirectory = Path.Combine(Path.GetTempPath(), "run") };
+
+    private static string Refusal(Action<ServerConfig> change)
+    {
+        var config = Valid();
+        change(config);
+        return Assert.Throws<StartupException>(() => ConfigValidator.Validate(config)).Message;
+    }
+
+    [Test]
+    public void The_defaults_are_valid() => Assert.That(() => ConfigValidator.Validate(Valid()), Throws.Nothing);
+
+    [Test]
+    public void Helpers_Count_is_the_initial_size_and_must_lie_between_Min_and_Max()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Refusal(c => c.Helpers.Count = 2), Does.Contain("Helpers.Count (the initial pool size; 0: Min) must be between"));
+            Assert.That(Refusal(c => c.Helpers.Count = 33), Does.Contain("Helpers.Count"));
+            var config = Valid();
+            config.Helpers.Count = 8;
+            Assert.That(() => ConfigValidator.Validate(config), Throws.Nothing);
+        }
+    }
+
+    [Test]
+    public void Pool_and_restart_settings_are_checked()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Refusal(c => c.Helpers.Min = 0), Does.Contain("Helpers.Min must be 1..256"));
+            Assert.That(Refusal(c => c.Helpers.Max = 3), Does.Contain("Helpers.Max must be at least Helpers.Min"));
+            Assert.That(Refusal(c => c.Helpers.SpawnDelayMs = -1), Does.Contain("Helpers.SpawnDelayMs"));
+            Assert.That(Refusal(c => c.Helpers.IdleTimeoutSeconds = 0), Does.Contain("Helpers.IdleTimeoutSeconds"));
+            Assert.That(Refusal(c => c.Supervisor.MaxRestarts = -1), Does.Contain("Supervisor.MaxRestarts"));
+            Assert.That(Refusal(c => c.Supervisor.RestartPeriodSeconds = 0), Does.Contain("Supervisor.RestartPeriodSeconds"));
+            Assert.That(Refusal(c => c.LogLevel = "Loud"), Does.Contain("LogLevel must be"));
+        }
+    }
+
+    [Test]
+    public void An_empty_run_directory_becomes_the_default_one()
+    {
+        var config = Valid();
+        config.RunDirectory = "";
+
+        ConfigValidator.Validate(config);
+
+        Assert.That(config.RunDirectory, Is.EqualTo(Protocol.Hosting.RunDirectory.Default()));
+    }
+}
