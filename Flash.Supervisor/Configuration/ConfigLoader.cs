@@ -73,9 +73,20 @@ internal static class ConfigLoader
             }
         }
 
-        if (Topmost(layers, IndexFiles) is { } indexFiles)
+        foreach (var (name, set) in ConfigSchema.Lists)
         {
-            config.IndexFiles = indexFiles;
+            if (Topmost(layers, root => List(root, name.Replace('.', ':'))) is { } list)
+            {
+                set(config, list);
+            }
+        }
+
+        foreach (var (name, set) in ConfigSchema.Maps)
+        {
+            if (Topmost(layers, root => Map(root, name.Replace('.', ':'))) is { } map)
+            {
+                set(config, map);
+            }
         }
 
         if (errors.Count > 0)
@@ -114,10 +125,17 @@ internal static class ConfigLoader
         return null;
     }
 
-    /// <summary>The list from a JSON array (IndexFiles:0, :1...), or "a,b" from a flag or variable; null when unset.</summary>
-    private static string[]? IndexFiles(IConfiguration effective)
+    /// <summary>A map from a JSON object (Cgi:Interpreters:.php = path); null when unset.</summary>
+    private static Dictionary<string, string>? Map(IConfiguration effective, string path)
     {
-        var section = effective.GetSection(ConfigSchema.IndexFiles);
+        var children = effective.GetSection(path).GetChildren().ToList();
+        return children.Count == 0 ? null : children.ToDictionary(c => c.Key, c => c.Value ?? "", StringComparer.Ordinal);
+    }
+
+    /// <summary>A list from a JSON array (IndexFiles:0, :1...), or "a,b" from a flag or variable; null when unset.</summary>
+    private static string[]? List(IConfiguration effective, string path)
+    {
+        var section = effective.GetSection(path);
         var elements = section.GetChildren()
             .Select(c => (Index: int.TryParse(c.Key, out int i) ? i : int.MaxValue, c.Value))
             .OrderBy(e => e.Index)
@@ -129,7 +147,7 @@ internal static class ConfigLoader
         }
 
         // An empty JSON array is a key with a null or empty value: an explicit empty list.
-        bool present = effective.AsEnumerable().Any(e => e.Key.Equals(ConfigSchema.IndexFiles, StringComparison.OrdinalIgnoreCase));
+        bool present = effective.AsEnumerable().Any(e => e.Key.Equals(path, StringComparison.OrdinalIgnoreCase));
         if (!present)
         {
             return null;

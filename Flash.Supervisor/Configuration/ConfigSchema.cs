@@ -9,8 +9,22 @@ namespace Flash.Supervisor.Configuration;
 /// </summary>
 internal static class ConfigSchema
 {
-    /// <summary>The one list-valued key: a JSON array, IndexFiles:0.. in environment variables, or "a,b".</summary>
+    /// <summary>A list-valued key: a JSON array, IndexFiles:0.. in environment variables, or "a,b".</summary>
     public const string IndexFiles = "IndexFiles";
+
+    /// <summary>The list-valued keys (dotted names) and where they go.</summary>
+    public static IReadOnlyList<(string Name, Action<ServerConfig, string[]> Set)> Lists { get; } =
+    [
+        (IndexFiles, (c, v) => c.IndexFiles = v),
+        ("Cgi.Extensions", (c, v) => c.Cgi.Extensions = v),
+        ("Cgi.Directories", (c, v) => c.Cgi.Directories = v),
+    ];
+
+    /// <summary>The map-valued keys: a JSON object of names to strings (Cgi.Interpreters: ".php" → path).</summary>
+    public static IReadOnlyList<(string Name, Action<ServerConfig, Dictionary<string, string>> Set)> Maps { get; } =
+    [
+        ("Cgi.Interpreters", (c, v) => c.Cgi.Interpreters = v),
+    ];
 
     public static IReadOnlyList<ConfigKey> Scalars { get; } =
     [
@@ -45,10 +59,17 @@ internal static class ConfigSchema
         ConfigKey.Int("Cache.RevalidateMilliseconds", c => c.Cache.RevalidateMilliseconds, (c, v) => c.Cache.RevalidateMilliseconds = v),
         ConfigKey.Int("Supervisor.MaxRestarts", c => c.Supervisor.MaxRestarts, (c, v) => c.Supervisor.MaxRestarts = v),
         ConfigKey.Real("Supervisor.RestartPeriodSeconds", c => c.Supervisor.RestartPeriodSeconds, (c, v) => c.Supervisor.RestartPeriodSeconds = v),
+        ConfigKey.Int("Cgi.Runners", c => c.Cgi.Runners, (c, v) => c.Cgi.Runners = v),
+        ConfigKey.Int("Cgi.MaxQueue", c => c.Cgi.MaxQueue, (c, v) => c.Cgi.MaxQueue = v),
+        ConfigKey.Real("Cgi.TimeoutSeconds", c => c.Cgi.TimeoutSeconds, (c, v) => c.Cgi.TimeoutSeconds = v),
+        ConfigKey.Long("Cgi.MaxBodyBytes", c => c.Cgi.MaxBodyBytes, (c, v) => c.Cgi.MaxBodyBytes = v),
+        ConfigKey.Long("Cgi.MaxOutputBytes", c => c.Cgi.MaxOutputBytes, (c, v) => c.Cgi.MaxOutputBytes = v),
+        ConfigKey.Int("Cgi.CpuSeconds", c => c.Cgi.CpuSeconds, (c, v) => c.Cgi.CpuSeconds = v),
+        ConfigKey.Long("Cgi.MemoryBytes", c => c.Cgi.MemoryBytes, (c, v) => c.Cgi.MemoryBytes = v),
     ];
 
     /// <summary>Every documented key name, the list included.</summary>
-    public static IEnumerable<string> AllNames => Scalars.Select(k => k.Name).Append(IndexFiles);
+    public static IEnumerable<string> AllNames => Scalars.Select(k => k.Name).Concat(Lists.Select(l => l.Name)).Concat(Maps.Select(m => m.Name));
 
     /// <summary>
     /// True for a configuration path that names a key, the list or one of its elements, or a section
@@ -65,9 +86,28 @@ internal static class ConfigSchema
             }
         }
 
-        return path.Equals(IndexFiles, StringComparison.OrdinalIgnoreCase)
-            || (path.StartsWith(IndexFiles + ":", StringComparison.OrdinalIgnoreCase)
-                && int.TryParse(path.AsSpan(IndexFiles.Length + 1), out int index) && index >= 0);
+        foreach (var (name, _) in Lists)
+        {
+            string list = name.Replace('.', ':');
+            if (path.Equals(list, StringComparison.OrdinalIgnoreCase) || list.StartsWith(path + ":", StringComparison.OrdinalIgnoreCase)
+                || (path.StartsWith(list + ":", StringComparison.OrdinalIgnoreCase)
+                    && int.TryParse(path.AsSpan(list.Length + 1), out int index) && index >= 0))
+            {
+                return true;
+            }
+        }
+
+        foreach (var (name, _) in Maps)
+        {
+            string map = name.Replace('.', ':');
+            if (path.Equals(map, StringComparison.OrdinalIgnoreCase) || map.StartsWith(path + ":", StringComparison.OrdinalIgnoreCase)
+                || (path.StartsWith(map + ":", StringComparison.OrdinalIgnoreCase) && !path.AsSpan(map.Length + 1).Contains(':')))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The key for a name given as a flag or in a message: dotted or with colons, any case.</summary>

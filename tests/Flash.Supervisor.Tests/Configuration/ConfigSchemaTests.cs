@@ -13,7 +13,9 @@ public partial class ConfigSchemaTests
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance))
         {
             string name = prefix + property.Name;
-            if (property.PropertyType.IsClass && property.PropertyType != typeof(string) && !property.PropertyType.IsArray)
+            // Strings, arrays and dictionaries are values (lists and maps), not sections.
+            bool isMap = property.PropertyType.IsGenericType && property.PropertyType.GetGenericTypeDefinition() == typeof(Dictionary<,>);
+            if (property.PropertyType.IsClass && property.PropertyType != typeof(string) && !property.PropertyType.IsArray && !isMap)
             {
                 foreach (var inner in PropertyPaths(property.PropertyType, name + "."))
                 {
