@@ -33,7 +33,7 @@ internal static partial class AmpedFlashd
             config.Architecture = "amped";
             config.Helpers.Count = helpers;
             config.Helpers.Min = helpers; // a fixed pool: the test knows how many helpers there are
-            config.Helpers.Max = Math.Max(helpers, config.Helpers.Max);
+            config.Helpers.Max = helpers;
             configure?.Invoke(config);
         });
         try

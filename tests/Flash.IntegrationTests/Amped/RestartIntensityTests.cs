@@ -32,11 +32,11 @@ public class RestartIntensityTests
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.EqualTo(1), $"flashd gave up with a failure exit code:\n{log}");
-            Assert.That(log, Does.Contain("more than 5 restarts in 30 s: giving up"));
+            Assert.That(log, Does.Match("more than 5 restarts in 30 s.*giving up"));
             Assert.That(AmpedFlashd.CountAfter(flashd, 0, @"helper#1 \(pid \d+\) exited unexpectedly with code 1"), Is.EqualTo(5),
                 "five replacements died at start-up (the sixth death was the kill)");
             Assert.That(AmpedFlashd.CountAfter(flashd, 0, @"helper failed.*cannot open document root"), Is.EqualTo(5), "and said why");
-            Assert.That(log, Does.Match(@"main exited with code 0"), "main was stopped in order, not killed");
+            Assert.That(log, Does.Match(@"main \(pid \d+\) exited with code 0"), "main was stopped in order, not killed");
             Assert.That(FlashdProcess.IsAlive(flashd.MainPid), Is.False, "main is gone");
         });
     }

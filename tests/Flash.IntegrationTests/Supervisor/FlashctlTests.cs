@@ -43,6 +43,7 @@ public class FlashctlTests
         {
             SupervisorFixture.DiskBound(c);
             c.Helpers.Min = 3;
+            c.Cgi.Runners = 2;
         });
         using (var load = new LoadLoop(flashd.Port, paths, workers: 4, maxDuration: TimeSpan.FromSeconds(10)))
         {
@@ -50,7 +51,7 @@ public class FlashctlTests
             load.Stop();
         }
 
-        var status = Flashctl.WaitForStatus(flashd, s => s.Server.Requests >= 2000 && s.Processes.Count(p => p.State == "running") == 5,
+        var status = Flashctl.WaitForStatus(flashd, s => s.Server.Requests >= 2000 && s.Processes.Count(p => p.State == "running") == 7,
             TimeSpan.FromSeconds(5));
 
         using (Assert.EnterMultipleScope())
@@ -60,12 +61,12 @@ public class FlashctlTests
             Assert.That(status.Server.Architecture, Is.EqualTo("amped"));
             Assert.That(status.Server.DocumentRoot, Is.EqualTo(_root.Root));
             Assert.That(status.Server.Requests, Is.GreaterThanOrEqualTo(2000));
-            Assert.That(status.Processes.Select(p => p.Role), Is.EquivalentTo(new[] { "supervisor", "main", "helper", "helper", "helper" }));
+            Assert.That(status.Processes.Select(p => p.Role), Is.EquivalentTo(new[] { "supervisor", "main", "helper", "helper", "helper", "cgi", "cgi" }));
             Assert.That(status.Processes.Where(p => p.Role == "helper").Select(p => p.Id), Is.EquivalentTo(new[] { 1, 2, 3 }));
             Assert.That(status.Processes.Single(p => p.Role == "main").Pid, Is.EqualTo(flashd.MainPid));
             foreach (var process in status.Processes)
             {
-                string expected = process.Role switch { "supervisor" => "flashd", "main" => "flash-main", _ => "flash-helper" };
+                string expected = process.Role switch { "supervisor" => "flashd", "main" => "flash-main", "cgi" => "flash-cgi", _ => "flash-helper" };
                 Assert.That(Executable(process.Pid), Is.EqualTo(expected), $"{process.Role} {process.Id}: /proc/{process.Pid}/cmdline");
                 if (process.Role != "supervisor")
                 {
@@ -82,8 +83,9 @@ public class FlashctlTests
             // Every file had to be resolved by a helper at least once (main never touches the disk in amped).
             long jobs = status.Processes.Where(p => p.Role == "helper").Sum(p => p.JobsDone);
             Assert.That(jobs, Is.InRange(50L, status.Server.Requests));
-            Assert.That(status.Pools.Single().Name, Is.EqualTo("helpers"));
-            Assert.That(status.Pools.Single().Size, Is.EqualTo(3));
+            Assert.That(status.Pools.Select(p => p.Name), Is.EqualTo(new[] { "helpers", "cgi" }));
+            Assert.That(status.Pools.Single(p => p.Name == "helpers").Size, Is.EqualTo(3));
+            Assert.That(status.Pools.Single(p => p.Name == "cgi").Size, Is.EqualTo(2));
         }
     }
 
