@@ -191,15 +191,15 @@ public class FlashctlTests
 
         File.Move(log, log + ".1");
         var result = Flashctl.Run("reopen-logs", "--run-dir", flashd.RunDirectory);
-        using (var client = flashd.Connect())
-        {
-            client.Get("/index.html");
-        }
-
         Assert.That(result.ExitCode, Is.Zero, result.Stderr);
+
+        // The signal reaches main asynchronously (as with logrotate's postrotate): lines logged before main
+        // acts on it still go to the moved file, so keep requesting until one lands in the new file.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        using var again = flashd.Connect();
         while (!(File.Exists(log) && File.ReadAllText(log).Contains("/index.html", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
         {
+            again.Get("/index.html");
             Thread.Sleep(50);
         }
 
