@@ -35,8 +35,9 @@ internal static class Program
             }
 
             using var wakeup = new Wakeup();
+            using var gate = CreateGate(settings.SocketPath, log);
             var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.CgiRunner, settings.Id);
-            var spawner = new ScriptSpawner(settings.Config.Cgi);
+            var spawner = new ScriptSpawner(settings.Config.Cgi, gate);
             var loop = new RunnerLoop(settings.Id, spawner, wakeup, readiness, settings.Config.Cgi.TimeoutSeconds);
             return new CgiService(settings.SocketPath, settings.Id, loop, wakeup).Run();
         }
@@ -50,6 +51,19 @@ internal static class Program
         {
             LogManager.Shutdown();
         }
+    }
+
+    /// <summary>The spawn gate, its FIFO made in the run directory (private to flashd), else in the temp directory.</summary>
+    private static SpawnGate? CreateGate(string socketPath, Logger log)
+    {
+        string runDirectory = Path.GetDirectoryName(socketPath) is { Length: > 0 } directory ? directory : ".";
+        var gate = SpawnGate.TryCreate(runDirectory, out string why) ?? SpawnGate.TryCreate(Path.GetTempPath(), out why);
+        if (gate is null)
+        {
+            log.Warn("no spawn gate ({0}): a script's rlimits are set just after its exec, not before", why);
+        }
+
+        return gate;
     }
 
     /// <summary>

@@ -12,33 +12,39 @@ namespace Flash.Cgi;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Why posix_spawn + prlimit(2): the script needs its own process group (so a kill reaches every child it
-/// forked) and rlimits. .NET's Process and CliWrap can set neither, and fork() from a .NET process is unsafe
-/// (only the forking thread survives in the child, with the runtime's locks held by threads that are gone).
-/// glibc's posix_spawn does the fork/exec in C: POSIX_SPAWN_SETSID puts the child in a new session and thus a
-/// new process group whose id is its pid (and detaches it from any terminal); file actions dup2 the pipes onto
-/// 0-2, chdir, and close every other fd; SETSIGDEF/SETSIGMASK undo what the runtime did to signals (it ignores
-/// SIGPIPE, and an ignored signal stays ignored across exec: a script's `yes | head` would never end).
-/// posix_spawn has no rlimit attribute, so prlimit(2) sets them on the child's pid as soon as posix_spawn
-/// returns. The window before that is microseconds, while the child is still in the dynamic loader; the
-/// limits are there to stop runaway scripts, not hostile ones (those can setsid() out of the group anyway).
+/// Why posix_spawn: the script needs its own process group (so a kill reaches every child it forked) and
+/// rlimits. .NET's Process and CliWrap can set neither, and fork() from a .NET process is unsafe (only the
+/// forking thread survives in the child, with the runtime's locks held by threads that are gone). glibc's
+/// posix_spawn does the fork/exec in C: POSIX_SPAWN_SETSID puts the child in a new session and thus a new
+/// process group whose id is its pid (and detaches it from any terminal); file actions dup2 the pipes onto 0-2,
+/// chdir, and close every other fd; SETSIGDEF/SETSIGMASK undo what the runtime did to signals (it ignores
+/// SIGPIPE, and an ignored signal stays ignored across exec: a script's `yes | head` would never end). It uses
+/// execve, never execvp: no PATH search, and a file without a #! line fails with ENOEXEC (as in Apache and
+/// lighttpd) instead of going to /bin/sh.
 /// </para>
 /// <para>
-/// The alternative, exec through util-linux `prlimit --cpu=N --as=M -- script` (plain `setsid` would not be
-/// needed), closes that window but costs an extra exec per request, and prlimit(1) uses execvp, which runs a
-/// file without a #! line through /bin/sh on ENOEXEC: a shell after all. posix_spawn (not posix_spawnp) uses
-/// execve: such a file fails with ENOEXEC, as in Apache and lighttpd.
+/// posix_spawn has no rlimit attribute, so prlimit(2) sets them on the child's pid while a
+/// <see cref="SpawnGate"/> holds it before its exec. The alternative, exec through util-linux
+/// `prlimit --cpu=N --as=M -- script` (plain `setsid` is not needed: SETSID does it), costs an extra exec per
+/// request (0.8 ms measured, as much again as the whole spawn), and prlimit(1) uses execvp, whose ENOEXEC
+/// fallback runs the file through /bin/sh: a shell after all.
 /// </para>
 /// </remarks>
 internal sealed unsafe class ScriptSpawner
 {
     private readonly int _cpuSeconds;
     private readonly long _memoryBytes;
+    private readonly SpawnGate? _gate;
+    private readonly Func<int, int> _applyLimits;
 
-    public ScriptSpawner(CgiConfig config)
+    /// <param name="gate">Null only where the kernel cannot support one: the limits are then set just after the
+    /// exec, and a script's first instructions (and any child it forks before then) run without them.</param>
+    public ScriptSpawner(CgiConfig config, SpawnGate? gate)
     {
         _cpuSeconds = config.CpuSeconds;
         _memoryBytes = config.MemoryBytes;
+        _gate = gate;
+        _applyLimits = ApplyLimits;
     }
 
     /// <summary>
@@ -48,6 +54,7 @@ internal sealed unsafe class ScriptSpawner
     public bool TryStart(CgiStart start, out ScriptProcess process, out int errno, out string error)
     {
         process = default;
+        int pidFd = -1;
         string? invalid = Validate(start);
         if (invalid is not null)
         {
@@ -73,7 +80,7 @@ internal sealed unsafe class ScriptSpawner
         }
 
         int pid = 0;
-        errno = SpawnChild(&pid, strings, stdin[0], stdout[1], stderr[1]);
+        errno = SpawnChild(&pid, strings, stdin[0], stdout[1], stderr[1], out int limitErrno);
 
         // The child has its copies (or never will): the runner keeps only its own ends.
         Posix.CloseAndForget(ref stdin[0]);
@@ -87,7 +94,12 @@ internal sealed unsafe class ScriptSpawner
             return false;
         }
 
-        errno = Prepare(pid, stdin[1], stdout[0], stderr[0], out int pidFd);
+        if (_gate is null)
+        {
+            limitErrno = ApplyLimits(pid); // late: see the gate parameter of the constructor
+        }
+
+        errno = limitErrno != 0 ? limitErrno : Prepare(pid, stdin[1], stdout[0], stderr[0], out pidFd);
         if (errno != 0)
         {
             error = "flash-cgi: cannot set up " + program + ": " + Marshal.GetPInvokeErrorMessage(errno);
@@ -130,8 +142,9 @@ internal sealed unsafe class ScriptSpawner
         return null;
     }
 
-    private static int SpawnChild(int* pid, NativeStrings strings, int stdinRead, int stdoutWrite, int stderrWrite)
+    private int SpawnChild(int* pid, NativeStrings strings, int stdinRead, int stdoutWrite, int stderrWrite, out int limitErrno)
     {
+        limitErrno = 0;
         ulong* attributes = stackalloc ulong[Spawn.OpaqueBytes / sizeof(ulong)];
         ulong* actions = stackalloc ulong[Spawn.OpaqueBytes / sizeof(ulong)];
         ulong* allSignals = stackalloc ulong[Spawn.SigSetBytes / sizeof(ulong)];
@@ -162,6 +175,7 @@ internal sealed unsafe class ScriptSpawner
             try
             {
                 result = First(
+                    _gate?.AddTo(actions) ?? 0, // first: the child waits there for its limits
                     Spawn.posix_spawnattr_setflags(attributes,
                         Spawn.POSIX_SPAWN_SETSID | Spawn.POSIX_SPAWN_SETSIGDEF | Spawn.POSIX_SPAWN_SETSIGMASK),
                     Spawn.posix_spawnattr_setsigdefault(attributes, allSignals),
@@ -172,7 +186,14 @@ internal sealed unsafe class ScriptSpawner
                     Spawn.posix_spawn_file_actions_addchdir_np(actions, strings.WorkingDirectory),
                     // The pipes are close-on-exec already; this also closes whatever the runner inherited without it.
                     Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 3));
-                return result != 0 ? result : Spawn.posix_spawn(pid, strings.Program, actions, attributes, strings.Argv, strings.Envp);
+                if (result != 0)
+                {
+                    return result;
+                }
+
+                return _gate is null
+                    ? Spawn.posix_spawn(pid, strings.Program, actions, attributes, strings.Argv, strings.Envp)
+                    : _gate.Run(pid, strings.Program, actions, attributes, strings.Argv, strings.Envp, _applyLimits, out limitErrno);
             }
             finally
             {
@@ -198,10 +219,9 @@ internal sealed unsafe class ScriptSpawner
         return 0;
     }
 
-    /// <summary>The rlimits, the pidfd, and non-blocking parent ends: 0 or an errno.</summary>
-    private int Prepare(int pid, int stdinWrite, int stdoutRead, int stderrRead, out int pidFd)
+    /// <summary>The rlimits on <paramref name="pid"/>: 0 or an errno.</summary>
+    private int ApplyLimits(int pid)
     {
-        pidFd = -1;
         // CPU: SIGXCPU at the soft limit (a signal that names the cause in the log), SIGKILL a second later
         // for a script that catches it. Memory: a hard wall; allocations past it fail.
         if (_cpuSeconds > 0 && !SetLimit(pid, Posix.RLIMIT_CPU, (ulong)_cpuSeconds, (ulong)_cpuSeconds + 1))
@@ -214,6 +234,13 @@ internal sealed unsafe class ScriptSpawner
             return Posix.Errno;
         }
 
+        return 0;
+    }
+
+    /// <summary>The pidfd and non-blocking parent ends: 0 or an errno.</summary>
+    private static int Prepare(int pid, int stdinWrite, int stdoutRead, int stderrRead, out int pidFd)
+    {
+        pidFd = -1;
         if (!Posix.SetNonBlocking(stdinWrite) || !Posix.SetNonBlocking(stdoutRead) || !Posix.SetNonBlocking(stderrRead))
         {
             return Posix.Errno;

@@ -51,6 +51,10 @@ internal static unsafe partial class Spawn
     [LibraryImport(Lib)]
     public static partial int posix_spawn_file_actions_adddup2(void* fileActions, int fd, int newFd);
 
+    /// <summary>Opens <paramref name="path"/> in the child onto <paramref name="fd"/>.</summary>
+    [LibraryImport(Lib)]
+    public static partial int posix_spawn_file_actions_addopen(void* fileActions, int fd, byte* path, int flags, uint mode);
+
     /// <summary>glibc 2.29: chdir in the child before exec.</summary>
     [LibraryImport(Lib)]
     public static partial int posix_spawn_file_actions_addchdir_np(void* fileActions, byte* path);

@@ -12,7 +12,7 @@ public sealed class ConnectionTests
     public void The_runner_waits_for_mains_socket_to_appear()
     {
         using var main = FakeMain.Start(listen: false);
-        Thread.Sleep(300); // a few failed connects (ENOENT) first
+        main.WaitForLog("not ready"); // a failed connect (ENOENT) first
 
         main.Listen();
         var runner = main.Accept();
@@ -166,9 +166,10 @@ public sealed class ConnectionTests
         var (main, runner) = FakeMain.StartConnected();
         using (main)
         {
+            int mark = main.LogLines;
             main.StopListening();
             runner.Dispose();
-            Thread.Sleep(200); // connects now fail: ENOENT
+            main.WaitForLog("not ready", mark); // connects now fail: ENOENT
 
             main.Listen();
 

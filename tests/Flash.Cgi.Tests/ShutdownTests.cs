@@ -72,7 +72,7 @@ public sealed class ShutdownTests
     public void A_runner_that_cannot_reach_main_exits_0_on_sigterm()
     {
         using var main = FakeMain.Start(listen: false);
-        Thread.Sleep(200); // retrying: no socket
+        main.WaitForLog("not ready"); // retrying (no socket), its signal handlers in place
 
         main.Signal(SIGTERM);
 

@@ -184,6 +184,39 @@ internal sealed class FakeMain : IDisposable
 
     public void Signal(int signal) => ProcFs.Kill(RunnerPid, signal);
 
+    /// <summary>Lines of the runner's log so far (a mark for <see cref="WaitForLog"/>).</summary>
+    public int LogLines
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.Count;
+            }
+        }
+    }
+
+    /// <summary>Waits for a log line containing <paramref name="text"/>, at or after line <paramref name="from"/>.</summary>
+    public void WaitForLog(string text, int from = 0)
+    {
+        bool seen = ProcFs.WaitUntil(() =>
+        {
+            lock (_output)
+            {
+                for (int i = from; i < _output.Count; i++)
+                {
+                    if (_output[i].Contains(text, StringComparison.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
+        }, TimeSpan.FromSeconds(20));
+        Assert.That(seen, Is.True, $"no log line with \"{text}\":\n{Output}");
+    }
+
     public bool WaitForExit(TimeSpan timeout)
     {
         if (!_runner.WaitForExit(timeout))
