@@ -252,6 +252,13 @@ public class CgiRequestTests
         c.Send(HttpConnection.Request("GET", "/cgi-bin/slowhead.cgi"));
         var head = c.ReadHead();
         Assert.That(head.Status, Is.EqualTo(200));
+        // The script forks its marked child before it writes the header, but that child may not have exec'd yet.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (CgiScripts.ProcessesWith(_marker).Count == 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+
         Assert.That(CgiScripts.ProcessesWith(_marker), Is.Not.Empty, "the script runs");
         c.Dispose();
         Assert.That(CgiScripts.AllGone(_marker, TimeSpan.FromSeconds(5)), Is.True, "killed at once (the timeout is 30 s)");
