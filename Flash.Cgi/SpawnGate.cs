@@ -129,9 +129,11 @@ internal sealed unsafe class SpawnGate : IDisposable
         _argv = argv;
         _envp = envp;
         _finished = false;
+        // An older script the runner gave up on (stuck, unreaped) may still be listed; the new one comes after it.
+        int stale = NewestChild();
         _go.Release();
 
-        int child = FindChild();
+        int child = FindChild(stale);
         limitErrno = child > 0 ? limit(child) : 0;
         // Our own read end counts as a reader, so this open never blocks; it must stay open until posix_spawn
         // returns: closed earlier, a child not yet at its open would find no writer and wait for ever.
@@ -144,24 +146,27 @@ internal sealed unsafe class SpawnGate : IDisposable
         _done.Wait(); // a failed writer open leaves the child waiting: posix_spawn would never return
         Posix.CloseAndForget(ref writer);
         *pid = _pid;
-        if (_result == 0 && child <= 0)
+        if (_result == 0 && child != _pid)
         {
-            s_log.Error("the spawn gate did not see script {0}: its limits are set late", _pid);
+            s_log.Error("the spawn gate did not see script {0} (saw {1}): its limits are set late", _pid, child);
             limitErrno = limit(_pid);
         }
 
         return _result;
     }
 
-    /// <summary>The spawn thread's newest child: its pid, 0 when the spawn ended without one, -1 on timeout.</summary>
-    private int FindChild()
+    /// <summary>
+    /// The spawn thread's new child (newer than <paramref name="stale"/>): its pid, 0 when the spawn ended without
+    /// one, -1 on timeout.
+    /// </summary>
+    private int FindChild(int stale)
     {
         long deadline = Environment.TickCount64 + FindTimeoutMs;
         var spin = new SpinWait();
         while (true)
         {
             int pid = NewestChild();
-            if (pid > 0)
+            if (pid > 0 && pid != stale)
             {
                 return pid;
             }

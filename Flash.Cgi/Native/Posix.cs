@@ -11,13 +11,13 @@ internal static unsafe partial class Posix
 {
     private const string Lib = "libc";
 
-    public const int ENOENT = 2, ESRCH = 3, EINTR = 4, ECHILD = 10, EAGAIN = 11, EPIPE = 32, ENOTSOCK = 88,
-        ECONNREFUSED = 111, EIO = 5, ETIMEDOUT = 110;
+    public const int ENOENT = 2, ESRCH = 3, EINTR = 4, EAGAIN = 11, EPIPE = 32,
+        ECONNREFUSED = 111;
 
-    public const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
+    public const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-    public const int F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;
+    public const int F_GETFL = 3, F_SETFL = 4;
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int SIGKILL = 9;
     public const int WNOHANG = 1, WEXITED = 4, WNOWAIT = 0x01000000, P_ALL = 0;

@@ -15,8 +15,8 @@ public sealed class LeakTests
             // writes stdout and stderr.
             string script = main.WriteScript("busy.cgi", "#!/bin/sh\nsleep 100 &\nwc -c\necho err >&2\n");
             string failing = Path.Combine(main.Dir, "missing.cgi");
-            runner.Run(main.Job(script), [1, 2, 3]); // warm up: the runtime's own fds settle
-            int fdsBefore = ProcFs.FdCount(main.RunnerPid);
+            runner.Run(main.Job(script), [1, 2, 3]); // warm up: the runtime loads what it loads lazily
+            var fdsBefore = RunnerOwnFds(main.RunnerPid);
 
             for (int i = 0; i < 100; i++)
             {
@@ -32,7 +32,14 @@ public sealed class LeakTests
                 Assert.That(ProcFs.ChildrenOf(main.RunnerPid), Is.Empty, $"after job {i}");
             }
 
-            Assert.That(ProcFs.FdCount(main.RunnerPid), Is.EqualTo(fdsBefore), "runner fds");
+            Assert.That(RunnerOwnFds(main.RunnerPid), Is.EquivalentTo(fdsBefore), "runner fds\n" + main.Output);
         }
     }
+
+    /// <summary>
+    /// The runner's fds, but for the assemblies the runtime maps: JIT tiering may load one late (it compiles a hot
+    /// method that names a type in it), once, for good; that is not a leak, and a NativeAOT build has none.
+    /// </summary>
+    private static List<string> RunnerOwnFds(int pid) =>
+        [.. ProcFs.StableFds(pid).Where(fd => !fd.EndsWith(".dll", StringComparison.Ordinal))];
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Flash.Cgi.Tests.Support;
-using Flash.Protocol;
 
 namespace Flash.Cgi.Tests;
 
@@ -70,15 +69,16 @@ public sealed class TimeoutTests
         var (main, runner) = FakeMain.StartConnected(cgi => cgi.TimeoutSeconds = 1);
         using (main)
         {
-            // setsid: a new session, out of reach of kill(-pgid); it keeps stdout open.
-            string script = main.WriteScript("escape.cgi", "#!/bin/sh\nsetsid sh -c 'echo $$ > escaped.pid; exec sleep 30' &\necho out\n");
-            var clock = Stopwatch.StartNew();
+            // setsid: a new session, out of reach of kill(-pgid); it keeps stdout open. The script waits until
+            // it has escaped (the pid file is written after setsid), so its own exit cannot kill it first.
+            string script = main.WriteScript("escape.cgi",
+                "#!/bin/sh\nsetsid sh -c 'echo $$ > escaped.tmp; mv escaped.tmp escaped.pid; exec sleep 30' &\n"
+                + "while [ ! -e escaped.pid ]; do sleep 0.01; done\necho out\n");
+            string pidFile = Path.Combine(main.Dir, "escaped.pid");
             try
             {
-                var start = main.Job(script);
-                runner.Send(start);
-                runner.Send(new CgiInput(start.JobId, [], true));
-                var result = runner.Collect(start.JobId);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var result = runner.Run(main.Job(script));
 
                 Assert.That(result.Text, Is.EqualTo("out\n"));
                 Assert.That(result.End.Signal, Is.EqualTo(9), "ended by the timeout");
@@ -86,7 +86,10 @@ public sealed class TimeoutTests
             }
             finally
             {
-                ProcFs.Kill(main.WaitForPidFile("escaped.pid"), 9);
+                if (File.Exists(pidFile))
+                {
+                    ProcFs.Kill(int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture), 9);
+                }
             }
 
             // Reparented to the runner (a subreaper), and reaped by it once it dies.

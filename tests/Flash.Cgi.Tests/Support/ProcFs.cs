@@ -46,8 +46,46 @@ internal static partial class ProcFs
         return members;
     }
 
-    /// <summary>The open fds of a process.</summary>
-    public static int FdCount(int pid) => Directory.GetFiles($"/proc/{pid}/fd").Length;
+    /// <summary>The open fds of a process, as "fd -> target".</summary>
+    public static List<string> Fds(int pid)
+    {
+        var fds = new List<string>();
+        foreach (var link in Directory.GetFiles($"/proc/{pid}/fd"))
+        {
+            try
+            {
+                fds.Add(Path.GetFileName(link) + " -> " + new FileInfo(link).LinkTarget);
+            }
+            catch (IOException)
+            {
+                // closed meanwhile
+            }
+        }
+
+        return fds;
+    }
+
+    /// <summary>
+    /// The open fds once two looks 100 ms apart agree: the runtime opens and closes files of its own now and then
+    /// (assemblies, /proc and cgroup files for the GC), which a single look may catch.
+    /// </summary>
+    public static List<string> StableFds(int pid)
+    {
+        var last = Fds(pid);
+        for (int i = 0; i < 50; i++)
+        {
+            Thread.Sleep(100);
+            var now = Fds(pid);
+            if (now.Count == last.Count && !now.Except(last).Any())
+            {
+                return now;
+            }
+
+            last = now;
+        }
+
+        return last;
+    }
 
     /// <summary>Resident set size in KiB.</summary>
     public static long RssKb(int pid)
