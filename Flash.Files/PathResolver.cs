@@ -193,35 +193,6 @@ public sealed unsafe class PathResolver : IDisposable
         return next < 0 ? -1 : after + 1 + next;
     }
 
-    /// <summary>Reads a whole file into a pinned array; false when it changed while being read.</summary>
-    public static bool TryReadAll(int fd, in Stat before, out byte[] data)
-    {
-        data = GC.AllocateUninitializedArray<byte>((int)before.Size, pinned: true);
-        long done = 0;
-        fixed (byte* p = data)
-        {
-            while (done < data.Length)
-            {
-                nint n = FileSys.pread(fd, p + done, (nint)(data.Length - done), done);
-                if (n < 0 && FileSys.Errno == FileSys.EINTR)
-                {
-                    continue;
-                }
-
-                if (n <= 0)
-                {
-                    return false; // error, or the file shrank under us
-                }
-
-                done += n;
-            }
-        }
-
-        // Same size and mtime after the read: the copy is one version, never a mix of two.
-        return FileSys.fstat(fd, out var after) == 0 && FileIdentity.From(after) == FileIdentity.From(before);
-    }
-
-    // O_NONBLOCK: opening a FIFO planted in the root must not hang the loop.
     private int OpenBeneath(ReadOnlySpan<byte> relativePath, out int errno) =>
         OpenBeneath(relativePath, FileSys.O_RDONLY | FileSys.O_CLOEXEC | FileSys.O_NOCTTY | FileSys.O_NONBLOCK, out errno);
 
