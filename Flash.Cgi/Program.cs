@@ -10,14 +10,14 @@ namespace Flash.Cgi;
 /// flash-cgi: one of main's CGI runners, started by flashd, never by hand. It runs one CGI script at a time
 /// for main (RFC 3875): main sends the script, its environment and its request body; the runner starts it
 /// with no shell in its own process group, under rlimits and a timeout, and streams its stdout back. See
-/// <see cref="CgiSettings"/> for what the supervisor passes, <see cref="CgiService"/> for the connection's life,
+/// <see cref="WorkerSettings"/> for what the supervisor passes, <see cref="CgiService"/> for the connection's life,
 /// <see cref="RunnerLoop"/> for the poll loop, <see cref="ScriptSpawner"/> for how a script starts.
 /// </summary>
 internal static class Program
 {
     private static int Main()
     {
-        if (!CgiSettings.TryLoad(out var settings, out string error))
+        if (!WorkerSettings.TryLoad("FLASHD_CGI_SOCKET", "FLASHD_CGI_ID", needsDocumentRoot: false, out var settings, out string error))
         {
             Console.Error.WriteLine("flash-cgi: " + error);
             return 2;

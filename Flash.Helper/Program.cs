@@ -8,7 +8,7 @@ namespace Flash.Helper;
 /// <summary>
 /// flash-helper: one of main's helper processes (the AMPED architecture's "helpers"), started by flashd,
 /// never by hand. It does main's blocking file-system work (resolving paths and opening files, prefetching,
-/// directory listings) so main's event loop never waits for the disk. See <see cref="HelperSettings"/> for
+/// directory listings) so main's event loop never waits for the disk. See <see cref="WorkerSettings"/> for
 /// what the supervisor passes, <see cref="HelperService"/> for the connection's life, <see cref="JobHandler"/>
 /// for the jobs.
 /// </summary>
@@ -16,7 +16,7 @@ internal static class Program
 {
     private static int Main()
     {
-        if (!HelperSettings.TryLoad(out var settings, out string error))
+        if (!WorkerSettings.TryLoad("FLASHD_HELPER_SOCKET", "FLASHD_HELPER_ID", needsDocumentRoot: true, out var settings, out string error))
         {
             Console.Error.WriteLine("flash-helper: " + error);
             return 2;
