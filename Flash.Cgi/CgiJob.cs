@@ -95,6 +95,9 @@ internal sealed class CgiJob
 
     public int PidFd => _pidFd;
 
+    /// <summary>The script itself has been reaped; members of its group may still be dying.</summary>
+    public bool HasExited => _exited;
+
     /// <summary>Queues a request-body chunk for stdin; <paramref name="end"/> closes stdin once it is written.</summary>
     public void AddInput(byte[] data, bool end)
     {

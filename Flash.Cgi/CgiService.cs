@@ -91,11 +91,12 @@ internal sealed unsafe class CgiService
                 return true;
             }
 
-            if (Posix.poll(&fd, 1, (int)left) > 0)
+            if (Posix.poll(&fd, 1, (int)Math.Min(left, RunnerLoop.OrphanReapMs)) > 0)
             {
                 _wakeup.Clear();
-                _loop.Reap(Environment.TickCount64); // an orphan of an earlier job may have exited
             }
+
+            _loop.Reap(Environment.TickCount64); // an orphan of an earlier job may have exited
         }
 
         return false;

@@ -15,7 +15,7 @@ namespace Flash.Cgi;
 /// </summary>
 internal static class Program
 {
-    private static int Main()
+    private static unsafe int Main()
     {
         if (!WorkerSettings.TryLoad("FLASHD_CGI_SOCKET", "FLASHD_CGI_ID", needsDocumentRoot: false, out var settings, out string error))
         {
@@ -34,7 +34,19 @@ internal static class Program
                 log.Warn("prctl(PR_SET_CHILD_SUBREAPER) failed: errno {0}", Posix.Errno);
             }
 
+            int priority = 0;
+            Posix.sched_setscheduler(0, Posix.SCHED_BATCH, &priority);
             using var wakeup = new Wakeup();
+            // After Wakeup: its handlers start the runtime's signal handling, which catches SIGCHLD too (for
+            // System.Diagnostics.Process, which we do not use). Each script's exit then interrupted a thread
+            // and woke the runtime's signal thread: two context switches per request on a CPU the scripts
+            // need. SIG_DFL discards SIGCHLD without auto-reaping (SIG_IGN would reap, losing exit statuses);
+            // the loop learns of exits from pidfds and reaps orphans on a timer.
+            if (Posix.signal(Posix.SIGCHLD, Posix.SIG_DFL) == Posix.SIG_ERR)
+            {
+                log.Warn("resetting SIGCHLD to its default failed: errno {0}", Posix.Errno);
+            }
+
             using var gate = CreateGate(settings.SocketPath, log);
             var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.CgiRunner, settings.Id);
             var spawner = new ScriptSpawner(settings.Config.Cgi, gate);

@@ -42,8 +42,20 @@ internal sealed unsafe class RunnerLoop
     /// <summary>How long to wait for main to take our last frames (CgiEnd, Goodbye) before leaving anyway.</summary>
     private const int GoodbyeFlushMs = 2000;
 
+    /// <summary>
+    /// How often an idle loop wakes to reap orphans reparented to us (there is no SIGCHLD handler; see
+    /// <see cref="Wakeup"/>): an orphan stays a zombie at most this long.
+    /// </summary>
+    public const int OrphanReapMs = 1000;
+
     /// <summary>Output chunks read per loop turn at most, so a fast script cannot starve the other fds.</summary>
     private const int ReadsPerTurn = 16;
+
+    /// <summary>
+    /// Output queued for main before a turn stops reading the script and sends: below it, output, the script's
+    /// exit and CgiEnd that one turn sees leave in one sendmsg, and main wakes once per small response.
+    /// </summary>
+    private const int OutboxHighWater = CgiJob.OutputChunkBytes;
 
     private const int SlotWakeup = 0, SlotMain = 1, SlotStdin = 2, SlotStdout = 3, SlotStderr = 4, SlotPidFd = 5, Slots = 6;
 
@@ -63,6 +75,7 @@ internal sealed unsafe class RunnerLoop
     private bool _shuttingDown;
     private SessionEnd _end;
     private CgiJob? _job;
+    private long _nextOrphanReap;
 
     public RunnerLoop(int id, ScriptSpawner spawner, Wakeup wakeup, ReadinessSignal readiness, double timeoutSeconds)
     {
@@ -124,7 +137,7 @@ internal sealed unsafe class RunnerLoop
 
             Fill(fds);
             long next = Math.Min(goodbyeDeadline, _job?.NextDeadline(now) ?? long.MaxValue);
-            int timeout = next == long.MaxValue ? -1 : (int)Math.Clamp(next - now, 0, int.MaxValue);
+            int timeout = (int)Math.Clamp(next - now, 0, OrphanReapMs);
             if (Posix.poll(fds, Slots, timeout) < 0)
             {
                 int errno = Posix.Errno;
@@ -139,7 +152,7 @@ internal sealed unsafe class RunnerLoop
             now = Now;
             if (fds[SlotWakeup].Revents != 0)
             {
-                _wakeup.Clear(); // SIGCHLD needs nothing more: the reaper below runs every turn
+                _wakeup.Clear(); // a shutdown request: seen at the top of the next turn
             }
 
             if (_link is not null && fds[SlotMain].Revents != 0)
@@ -152,7 +165,14 @@ internal sealed unsafe class RunnerLoop
                 ServeJob(fds, now);
             }
 
-            Reap(now);
+            // The script's own exit comes through its pidfd; the waitid scan is for orphans, and for the members
+            // of an ended script's group (reparented to us) that FinishJobIfDone waits for.
+            if (_job is { HasExited: true } || now >= _nextOrphanReap)
+            {
+                Reap(now);
+                _nextOrphanReap = now + OrphanReapMs;
+            }
+
             FinishJobIfDone(now);
             if (_link is not null && _link.PendingBytes > 0)
             {
@@ -327,7 +347,12 @@ internal sealed unsafe class RunnerLoop
                     break;
                 }
 
-                _link.Queue(new CgiOutput(job.Id, chunk));
+                _link.Queue(new CgiOutput(job.Id, chunk)); // sent at the end of the turn
+                if (_link.PendingBytes < OutboxHighWater)
+                {
+                    continue;
+                }
+
                 FlushOrDrop(now);
                 if (_link is null || _link.PendingBytes > 0)
                 {

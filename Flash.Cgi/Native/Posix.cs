@@ -16,7 +16,7 @@ internal static unsafe partial class Posix
 
     public const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_PATH = 0x200000, O_DIRECTORY = 0x10000;
     public const int F_GETFL = 3, F_SETFL = 4;
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int SIGKILL = 9;
@@ -26,6 +26,8 @@ internal static unsafe partial class Posix
     public const int SigInfoBytes = 128, SigInfoPidOffset = 16;
     public const int RLIMIT_CPU = 0, RLIMIT_AS = 9;
     public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int SIGCHLD = 17;
+    public static readonly nint SIG_DFL = 0, SIG_ERR = -1;
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int pipe2(int* fds, int flags);
@@ -44,6 +46,12 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int open(byte* path, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int openat(int directoryFd, byte* path, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint pread(int fd, byte* buffer, nint count, long offset);
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int mkfifo(string path, uint mode);
@@ -78,6 +86,16 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int prlimit(int pid, int resource, RLimit* newLimit, RLimit* oldLimit);
+
+    public const int SCHED_BATCH = 3;
+
+    /// <summary>sched_setscheduler(2) for the calling thread; <paramref name="param"/> points at an int priority (0).</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int sched_setscheduler(int pid, int policy, int* param);
+
+    /// <summary>signal(2); only ever used to restore a default disposition (SIG_DFL), never to install a handler.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial nint signal(int signal, nint handler);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);

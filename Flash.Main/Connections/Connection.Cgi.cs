@@ -113,12 +113,10 @@ internal sealed unsafe partial class Connection : ICgiClient
         }
 
         var target = _cgiTarget!;
-        if (!link.Send(new CgiStart(link.JobId, target.ScriptFile, target.WorkingDirectory, env, target.Interpreter)))
-        {
-            return; // the pool drops the link and calls OnCgiFailed
-        }
-
+        // Held back until the body (or its end) is queued too: one send, one wakeup of the runner.
+        link.Send(new CgiStart(link.JobId, target.ScriptFile, target.WorkingDirectory, env, target.Interpreter), more: true);
         PumpCgiBody();
+        link.Flush(); // a failed socket shows up as EPOLLERR/EPOLLHUP: the pool drops the link, OnCgiFailed follows
     }
 
     /// <summary>Gives the runner the body bytes that have arrived (decoding chunked ones), then End.

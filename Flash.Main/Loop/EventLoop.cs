@@ -70,6 +70,16 @@ internal sealed unsafe class EventLoop : IDisposable
         }
     }
 
+    /// <summary>Changes the events HANDLER's fd is watched for (EPOLL_CTL_MOD re-arms: a ready fd fires again).</summary>
+    public void Modify(FdHandler handler, uint events)
+    {
+        var ev = new EpollEvent { Events = events, Data = ((ulong)handler.Generation << 32) | (uint)handler.Fd };
+        if (LibC.epoll_ctl(_epollFd, Consts.EPOLL_CTL_MOD, handler.Fd, &ev) < 0)
+        {
+            throw new InvalidOperationException($"epoll_ctl(MOD, {handler.Fd}) failed: errno {LibC.Errno}");
+        }
+    }
+
     /// <summary>Takes the fd out of epoll and the table (before it is closed: the fd-reuse rule).</summary>
     public void Unregister(FdHandler handler)
     {

@@ -20,6 +20,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
     private int _receivedFd = -1;
     private bool _paused;
     private bool _unread;
+    private bool _watchingWritable; // EPOLLOUT is on only while the socket has refused bytes
 
     protected EventLoop Loop => loop;
 
@@ -32,7 +33,14 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
     /// <summary>Bytes sent but not yet taken by the worker's socket.</summary>
     public int PendingOutput => _pending.Count;
 
-    public void Open(int fd) => loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLOUT | Consts.EPOLLRDHUP | Consts.EPOLLET);
+    /// <summary>
+    /// Watches the socket for input only: with EPOLLOUT always on, every read the worker did of our small frames
+    /// woke the loop again for nothing (two spurious wakeups per CGI request). EPOLLOUT is added only while
+    /// the socket holds back bytes we sent (see <see cref="WatchWritable"/>).
+    /// </summary>
+    public void Open(int fd) => loop.Register(fd, this, InputEvents);
+
+    private const uint InputEvents = Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLET;
 
     /// <summary>Stops (true) or resumes (false) reading this worker's messages.</summary>
     public void Pause(bool paused)
@@ -46,7 +54,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
     public override void OnEvents(uint events)
     {
-        if ((events & Consts.EPOLLOUT) != 0 && _pending.Count > 0)
+        if ((events & Consts.EPOLLOUT) != 0 && _watchingWritable)
         {
             if (!FlushPending())
             {
@@ -56,6 +64,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
             if (_pending.Count == 0)
             {
+                WatchWritable(false);
                 OnWritable();
             }
         }
@@ -123,15 +132,17 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
     /// <summary>
     /// Sends one frame, keeping what the socket does not take for later (EPOLLOUT); order is preserved.
+    /// With <paramref name="more"/>, the frame waits for the next Send or <see cref="Flush"/>, so frames that
+    /// belong together (CgiStart and a body's end) leave in one syscall and wake the worker once.
     /// False only if the worker's socket failed (it is then to be dropped).
     /// </summary>
-    public unsafe bool Send(Message message)
+    public unsafe bool Send(Message message, bool more = false)
     {
         var frame = FrameWriter.ToFrame(message);
-        if (_pending.Count > 0)
+        if (more || _pending.Count > 0)
         {
             _pending.AddRange(frame);
-            return true;
+            return more || Flush();
         }
 
         fixed (byte* p = frame)
@@ -150,10 +161,41 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
             if (n < frame.Length)
             {
                 _pending.AddRange(frame.AsSpan((int)n));
+                WatchWritable(true);
             }
         }
 
         return true;
+    }
+
+    /// <summary>Sends what earlier Sends held back; false only if the worker's socket failed.</summary>
+    public bool Flush()
+    {
+        if (_watchingWritable || _pending.Count == 0)
+        {
+            return true; // EPOLLOUT will send it
+        }
+
+        if (!FlushPending())
+        {
+            return false;
+        }
+
+        if (_pending.Count > 0)
+        {
+            WatchWritable(true);
+        }
+
+        return true;
+    }
+
+    private void WatchWritable(bool on)
+    {
+        if (_watchingWritable != on && Fd >= 0)
+        {
+            _watchingWritable = on;
+            loop.Modify(this, on ? InputEvents | Consts.EPOLLOUT : InputEvents);
+        }
     }
 
     /// <summary>All pending output has been taken by the worker's socket.</summary>
