@@ -19,6 +19,7 @@ internal sealed class CgiPool(EventLoop loop, int maxQueue)
     private readonly Dictionary<ICgiClient, CgiInput[]> _bodies = []; // re-queued requests: the body already sent once
     private readonly Stack<CgiLink> _idle = new();
     private readonly List<CgiLink> _links = [];
+    private HelperLoad[] _loads = [];
     private long _nextJobId;
 
     public int QueueDepth => _queue.Count;
@@ -30,19 +31,34 @@ internal sealed class CgiPool(EventLoop loop, int maxQueue)
     /// <summary>Requests given back by a runner that left before starting them, and run by another.</summary>
     public long JobsRequeued { get; private set; }
 
-    /// <summary>One entry per connected runner, for the supervisor's load report (every 200 ms, not per request).</summary>
+    /// <summary>
+    /// One entry per connected runner, for the supervisor's load report (every 200 ms, on the loop thread). The
+    /// array is reused while the number of runners stays the same, so a steady server allocates nothing for it:
+    /// valid until the next call (main serializes the report at once).
+    /// </summary>
     public HelperLoad[] Loads()
     {
-        var loads = new List<HelperLoad>(_links.Count);
+        int count = 0;
+        foreach (var link in _links)
+        {
+            count += link.HelloDone ? 1 : 0;
+        }
+
+        if (_loads.Length != count)
+        {
+            _loads = new HelperLoad[count];
+        }
+
+        int i = 0;
         foreach (var link in _links)
         {
             if (link.HelloDone)
             {
-                loads.Add(new HelperLoad(link.WorkerId, link.WorkerPid, link.JobsDone, link.Busy ? 1 : 0));
+                _loads[i++] = new HelperLoad(link.WorkerId, link.WorkerPid, link.JobsDone, link.Busy ? 1 : 0);
             }
         }
 
-        return [.. loads];
+        return _loads;
     }
 
     public void Accept(int fd)

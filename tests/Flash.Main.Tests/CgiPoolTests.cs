@@ -168,17 +168,19 @@ public sealed class CgiPoolTests
         var client = new FakeClient();
         _pool.Submit(client);
         runner.ReceiveJob(0);
-        var busy = _pool.Loads();
+        HelperLoad[] busy = [.. _pool.Loads()]; // a copy: the pool reuses its array
 
         runner.Send(new CgiStarted(1));
         runner.Send(new CgiEnd(1, 0, 0, ""));
         Pump(() => client.Ended);
         var idle = _pool.Loads();
+        bool reused = ReferenceEquals(idle, _pool.Loads());
 
         using (Assert.EnterMultipleScope())
         {
             Assert.That(busy, Is.EqualTo(new[] { new HelperLoad(3, runner.Pid, 0, 1) }));
             Assert.That(idle, Is.EqualTo(new[] { new HelperLoad(3, runner.Pid, 1, 0) }));
+            Assert.That(reused, Is.True, "no allocation per report while the runners stay the same");
         }
     }
 
