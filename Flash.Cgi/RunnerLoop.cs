@@ -36,9 +36,6 @@ internal enum SessionEnd : byte
 /// </remarks>
 internal sealed unsafe class RunnerLoop
 {
-    /// <summary>After SIGTERM, how long a running script may go on before it is killed.</summary>
-    public const int ShutdownGraceMs = 5000;
-
     /// <summary>How long to wait for main to take our last frames (CgiEnd, Goodbye) before leaving anyway.</summary>
     private const int GoodbyeFlushMs = 2000;
 
@@ -108,8 +105,13 @@ internal sealed unsafe class RunnerLoop
             long now = Now;
             if (_wakeup.ShutdownRequested && !_shuttingDown)
             {
+                // The script in hand finishes (within its own Cgi.TimeoutSeconds: the supervisor waits that long
+                // and 5 s more before SIGKILL); a retiring runner must not fail the request it is running.
                 _shuttingDown = true;
-                _job?.StartGrace(now, ShutdownGraceMs);
+                if (_job is not null)
+                {
+                    s_log.Info("shutting down: finishing job {0} first, then goodbye", _job.Id);
+                }
             }
 
             if (_link is null)
@@ -123,7 +125,9 @@ internal sealed unsafe class RunnerLoop
             {
                 if (goodbyeDeadline == long.MaxValue)
                 {
-                    // Any CgiStart main sent that we have not answered with a CgiEnd was never started.
+                    // The Goodbye handshake (main's CgiLink): every script we started was confirmed (CgiStarted)
+                    // before this point and has ended, and from now on nothing is started; so a CgiStart main
+                    // sent that got no CgiStarted before this Goodbye was never started, and main re-queues it.
                     _link.Queue(new Goodbye("shutdown"));
                     goodbyeDeadline = now + GoodbyeFlushMs;
                     FlushOrDrop(now);
@@ -305,8 +309,9 @@ internal sealed unsafe class RunnerLoop
 
     private void Start(CgiStart start, long now)
     {
-        if (_shuttingDown)
+        if (_shuttingDown || _wakeup.ShutdownRequested)
         {
+            // No answer: the Goodbye that follows tells main this job was never started (it goes to another runner).
             s_log.Info("job {0} not started: shutting down", start.JobId);
             return;
         }
@@ -327,6 +332,7 @@ internal sealed unsafe class RunnerLoop
 
         s_log.Debug("job {0}: started {1} as pid {2}", start.JobId, start.ScriptPath, process.Pid);
         _job = new CgiJob(start.JobId, process, _stderrTail, now, _timeoutSeconds);
+        _link!.Queue(new CgiStarted(start.JobId)); // before any output or end of the job, and before any Goodbye
     }
 
     private void ServeJob(PollFd* fds, long now)

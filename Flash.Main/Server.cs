@@ -212,6 +212,7 @@ internal sealed class Server : IDisposable
             _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses)
         {
             Helpers = _helpers?.Loads() ?? [],
+            CgiRunners = _cgiPool?.Loads() ?? [],
         };
     }
 

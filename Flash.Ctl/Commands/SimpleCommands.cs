@@ -12,7 +12,7 @@ internal static class SimpleCommands
     public static Command Reload()
     {
         var command = new Command("reload",
-            "re-read the configuration; a valid one replaces main and helpers without dropping a connection, an invalid one is refused");
+            "re-read the configuration; a valid one replaces main and its workers without dropping a connection, an invalid one is refused");
         command.SetAction(result => Send(result.GetValue(CommonOptions.RunDirectory), new ReloadRequest(), Console.Out, Console.Error));
         return command;
     }
@@ -26,7 +26,7 @@ internal static class SimpleCommands
 
     public static Command Scale()
     {
-        var command = new Command("scale", "set a worker pool's size now (helpers; cgi when CGI runners exist)") { s_pool, s_count };
+        var command = new Command("scale", "set a worker pool's size now (helpers or cgi runners); it holds until the next reload") { s_pool, s_count };
         command.SetAction(result => Send(result.GetValue(CommonOptions.RunDirectory),
             new ScaleRequest(result.GetValue(s_pool) ?? "", result.GetValue(s_count)), Console.Out, Console.Error));
         return command;

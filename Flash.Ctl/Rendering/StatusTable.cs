@@ -27,7 +27,7 @@ internal static class StatusTable
         var rows = new List<string[]> { new[] { "ROLE", "ID", "PID", "GEN", "STATE", "UPTIME", "JOBS", "IN-FLIGHT", "RESTARTS", "RSS", "CPU" } };
         foreach (var p in status.Processes)
         {
-            bool helper = p.Role == "helper";
+            bool worker = p.Role is "helper" or "cgi";
             rows.Add(
             [
                 p.Role,
@@ -36,8 +36,8 @@ internal static class StatusTable
                 p.Generation.ToString(CultureInfo.InvariantCulture),
                 p.State,
                 p.Pid == 0 ? "-" : Units.Duration(p.UptimeSeconds),
-                helper ? Units.Count(p.JobsDone) : "-",
-                helper ? p.JobsInFlight.ToString(CultureInfo.InvariantCulture) : "-",
+                worker ? Units.Count(p.JobsDone) : "-",
+                worker ? p.JobsInFlight.ToString(CultureInfo.InvariantCulture) : "-",
                 p.Role == "supervisor" ? "-" : p.Restarts.ToString(CultureInfo.InvariantCulture),
                 p.Pid == 0 ? "-" : Units.Bytes(p.RssBytes),
                 p.Pid == 0 ? "-" : string.Create(CultureInfo.InvariantCulture, $"{p.CpuSeconds:F1}s {p.CpuPercent:F0}%"),

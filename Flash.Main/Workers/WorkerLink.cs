@@ -229,6 +229,9 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
     /// <summary>The worker broke the protocol, went away, or failed to read.</summary>
     protected abstract void OnFailed(string why);
 
+    /// <summary>The worker said Goodbye: it leaves on purpose and reads nothing more. By default as a failure.</summary>
+    protected virtual void OnGoodbye(string reason) => OnFailed($"said goodbye ({reason})");
+
     private bool DrainFrames()
     {
         while (!_paused)
@@ -280,7 +283,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
         if (message is Goodbye goodbye)
         {
-            OnFailed($"said goodbye ({goodbye.Reason})");
+            OnGoodbye(goodbye.Reason);
             return false;
         }
 

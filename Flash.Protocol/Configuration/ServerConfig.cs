@@ -70,6 +70,7 @@ public sealed class HelpersConfig
     public double JobTimeoutSeconds { get; set; } = 30;
 }
 
+/// <summary>CGI scripts and the runner pool: sized between Runners and MaxRunners by the supervisor from main's load reports.</summary>
 public sealed class CgiConfig
 {
     /// <summary>File extensions that are CGI scripts anywhere under the root (need the exec bit).</summary>
@@ -82,8 +83,18 @@ public sealed class CgiConfig
     /// None by default; for example { ".php": "/usr/bin/php-cgi", ".pl": "/usr/bin/perl" }.</summary>
     public Dictionary<string, string> Interpreters { get; set; } = [];
 
-    /// <summary>CGI runner processes started with flashd; at most this many scripts run at once.</summary>
+    /// <summary>CGI runner processes started with flashd, and the pool's minimum (kept even when idle); 0: no CGI (503).
+    /// One runner runs one script at a time.</summary>
     public int Runners { get; set; } = 4;
+
+    /// <summary>The runner pool never grows past this (at most this many scripts run at once).</summary>
+    public int MaxRunners { get; set; } = 32;
+
+    /// <summary>Milliseconds the request queue must stay non-empty before a runner is added (as Helpers.SpawnDelayMs).</summary>
+    public int SpawnDelayMs { get; set; } = 500;
+
+    /// <summary>A runner beyond Runners that ran no script for this long is retired.</summary>
+    public double IdleTimeoutSeconds { get; set; } = 30;
 
     /// <summary>Requests waiting for a free runner beyond which new ones get 503.</summary>
     public int MaxQueue { get; set; } = 256;

@@ -103,6 +103,7 @@ internal static class MessageDecoder
         (int)MessageKind.CgiOutput => CgiOutput.Fields,
         (int)MessageKind.CgiEnd => CgiEnd.Fields,
         (int)MessageKind.CgiAbort => CgiAbort.Fields,
+        (int)MessageKind.CgiStarted => CgiStarted.Fields,
         (int)MessageKind.LoadReport => LoadReport.Fields,
         (int)MessageKind.StatusRequest => StatusRequest.Fields,
         (int)MessageKind.StatusReply => StatusReply.Fields,
@@ -128,7 +129,7 @@ internal static class MessageDecoder
     {
         if (kind == MessageKind.LoadReport)
         {
-            consumed = Math.Min(fields, LoadReport.FieldsWithHelpers);
+            consumed = Math.Min(fields, LoadReport.MaxFields);
             return LoadReport.Read(ref reader, consumed);
         }
 
@@ -151,6 +152,7 @@ internal static class MessageDecoder
         MessageKind.CgiOutput => CgiOutput.Read(ref reader),
         MessageKind.CgiEnd => CgiEnd.Read(ref reader),
         MessageKind.CgiAbort => CgiAbort.Read(ref reader),
+        MessageKind.CgiStarted => CgiStarted.Read(ref reader),
         MessageKind.StatusRequest => s_statusRequest,
         MessageKind.StatusReply => StatusReply.Read(ref reader),
         MessageKind.StopRequest => s_stopRequest,

@@ -126,3 +126,21 @@ public sealed record CgiAbort(long JobId) : Message
 
     internal static CgiAbort Read(ref MessagePackReader reader) => new(FieldCodec.ReadInt64(ref reader));
 }
+
+/// <summary>
+/// The runner has started the script of this job: sent right after the spawn, before any of its output, so main
+/// reads it before anything the runner sends later (a CgiEnd, a Goodbye). A job main sent whose CgiStarted has
+/// not come when the runner's Goodbye arrives was never started, and main gives it to another runner.
+/// </summary>
+public sealed record CgiStarted(long JobId) : Message
+{
+    internal const int Fields = 1;
+
+    public override MessageKind Kind => MessageKind.CgiStarted;
+
+    internal override int FieldCount => Fields;
+
+    internal override void WriteFields(ref MessagePackWriter writer) => writer.Write(JobId);
+
+    internal static CgiStarted Read(ref MessagePackReader reader) => new(FieldCodec.ReadInt64(ref reader));
+}

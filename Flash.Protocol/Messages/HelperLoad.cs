@@ -3,8 +3,9 @@ using MessagePack;
 namespace Flash.Protocol;
 
 /// <summary>
-/// One helper as main sees it, inside a <see cref="LoadReport"/>: its pool slot and pid (from its Hello), the
-/// jobs it finished for this main, and whether it holds one now. The supervisor sums the counts across mains.
+/// One worker as main sees it, inside a <see cref="LoadReport"/> (a helper, or a CGI runner: same shape): its pool
+/// slot and pid (from its Hello), the jobs it finished for this main, and whether it holds one now. The supervisor
+/// sums the counts across mains.
 /// </summary>
 /// <remarks>On the wire a MessagePack array <c>[id, pid, jobsDone, jobsInFlight]</c>; as for messages, a reader
 /// skips elements appended by a later sender.</remarks>

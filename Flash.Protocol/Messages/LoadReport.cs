@@ -7,8 +7,9 @@ namespace Flash.Protocol;
 /// `flashctl status`. Counters are totals since main started; the supervisor takes differences.
 /// </summary>
 /// <remarks>
-/// <see cref="Helpers"/> (one entry per connected helper) was appended as field 14: a reader takes a 13-field
-/// report from an older main as one with no helper entries, and an older reader skips the field.
+/// <see cref="Helpers"/> (one entry per connected helper) was appended as field 14, and <see cref="CgiRunners"/>
+/// (one entry per connected CGI runner) as field 15: a reader takes a report from an older main as one with no
+/// such entries, and an older reader skips the fields it does not know.
 /// </remarks>
 public sealed record LoadReport(
     long Connections,
@@ -25,17 +26,25 @@ public sealed record LoadReport(
     long FileCacheHits,
     long FileCacheMisses) : Message
 {
-    /// <summary>The fields every report has; <see cref="Helpers"/> is the optional 14th.</summary>
+    /// <summary>The fields every report has; <see cref="Helpers"/> is the optional 14th, <see cref="CgiRunners"/> the 15th.</summary>
     internal const int Fields = 13;
 
     internal const int FieldsWithHelpers = 14;
 
+    internal const int FieldsWithCgiRunners = 15;
+
+    /// <summary>The most fields this build reads; a later sender's further fields are skipped.</summary>
+    internal const int MaxFields = FieldsWithCgiRunners;
+
     /// <summary>The helpers connected to this main, in no particular order.</summary>
     public HelperLoad[] Helpers { get; init; } = [];
 
+    /// <summary>The CGI runners connected to this main (same shape as a helper's entry), in no particular order.</summary>
+    public HelperLoad[] CgiRunners { get; init; } = [];
+
     public override MessageKind Kind => MessageKind.LoadReport;
 
-    internal override int FieldCount => FieldsWithHelpers;
+    internal override int FieldCount => MaxFields;
 
     internal override void WriteFields(ref MessagePackWriter writer)
     {
@@ -52,15 +61,11 @@ public sealed record LoadReport(
         writer.Write(NameCacheMisses);
         writer.Write(FileCacheHits);
         writer.Write(FileCacheMisses);
-        var helpers = Helpers ?? [];
-        writer.WriteArrayHeader(helpers.Length);
-        foreach (var helper in helpers)
-        {
-            helper.Write(ref writer);
-        }
+        WriteLoads(ref writer, Helpers);
+        WriteLoads(ref writer, CgiRunners);
     }
 
-    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (13 or more).</summary>
+    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (13 or more) up to <see cref="MaxFields"/>.</summary>
     internal static LoadReport Read(ref MessagePackReader reader, int fields)
     {
         long connections = FieldCodec.ReadInt64(ref reader);
@@ -76,16 +81,27 @@ public sealed record LoadReport(
         long nameCacheMisses = FieldCodec.ReadInt64(ref reader);
         long fileCacheHits = FieldCodec.ReadInt64(ref reader);
         long fileCacheMisses = FieldCodec.ReadInt64(ref reader);
-        HelperLoad[] helpers = fields >= FieldsWithHelpers ? ReadHelpers(ref reader) : [];
+        HelperLoad[] helpers = fields >= FieldsWithHelpers ? ReadLoads(ref reader) : [];
+        HelperLoad[] runners = fields >= FieldsWithCgiRunners ? ReadLoads(ref reader) : [];
         return new LoadReport(
             connections, requests, bytesSent,
             helperQueueDepth, helpersBusy, helpersIdle,
             cgiQueueDepth, cgiBusy, cgiIdle,
             nameCacheHits, nameCacheMisses, fileCacheHits, fileCacheMisses)
-        { Helpers = helpers };
+        { Helpers = helpers, CgiRunners = runners };
     }
 
-    private static HelperLoad[] ReadHelpers(ref MessagePackReader reader)
+    private static void WriteLoads(ref MessagePackWriter writer, HelperLoad[]? loads)
+    {
+        loads ??= [];
+        writer.WriteArrayHeader(loads.Length);
+        foreach (var load in loads)
+        {
+            load.Write(ref writer);
+        }
+    }
+
+    private static HelperLoad[] ReadLoads(ref MessagePackReader reader)
     {
         if (reader.NextMessagePackType != MessagePackType.Array)
         {
@@ -99,12 +115,12 @@ public sealed record LoadReport(
         }
 
         // ReadArrayHeader checked count against the bytes left: the allocation is bounded by the frame.
-        var helpers = count == 0 ? [] : new HelperLoad[count];
+        var loads = count == 0 ? [] : new HelperLoad[count];
         for (int i = 0; i < count; i++)
         {
-            helpers[i] = HelperLoad.Read(ref reader);
+            loads[i] = HelperLoad.Read(ref reader);
         }
 
-        return helpers;
+        return loads;
     }
 }

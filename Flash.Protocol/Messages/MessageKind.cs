@@ -21,6 +21,7 @@ public enum MessageKind : byte
     CgiOutput = 22,
     CgiEnd = 23,
     CgiAbort = 24,
+    CgiStarted = 25,
 
     LoadReport = 30,
 

@@ -76,10 +76,10 @@ public sealed class ServerStatus
 
 public sealed class ProcessStatus
 {
-    /// <summary>"supervisor", "main" or "helper".</summary>
+    /// <summary>"supervisor", "main", "helper" or "cgi" (a CGI runner).</summary>
     public string Role { get; set; } = "";
 
-    /// <summary>The slot in its pool (helper#3 is 3); 0 for the supervisor and main.</summary>
+    /// <summary>The slot in its pool (helper#3 is 3, cgi#2 is 2); 0 for the supervisor and main.</summary>
     public int Id { get; set; }
 
     /// <summary>The current process, or 0 while the slot waits to restart.</summary>
@@ -92,7 +92,7 @@ public sealed class ProcessStatus
 
     public double UptimeSeconds { get; set; }
 
-    /// <summary>Jobs finished (helpers), summed over every main they served; 0 for others.</summary>
+    /// <summary>Jobs finished (a helper's jobs, a CGI runner's scripts), summed over every main they served; 0 for others.</summary>
     public long JobsDone { get; set; }
 
     public int JobsInFlight { get; set; }
@@ -112,7 +112,7 @@ public sealed class ProcessStatus
 
 public sealed class PoolStatus
 {
-    /// <summary>"helpers" (later "cgi").</summary>
+    /// <summary>"helpers" or "cgi".</summary>
     public string Name { get; set; } = "";
 
     public int Generation { get; set; }

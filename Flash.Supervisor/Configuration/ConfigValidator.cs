@@ -41,6 +41,9 @@ internal static class ConfigValidator
         Require(IsLogLevel(config.LogLevel), $"LogLevel must be Trace, Debug, Info, Warn, Error, Fatal or Off, not '{config.LogLevel}'");
         var cgi = config.Cgi;
         Require(cgi.Runners is >= 0 and <= 1024 && cgi.MaxQueue >= 0, "Cgi.Runners must be 0..1024 and Cgi.MaxQueue not negative");
+        Require(cgi.MaxRunners >= cgi.Runners && cgi.MaxRunners <= 1024, "Cgi.MaxRunners must be at least Cgi.Runners and at most 1024");
+        Require(cgi.SpawnDelayMs is >= 0 and <= 60_000, "Cgi.SpawnDelayMs must be 0..60000");
+        Require(cgi.IdleTimeoutSeconds > 0, "Cgi.IdleTimeoutSeconds must be positive");
         Require(cgi.TimeoutSeconds > 0 && cgi.CpuSeconds > 0 && cgi.MemoryBytes > 0 && cgi.MaxBodyBytes >= 0 && cgi.MaxOutputBytes > 0,
             "Cgi limits must be positive");
         Require(cgi.Extensions.All(e => e.StartsWith('.')) && cgi.Interpreters.Keys.All(e => e.StartsWith('.')),

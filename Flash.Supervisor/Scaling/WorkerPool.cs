@@ -3,13 +3,20 @@ using Flash.Supervisor.Supervision;
 namespace Flash.Supervisor.Scaling;
 
 /// <summary>
-/// The workers of one kind in one generation ("helpers"; "cgi" has the same shape and joins when CGI runners
-/// exist): the slots, the limits (a reload or `flashctl scale` may change them), the scaler, and what main
-/// last reported about the pool.
+/// The workers of one kind in one generation ("helpers" of role "helper", "cgi" of role "cgi"): the slots, the
+/// limits (a reload or `flashctl scale` may change them), the scaler, and what main last reported about the pool.
 /// </summary>
-internal sealed class WorkerPool(string name, PoolLimits limits)
+internal sealed class WorkerPool(string name, string role, PoolLimits limits)
 {
+    public const string HelpersName = "helpers";
+
+    public const string CgiName = "cgi";
+
+    /// <summary>The pool's name in logs, status and `flashctl scale`.</summary>
     public string Name { get; } = name;
+
+    /// <summary>The role of its members' child specs ("helper", "cgi").</summary>
+    public string Role { get; } = role;
 
     public PoolLimits Limits { get; set; } = limits;
 
@@ -33,7 +40,7 @@ internal sealed class WorkerPool(string name, PoolLimits limits)
 
     public long ScaleDowns { get; set; }
 
-    /// <summary>The lowest slot id not in use, so ids stay small and stable (helper#1..#N).</summary>
+    /// <summary>The lowest slot id not in use, so ids stay small and stable (helper#1..#N, cgi#1..#N).</summary>
     public int NextId()
     {
         int id = 1;

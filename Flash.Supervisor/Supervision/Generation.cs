@@ -5,9 +5,10 @@ using Flash.Supervisor.Scaling;
 namespace Flash.Supervisor.Supervision;
 
 /// <summary>
-/// One configuration's children: a main, and (amped) its helper pool on its own helper socket. A reload starts
-/// a new generation next to the old one, moves traffic to it (the old main stops accepting and drains), then
-/// retires the old one: helpers and main of one generation always share one configuration.
+/// One configuration's children: a main, (amped) its helper pool on its own helper socket, and its CGI runner pool
+/// on its own CGI socket. A reload starts a new generation next to the old one, moves traffic to it (the old main
+/// stops accepting and drains), then retires the old one: workers and main of one generation always share one
+/// configuration.
 /// </summary>
 internal sealed class Generation(int number, ServerConfig config, string configJson) : IDisposable
 {
@@ -28,7 +29,7 @@ internal sealed class Generation(int number, ServerConfig config, string configJ
     /// <summary>The socket this generation's CGI runners connect to, or null (Cgi.Runners = 0).</summary>
     public UnixListenSocket? CgiSocket { get; set; }
 
-    /// <summary>CGI runners: a fixed pool of Cgi.Runners (not scaled yet).</summary>
+    /// <summary>CGI runners: Cgi.Runners at least, scaled up to Cgi.MaxRunners like the helpers; null when CGI is off.</summary>
     public WorkerPool? Cgi { get; set; }
 
     /// <summary>Every worker of this generation: helpers, then CGI runners.</summary>

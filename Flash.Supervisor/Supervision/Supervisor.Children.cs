@@ -9,8 +9,8 @@ namespace Flash.Supervisor.Supervision;
 
 internal sealed partial class Supervisor
 {
-    /// <summary>Helpers first (they connect into the backlog of their socket), then main.</summary>
-    private void StartGeneration(Generation generation, int helpers)
+    /// <summary>Helpers and CGI runners first (they connect into the backlog of their sockets), then main.</summary>
+    private void StartGeneration(Generation generation, int helpers, int runners)
     {
         var config = generation.Config;
         _generations.Add(generation);
@@ -18,10 +18,10 @@ internal sealed partial class Supervisor
         {
             string name = generation.Number == 1 ? "helpers.sock" : $"helpers-{generation.Number}.sock";
             generation.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name));
-            generation.Helpers = new WorkerPool("helpers", PoolLimits.For(config.Helpers));
+            generation.Helpers = new WorkerPool(WorkerPool.HelpersName, "helper", PoolLimits.For(config.Helpers));
             for (int i = 0; i < helpers; i++)
             {
-                AddHelper(generation);
+                AddWorker(generation, generation.Helpers);
             }
         }
 
@@ -29,14 +29,10 @@ internal sealed partial class Supervisor
         {
             string name = generation.Number == 1 ? "cgi.sock" : $"cgi-{generation.Number}.sock";
             generation.CgiSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name));
-            int runners = config.Cgi.Runners;
-            generation.Cgi = new WorkerPool("cgi", new PoolLimits(runners, runners, TimeSpan.Zero, TimeSpan.MaxValue));
+            generation.Cgi = new WorkerPool(WorkerPool.CgiName, "cgi", PoolLimits.For(config.Cgi));
             for (int i = 0; i < runners; i++)
             {
-                var pool = generation.Cgi;
-                var runner = new Child(CgiSpec(generation, pool.NextId()), generation);
-                pool.Members.Add(runner);
-                runner.Supervision = SuperviseAsync(runner);
+                AddWorker(generation, generation.Cgi);
             }
         }
 
@@ -44,10 +40,12 @@ internal sealed partial class Supervisor
         generation.Main.Supervision = SuperviseAsync(generation.Main);
     }
 
-    private Child AddHelper(Generation generation)
+    /// <summary>A new slot in the pool, its process started: a helper or a CGI runner, by the pool.</summary>
+    private Child AddWorker(Generation generation, WorkerPool pool)
     {
-        var pool = generation.Helpers!;
-        var child = new Child(HelperSpec(generation, pool.NextId()), generation);
+        int id = pool.NextId();
+        var spec = pool.Role == "cgi" ? CgiSpec(generation, id) : HelperSpec(generation, id);
+        var child = new Child(spec, generation);
         pool.Members.Add(child);
         child.Supervision = SuperviseAsync(child);
         return child;

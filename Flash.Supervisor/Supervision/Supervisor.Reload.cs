@@ -102,9 +102,10 @@ internal sealed partial class Supervisor
         // Start the new pool at the size the old one grew to (within the new bounds): no cold start under load.
         int helpers = Math.Clamp(old.Helpers?.Size ?? 0, next.Helpers.Min, next.Helpers.Max);
         helpers = Math.Max(helpers, InitialHelpers(next));
+        int runners = Math.Clamp(old.Cgi?.Size ?? 0, next.Cgi.Runners, next.Cgi.MaxRunners);
         var generation = NewGeneration(next);
         generation.OnTrial = true;
-        StartGeneration(generation, next.Architecture == "amped" ? helpers : 0);
+        StartGeneration(generation, next.Architecture == "amped" ? helpers : 0, runners);
         if (await WaitTrialAsync(generation) is { } failure)
         {
             s_log.Error("reload failed: {0}; generation {1} keeps serving", failure, old.Number);

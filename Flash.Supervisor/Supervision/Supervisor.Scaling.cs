@@ -6,29 +6,56 @@ namespace Flash.Supervisor.Supervision;
 
 internal sealed partial class Supervisor
 {
-    /// <summary>Five times a second from each main: totals for status, per-helper counts, and the scaling decision.</summary>
+    /// <summary>The most helpers `flashctl scale` and the configuration allow (ConfigValidator: Helpers.Max).</summary>
+    private const int MaxHelpers = 256;
+
+    /// <summary>The most CGI runners `flashctl scale` and the configuration allow (ConfigValidator: Cgi.MaxRunners).</summary>
+    private const int MaxCgiRunners = 1024;
+
+    /// <summary>
+    /// Five times a second from each main: totals for status, per-worker counts, and the scaling decisions, one
+    /// pool at a time (helpers, then CGI runners) by the same rules.
+    /// </summary>
     private void OnLoadReport(Child main, ChildProcess process, LoadReport report)
     {
         _load.Record(process.Pid, report);
         var generation = main.Generation;
-        if (generation.Helpers is not { } pool)
+        var now = DateTime.UtcNow;
+        bool scale = generation == _current && !Stopping;
+        if (generation.Helpers is { } helpers)
         {
-            return;
+            Observe(helpers, process.Pid, report.HelperQueueDepth, report.HelpersBusy, report.HelpersIdle, report.Helpers, now);
+            if (scale)
+            {
+                Scale(generation, helpers, now);
+            }
         }
 
-        var now = DateTime.UtcNow;
-        pool.QueueDepth = report.HelperQueueDepth;
-        pool.Busy = report.HelpersBusy;
-        pool.Idle = report.HelpersIdle;
-        foreach (var helper in pool.Members)
+        if (generation.Cgi is { } runners)
         {
-            int pid = helper.Process?.Pid ?? 0;
+            Observe(runners, process.Pid, report.CgiQueueDepth, report.CgiBusy, report.CgiIdle, report.CgiRunners, now);
+            if (scale)
+            {
+                Scale(generation, runners, now);
+            }
+        }
+    }
+
+    /// <summary>What main reported about one pool: its queue, and each member's jobs (matched by pid).</summary>
+    private static void Observe(WorkerPool pool, int mainPid, int queueDepth, int busy, int idle, HelperLoad[] loads, DateTime now)
+    {
+        pool.QueueDepth = queueDepth;
+        pool.Busy = busy;
+        pool.Idle = idle;
+        foreach (var member in pool.Members)
+        {
+            int pid = member.Process?.Pid ?? 0;
             bool listed = false;
-            foreach (var load in report.Helpers)
+            foreach (var load in loads)
             {
                 if (load.Pid == pid && pid != 0)
                 {
-                    helper.RecordJobs(process.Pid, load.Pid, load.JobsDone, load.JobsInFlight, now);
+                    member.RecordJobs(mainPid, load.Pid, load.JobsDone, load.JobsInFlight, now);
                     listed = true;
                     break;
                 }
@@ -36,13 +63,8 @@ internal sealed partial class Supervisor
 
             if (!listed)
             {
-                helper.ClearInFlight();
+                member.ClearInFlight();
             }
-        }
-
-        if (generation == _current && !Stopping)
-        {
-            Scale(generation, pool, now);
         }
     }
 
@@ -55,7 +77,7 @@ internal sealed partial class Supervisor
             s_log.Info("scaling {0} up {1} -> {2}: {3}", pool.Name, size, size + spawn.Count, spawn.Reason);
             for (int i = 0; i < spawn.Count; i++)
             {
-                AddHelper(generation);
+                AddWorker(generation, pool);
             }
 
             pool.ScaleUps += spawn.Count;
@@ -86,8 +108,10 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>
-    /// SIGTERM: a helper finishes the job in hand, says Goodbye to main and exits 0; main re-queues a job that
-    /// still crossed the Goodbye, so none is lost. Not restarted.
+    /// SIGTERM: a worker finishes the job in hand (a helper its job, a runner its script), says Goodbye to main and
+    /// exits 0. Main gives a job that crossed the Goodbye to another worker: a helper's job because it is idempotent,
+    /// a runner's only because its script was never started (the runner confirms each start before its Goodbye).
+    /// Not restarted.
     /// </summary>
     private static void Retire(Child child)
     {
@@ -99,27 +123,37 @@ internal sealed partial class Supervisor
         }
     }
 
-    /// <summary>`flashctl scale helpers N`: the pool goes to N now, and N becomes its Min (Max rises to N if below).</summary>
+    /// <summary>`flashctl scale helpers|cgi N`: the pool goes to N now, and N becomes its Min (Max rises to N if below).</summary>
     private CommandReply ScaleCommand(string poolName, int count)
     {
-        if (poolName is "cgi" or "cgi-runners")
+        WorkerPool? pool;
+        int most;
+        if (poolName is "helpers" or "helper")
         {
-            return new CommandReply(false, "no cgi pool: CGI runners are not part of this build yet");
-        }
+            if (_current?.Helpers is null)
+            {
+                return new CommandReply(false, "no helper pool: the sped architecture does its disk work in main");
+            }
 
-        if (poolName is not ("helpers" or "helper"))
+            (pool, most) = (_current.Helpers, MaxHelpers);
+        }
+        else if (poolName is "cgi" or "cgi-runners")
+        {
+            if (_current?.Cgi is null)
+            {
+                return new CommandReply(false, "no cgi pool: CGI is off (Cgi.Runners is 0)");
+            }
+
+            (pool, most) = (_current.Cgi, MaxCgiRunners);
+        }
+        else
         {
             return new CommandReply(false, $"unknown pool '{poolName}': helpers or cgi");
         }
 
-        if (_current?.Helpers is not { } pool)
+        if (count < 1 || count > most)
         {
-            return new CommandReply(false, "no helper pool: the sped architecture does its disk work in main");
-        }
-
-        if (count is < 1 or > 256)
-        {
-            return new CommandReply(false, $"the helper count must be 1..256, not {count}");
+            return new CommandReply(false, $"the {pool.Name} count must be 1..{most}, not {count}");
         }
 
         int size = pool.Size;
@@ -128,7 +162,7 @@ internal sealed partial class Supervisor
         {
             for (int i = size; i < count; i++)
             {
-                AddHelper(_current);
+                AddWorker(_current, pool);
             }
 
             pool.ScaleUps += count - size;
@@ -145,7 +179,7 @@ internal sealed partial class Supervisor
             pool.ScaleDowns += size - count;
         }
 
-        var message = $"helpers: {size} -> {count} (min {pool.Limits.Min}, max {pool.Limits.Max}, until the next reload)";
+        var message = $"{pool.Name}: {size} -> {count} (min {pool.Limits.Min}, max {pool.Limits.Max}, until the next reload)";
         s_log.Info("scaling by flashctl: {0}", message);
         return new CommandReply(true, message);
     }

@@ -141,7 +141,12 @@ internal sealed partial class Supervisor
         var totals = _load.Current;
         var line = string.Create(CultureInfo.InvariantCulture,
             $"serving http://{_listen.LocalEndPoint}/ ({_config.Architecture}, generation {_current?.Number ?? 0}): {totals.Connections} connections, {_load.RequestsPerSecond:F0} req/s");
-        return _current?.Helpers is { } pool ? line + $", {pool.Size} helpers" : line;
+        if (_current?.Helpers is { } helpers)
+        {
+            line += $", {helpers.Size} helpers";
+        }
+
+        return _current?.Cgi is { } runners ? line + $", {runners.Size} CGI runners" : line;
     }
 
     private static double? Ratio(long hits, long misses) => hits + misses == 0 ? null : Math.Round((double)hits / (hits + misses), 4);

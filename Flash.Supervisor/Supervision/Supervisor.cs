@@ -12,7 +12,7 @@ namespace Flash.Supervisor.Supervision;
 /// <summary>
 /// flashd's process manager. Starts a generation (helpers, then main), restarts each child that dies on its own
 /// (one_for_one, exponential backoff), gives up when restarts come too fast (restart intensity: exit 1, so systemd
-/// sees the failure), sizes the helper pool from main's load reports, replaces the generation on reload, answers
+/// sees the failure), sizes the helper and CGI runner pools from main's load reports, replaces the generation on reload, answers
 /// flashctl on the control socket, and stops everything in reverse order: main first, so it drains its in-flight
 /// requests while the helpers still serve it.
 /// </summary>
@@ -84,7 +84,7 @@ internal sealed partial class Supervisor : IControlHandler
         var control = _control.RunAsync(_stopping.Token);
         var generation = NewGeneration(_config);
         _current = generation;
-        StartGeneration(generation, InitialHelpers(_config));
+        StartGeneration(generation, InitialHelpers(_config), _config.Cgi.Runners);
         var sampler = SampleLoopAsync();
         var watchdog = WatchdogLoopAsync();
 

@@ -146,6 +146,7 @@ public sealed class ConnectionTests
         {
             var first = main.Job(main.WriteScript("wait.cgi", "#!/bin/sh\ncat\n"));
             runner.Send(first);
+            Assert.That(runner.Receive(), Is.EqualTo(new CgiStarted(first.JobId)));
             var second = main.Job(main.WriteScript("other.cgi", "#!/bin/sh\necho other\n"));
 
             runner.Send(second);

@@ -19,6 +19,7 @@ public sealed class OutputStreamingTests
 
             var result = runner.Run(main.Job(script));
 
+            Assert.That(result.Started, Is.True, "CgiStarted comes before any output");
             Assert.That(result.Output, Has.Length.EqualTo(TenMegabytes));
             Assert.That(result.LargestChunk, Is.LessThanOrEqualTo(64 * 1024));
             Assert.That(result.Output, Is.EqualTo(Pattern(TenMegabytes)));
@@ -37,6 +38,7 @@ public sealed class OutputStreamingTests
             var start = main.Job(script);
             runner.Send(start);
 
+            Assert.That(runner.Receive(), Is.EqualTo(new CgiStarted(start.JobId)), "the start is confirmed before any output");
             var first = runner.Receive();
             Assert.That(first, Is.TypeOf<CgiOutput>());
             Assert.That(((CgiOutput)first!).Data, Is.EqualTo("first\n"u8.ToArray()));

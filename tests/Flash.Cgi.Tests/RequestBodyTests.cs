@@ -80,8 +80,9 @@ public sealed class RequestBodyTests
             var start = main.Job(script);
             runner.Send(start);
             runner.Send(new CgiInput(start.JobId, new byte[1000], false));
+            Assert.That(runner.Receive(), Is.EqualTo(new CgiStarted(start.JobId)));
 
-            // No End yet: wc must still be waiting; nothing may arrive.
+            // No End yet: wc must still be waiting; nothing more may arrive.
             Assert.Throws<TimeoutException>(() => runner.Receive(TimeSpan.FromMilliseconds(300)));
 
             runner.Send(new CgiInput(start.JobId, new byte[234], true));

@@ -15,6 +15,7 @@ public sealed class SpawnFailureTests
 
             Assert.That((result.Output, result.End.ExitCode, result.End.Signal), Is.EqualTo((Array.Empty<byte>(), 127, 0)));
             Assert.That(result.End.Stderr, Does.Contain("missing.cgi").And.Contain("No such file"));
+            Assert.That(result.Started, Is.False, "nothing started: no CgiStarted, only the CgiEnd that says why");
         }
     }
 

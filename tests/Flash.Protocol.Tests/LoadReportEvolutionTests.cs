@@ -3,7 +3,10 @@ using MessagePack;
 
 namespace Flash.Protocol.Tests;
 
-/// <summary>The per-helper entries were appended to LoadReport as field 14: old and new peers still agree.</summary>
+/// <summary>
+/// The per-helper entries were appended to LoadReport as field 14, the per-runner entries as field 15: old and
+/// new peers still agree.
+/// </summary>
 public class LoadReportEvolutionTests
 {
     private static void WriteThirteenFields(ref MessagePackWriter w)
@@ -34,25 +37,93 @@ public class LoadReportEvolutionTests
         }
     }
 
+    private static void WriteEntry(ref MessagePackWriter w, int id, int pid, long jobsDone, int inFlight)
+    {
+        w.WriteArrayHeader(4);
+        w.Write(id);
+        w.Write(pid);
+        w.Write(jobsDone);
+        w.Write(inFlight);
+    }
+
     [Test]
-    public void Fields_after_the_helper_entries_are_skipped()
+    public void A_report_of_a_main_without_runner_entries_reads_with_none()
     {
         byte[] frame = RawFrames.Frame((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(17); // the kind, 13 fields, the helper entries, 2 future fields
+            w.WriteArrayHeader(15); // the kind, 13 fields, the helper entries
             WriteThirteenFields(ref w);
             w.WriteArrayHeader(1);
-            w.WriteArrayHeader(4);
-            w.Write(3);
-            w.Write(777);
-            w.Write(42L);
-            w.Write(1);
+            WriteEntry(ref w, 3, 777, 42, 1);
+        });
+
+        Assert.That(RawFrames.ReadOne(frame, out Message? message), Is.EqualTo(FrameResult.Message));
+        var report = (LoadReport)message!;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(report.Helpers, Is.EqualTo(new[] { new HelperLoad(3, 777, 42, 1) }));
+            Assert.That(report.CgiRunners, Is.Empty);
+        }
+    }
+
+    [Test]
+    public void Runner_entries_follow_the_helper_entries()
+    {
+        byte[] frame = RawFrames.Frame((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(16);
+            WriteThirteenFields(ref w);
+            w.WriteArrayHeader(0);
+            w.WriteArrayHeader(2);
+            WriteEntry(ref w, 1, 501, 9, 1);
+            WriteEntry(ref w, 2, 502, 0, 0);
+        });
+
+        Assert.That(RawFrames.ReadOne(frame, out Message? message), Is.EqualTo(FrameResult.Message));
+        var report = (LoadReport)message!;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(report.Helpers, Is.Empty);
+            Assert.That(report.CgiRunners, Is.EqualTo(new[] { new HelperLoad(1, 501, 9, 1), new HelperLoad(2, 502, 0, 0) }));
+        }
+    }
+
+    [Test]
+    public void Fields_after_the_runner_entries_are_skipped()
+    {
+        byte[] frame = RawFrames.Frame((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(18); // the kind, 13 fields, the helper entries, the runner entries, 2 future fields
+            WriteThirteenFields(ref w);
+            w.WriteArrayHeader(1);
+            WriteEntry(ref w, 3, 777, 42, 1);
+            w.WriteArrayHeader(1);
+            WriteEntry(ref w, 4, 888, 43, 0);
             w.Write("a field from the future");
             w.WriteMapHeader(0);
         });
 
         Assert.That(RawFrames.ReadOne(frame, out Message? message), Is.EqualTo(FrameResult.Message));
-        Assert.That(((LoadReport)message!).Helpers, Is.EqualTo(new[] { new HelperLoad(3, 777, 42, 1) }));
+        var report = (LoadReport)message!;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(report.Helpers, Is.EqualTo(new[] { new HelperLoad(3, 777, 42, 1) }));
+            Assert.That(report.CgiRunners, Is.EqualTo(new[] { new HelperLoad(4, 888, 43, 0) }));
+        }
+    }
+
+    [Test]
+    public void Runner_entries_that_are_not_an_array_are_malformed()
+    {
+        byte[] frame = RawFrames.Frame((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(16);
+            WriteThirteenFields(ref w);
+            w.WriteArrayHeader(0);
+            w.Write("not an array");
+        });
+
+        Assert.That(RawFrames.ReadOne(frame, out _), Is.EqualTo(FrameResult.Malformed));
     }
 
     [Test]

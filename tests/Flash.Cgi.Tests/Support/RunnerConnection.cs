@@ -4,8 +4,11 @@ using Flash.Protocol;
 
 namespace Flash.Cgi.Tests.Support;
 
-/// <summary>What a job produced: its stdout (concatenated) and its CgiEnd.</summary>
-internal sealed record JobResult(byte[] Output, CgiEnd End, int Chunks, int LargestChunk)
+/// <summary>
+/// What a job produced: its stdout (concatenated) and its CgiEnd; <paramref name="Started"/>: a CgiStarted came
+/// first (before any output), as for every script the runner really started.
+/// </summary>
+internal sealed record JobResult(byte[] Output, CgiEnd End, int Chunks, int LargestChunk, bool Started)
 {
     public string Text => Encoding.UTF8.GetString(Output);
 }
@@ -71,23 +74,27 @@ internal sealed class RunnerConnection : IDisposable
         }
     }
 
-    /// <summary>Reads CgiOutput for the job until its CgiEnd.</summary>
+    /// <summary>Reads the job's CgiStarted (if not read already; never after output) and CgiOutput until its CgiEnd.</summary>
     public JobResult Collect(long jobId, TimeSpan? timeout = null)
     {
         using var output = new MemoryStream();
         int chunks = 0, largest = 0;
+        bool started = false;
         while (true)
         {
             var message = Receive(timeout);
             switch (message)
             {
+                case CgiStarted confirmation when confirmation.JobId == jobId && !started && chunks == 0:
+                    started = true;
+                    break;
                 case CgiOutput chunk when chunk.JobId == jobId:
                     output.Write(chunk.Data);
                     chunks++;
                     largest = Math.Max(largest, chunk.Data.Length);
                     break;
                 case CgiEnd end when end.JobId == jobId:
-                    return new JobResult(output.ToArray(), end, chunks, largest);
+                    return new JobResult(output.ToArray(), end, chunks, largest, started);
                 case null:
                     throw new InvalidOperationException($"the runner closed the connection during job {jobId}:\n{_main.Output}");
                 default:

@@ -64,6 +64,7 @@ public class ScalingTests
             c.Architecture = "amped";
             c.Helpers.Min = 2;
             c.Helpers.Max = 4;
+            c.Cgi.Runners = 0; // CGI off: no cgi pool to scale
         });
 
         var up = Flashctl.Run("scale", "helpers", "5", "--run-dir", flashd.RunDirectory);
@@ -81,7 +82,7 @@ public class ScalingTests
             Assert.That(down.Stdout, Does.Contain("helpers: 5 -> 1 (min 1, max 5"));
             Assert.That(shrunk.Pools[0], Has.Property("Size").EqualTo(1).And.Property("Min").EqualTo(1));
             Assert.That(cgi.ExitCode, Is.EqualTo(1));
-            Assert.That(cgi.Stderr, Does.Contain("no cgi pool"));
+            Assert.That(cgi.Stderr, Does.Contain("no cgi pool: CGI is off (Cgi.Runners is 0)"));
             Assert.That(zero.ExitCode, Is.EqualTo(1));
             Assert.That(zero.Stderr, Does.Contain("1..256"));
         }

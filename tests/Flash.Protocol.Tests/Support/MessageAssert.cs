@@ -34,7 +34,8 @@ internal static class MessageAssert
             case LoadReport e:
                 var report = (LoadReport)actual!;
                 Assert.That(report.Helpers, Is.EqualTo(e.Helpers));
-                Assert.That(report, Is.EqualTo(e with { Helpers = report.Helpers }));
+                Assert.That(report.CgiRunners, Is.EqualTo(e.CgiRunners));
+                Assert.That(report, Is.EqualTo(e with { Helpers = report.Helpers, CgiRunners = report.CgiRunners }));
                 break;
             case StatusReply e:
                 var status = (StatusReply)actual!;

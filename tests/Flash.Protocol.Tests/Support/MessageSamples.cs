@@ -26,9 +26,11 @@ internal static class MessageSamples
         yield return new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi"));
         yield return new CgiEnd(20, 3, 9, "warning: something");
         yield return new CgiAbort(21);
+        yield return new CgiStarted(22);
         yield return new LoadReport(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
         {
             Helpers = [new HelperLoad(1, 4001, 14, 0), new HelperLoad(2, 4002, 15, 1)],
+            CgiRunners = [new HelperLoad(1, 5001, 16, 1)],
         };
         yield return new StatusRequest();
         yield return new StatusReply(Encoding.UTF8.GetBytes("{\"main\":{\"pid\":100}}"));
@@ -54,6 +56,7 @@ internal static class MessageSamples
         yield return new CgiOutput(0, []);
         yield return new CgiEnd(0, 0, 0, "");
         yield return new CgiAbort(0);
+        yield return new CgiStarted(0);
         yield return new LoadReport(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
         yield return new StatusRequest();
         yield return new StatusReply([]);
@@ -87,10 +90,12 @@ internal static class MessageSamples
         yield return new CgiOutput(long.MaxValue, bigData);
         yield return new CgiEnd(long.MinValue, int.MinValue, int.MaxValue, longText);
         yield return new CgiAbort(long.MinValue);
+        yield return new CgiStarted(long.MaxValue);
         yield return new LoadReport(long.MaxValue, long.MinValue, long.MaxValue, int.MaxValue, int.MinValue,
             int.MaxValue, int.MinValue, int.MaxValue, int.MinValue, long.MaxValue, long.MinValue, -1, 1L << 40)
         {
             Helpers = Enumerable.Range(0, 1000).Select(i => new HelperLoad(int.MaxValue - i, int.MinValue + i, long.MaxValue - i, i)).ToArray(),
+            CgiRunners = Enumerable.Range(0, 1000).Select(i => new HelperLoad(i, -i, long.MinValue + i, int.MaxValue - i)).ToArray(),
         };
         yield return new StatusReply(bigData);
         yield return new ScaleRequest(longText, int.MinValue);

@@ -94,6 +94,18 @@ public class ConfigLoaderTests
     }
 
     [Test]
+    public void The_cgi_pool_keys_come_from_every_layer()
+    {
+        string file = WriteFile("""{ "Cgi": { "Runners": 2, "MaxRunners": 6 } }""");
+        SetVariable("FLASHD_Cgi__SpawnDelayMs", "250");
+
+        var config = Load("/srv/www", "--config", file, "--Cgi.IdleTimeoutSeconds", "2.5");
+
+        Assert.That((config.Cgi.Runners, config.Cgi.MaxRunners, config.Cgi.SpawnDelayMs, config.Cgi.IdleTimeoutSeconds),
+            Is.EqualTo((2, 6, 250, 2.5)));
+    }
+
+    [Test]
     public void An_unknown_key_in_the_file_is_refused_by_name()
     {
         string file = WriteFile("""{ "Limits": { "MaxConections": 5 }, "Colour": "blue" }""");

@@ -47,6 +47,34 @@ public class ConfigValidatorTests
     }
 
     [Test]
+    public void The_cgi_pool_settings_are_checked()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Refusal(c => c.Cgi.Runners = -1), Does.Contain("Cgi.Runners must be 0..1024"));
+            Assert.That(Refusal(c => c.Cgi.Runners = 1025), Does.Contain("Cgi.Runners must be 0..1024"));
+            Assert.That(Refusal(c => (c.Cgi.Runners, c.Cgi.MaxRunners) = (8, 7)), Does.Contain("Cgi.MaxRunners must be at least Cgi.Runners"));
+            Assert.That(Refusal(c => c.Cgi.MaxRunners = 1025), Does.Contain("Cgi.MaxRunners must be at least Cgi.Runners and at most 1024"));
+            Assert.That(Refusal(c => c.Cgi.SpawnDelayMs = -1), Does.Contain("Cgi.SpawnDelayMs must be 0..60000"));
+            Assert.That(Refusal(c => c.Cgi.SpawnDelayMs = 60_001), Does.Contain("Cgi.SpawnDelayMs must be 0..60000"));
+            Assert.That(Refusal(c => c.Cgi.IdleTimeoutSeconds = 0), Does.Contain("Cgi.IdleTimeoutSeconds must be positive"));
+        }
+    }
+
+    [TestCase(0, 0)]
+    [TestCase(0, 32)]
+    [TestCase(4, 4)]
+    [TestCase(1, 1024)]
+    public void A_cgi_pool_from_Runners_up_to_MaxRunners_is_valid(int runners, int maxRunners)
+    {
+        var config = Valid();
+        config.Cgi.Runners = runners;
+        config.Cgi.MaxRunners = maxRunners;
+
+        Assert.That(() => ConfigValidator.Validate(config), Throws.Nothing);
+    }
+
+    [Test]
     public void An_empty_run_directory_becomes_the_default_one()
     {
         var config = Valid();
