@@ -95,6 +95,9 @@ internal sealed class CgiJob
 
     public int PidFd => _pidFd;
 
+    /// <summary>Main has sent the whole request body (or said there is none).</summary>
+    public bool InputEnded => _inputEnded;
+
     /// <summary>The script itself has been reaped; members of its group may still be dying.</summary>
     public bool HasExited => _exited;
 

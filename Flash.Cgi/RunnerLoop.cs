@@ -73,6 +73,7 @@ internal sealed unsafe class RunnerLoop
     private SessionEnd _end;
     private CgiJob? _job;
     private long _nextOrphanReap;
+    private int _heldStartedBytes; // the outbox holds only a CgiStarted, this long, which may wait (see HoldingBack)
 
     public RunnerLoop(int id, ScriptSpawner spawner, Wakeup wakeup, ReadinessSignal readiness, double timeoutSeconds)
     {
@@ -178,12 +179,19 @@ internal sealed unsafe class RunnerLoop
             }
 
             FinishJobIfDone(now);
-            if (_link is not null && _link.PendingBytes > 0)
+            if (_link is not null && _link.PendingBytes > 0 && !HoldingBack)
             {
                 FlushOrDrop(now);
             }
         }
     }
+
+    /// <summary>
+    /// True while the outbox holds nothing but the current job's CgiStarted and main has sent the whole body: main
+    /// then needs the confirmation only to release the body it keeps, which is already complete, so it may wait
+    /// for the job's first output or its end and leave in the same sendmsg (one wakeup of main, not two).
+    /// </summary>
+    private bool HoldingBack => _heldStartedBytes > 0 && _link?.PendingBytes == _heldStartedBytes && _job is { InputEnded: true };
 
     /// <summary>Reaps children that exited: the current script (through its job) and any orphan reparented to us.</summary>
     public void Reap(long now)
@@ -209,12 +217,12 @@ internal sealed unsafe class RunnerLoop
 
     private void Fill(PollFd* fds)
     {
-        bool outputBlocked = _link is null || _link.PendingBytes > 0;
+        bool outputBlocked = _link is null || (_link.PendingBytes > 0 && !HoldingBack);
         fds[SlotWakeup] = new PollFd { Fd = _wakeup.Fd, Events = Posix.POLLIN };
         fds[SlotMain] = new PollFd
         {
             Fd = _link?.Fd ?? -1,
-            Events = (short)(Posix.POLLIN | (_link is { PendingBytes: > 0 } ? Posix.POLLOUT : 0)),
+            Events = (short)(Posix.POLLIN | (_link is { PendingBytes: > 0 } && !HoldingBack ? Posix.POLLOUT : 0)),
         };
         fds[SlotStdin] = new PollFd { Fd = _job?.StdinFd ?? -1, Events = Posix.POLLOUT };
         fds[SlotStdout] = new PollFd { Fd = _job?.StdoutFd(outputBlocked) ?? -1, Events = Posix.POLLIN };
@@ -224,7 +232,7 @@ internal sealed unsafe class RunnerLoop
 
     private void ServeMain(short revents, long now)
     {
-        if ((revents & (Posix.POLLOUT | Posix.POLLERR | Posix.POLLHUP)) != 0 && _link!.PendingBytes > 0)
+        if ((revents & (Posix.POLLOUT | Posix.POLLERR | Posix.POLLHUP)) != 0 && _link!.PendingBytes > 0 && !HoldingBack)
         {
             FlushOrDrop(now);
         }
@@ -332,7 +340,9 @@ internal sealed unsafe class RunnerLoop
 
         s_log.Debug("job {0}: started {1} as pid {2}", start.JobId, start.ScriptPath, process.Pid);
         _job = new CgiJob(start.JobId, process, _stderrTail, now, _timeoutSeconds);
-        _link!.Queue(new CgiStarted(start.JobId)); // before any output or end of the job, and before any Goodbye
+        int before = _link!.PendingBytes;
+        _link.Queue(new CgiStarted(start.JobId)); // before any output or end of the job, and before any Goodbye
+        _heldStartedBytes = before == 0 ? _link.PendingBytes : 0;
     }
 
     private void ServeJob(PollFd* fds, long now)
@@ -394,6 +404,7 @@ internal sealed unsafe class RunnerLoop
 
     private void FlushOrDrop(long now)
     {
+        _heldStartedBytes = 0;
         if (_link!.Flush() == LinkStatus.Failed)
         {
             Drop(now, $"sending to main failed: errno {_link.LastErrno}");

@@ -17,7 +17,7 @@ namespace Flash.Main.Cgi;
 /// idempotent and must not run twice.
 /// </para>
 /// <para>
-/// The connection sends the CgiStart and the body through the <see cref="Send(CgiStart)"/> and
+/// The connection sends the CgiStart and the body through the <see cref="Send(CgiStart, bool)"/> and
 /// <see cref="Send(CgiInput)"/> overloads (C# picks them over <see cref="WorkerLink.Send"/> for those types), so
 /// the body is recorded without the connection knowing.
 /// </para>
@@ -58,9 +58,9 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
     }
 
     /// <summary>The job's CgiStart, followed by the replayed body of a re-queued job. False if the socket failed.</summary>
-    public bool Send(CgiStart start)
+    public bool Send(CgiStart start, bool more = false)
     {
-        bool sent = base.Send(start);
+        bool sent = base.Send(start, more);
         if (_replay is { } replay)
         {
             _replay = null;
@@ -68,7 +68,7 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
             {
                 var again = input with { JobId = start.JobId };
                 _unconfirmed.Add(again);
-                sent = sent && base.Send(again);
+                sent = sent && base.Send(again, more);
             }
         }
 
