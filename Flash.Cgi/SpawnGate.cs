@@ -18,15 +18,22 @@ namespace Flash.Cgi;
 /// prlimit landed.
 /// </para>
 /// <para>
-/// How: two FIFOs, made in a private directory, held by the runner only as O_PATH fds (neither reader nor
-/// writer) and unlinked at once. The spawn's first two file actions open them again, write-only, through
-/// /proc/self/fd/N, onto the child's fd 0:
+/// How: two FIFOs in the run directory (0700, flashd's), named for this runner, opened write-only by the spawn's
+/// first two file actions onto the child's fd 0:
 /// 1. "arrival": the runner holds a reader, so the child's open returns at once;
 /// 2. "release": an open action closes its target first (glibc does, as POSIX says), which closes the child's
 ///    arrival writer, and the runner's arrival reader reports POLLHUP: the child is at the gate. The open itself
 ///    blocks, a FIFO opened for writing waits for a reader, until the runner, having read the child's pid
 ///    from the spawn thread's /proc/self/task/TID/children and set its limits, opens a release reader.
 /// The child's stdin dup2 then replaces fd 0 and its exec goes on. No data ever goes through the FIFOs.
+/// </para>
+/// <para>
+/// By path, not through /proc/self/fd/N of an unlinked FIFO (as the gate first did): those procfs look-ups, in
+/// the runner and in the child, and the flush of the child's /proc entries when it is reaped, cost about 5% of
+/// the CGI throughput (bench/cgi.sh, measured side by side). It hides nothing the other way did: a script runs
+/// as flashd's user, who owns the run directory, and could as well reach an unlinked FIFO through
+/// /proc/RUNNER/fd/N. Such a script, holding a release reader open, could let the next scripts pass the gate
+/// before their limits are set; it could not lift them (raising a hard limit needs CAP_SYS_RESOURCE).
 /// </para>
 /// <para>
 /// posix_spawn blocks its caller until the exec (vfork), so it runs on a dedicated thread; only scripts are
@@ -43,13 +50,10 @@ internal sealed unsafe class SpawnGate : IDisposable
 
     private static readonly Logger s_log = LogManager.GetLogger("cgi");
 
-    private readonly int _arrivalFifo; // O_PATH
-    private readonly int _releaseFifo; // O_PATH
-    private readonly byte* _arrivalPath; // "/proc/self/fd/N": in the child, its copy of _arrivalFifo
+    private readonly string _arrivalFile;
+    private readonly string _releaseFile;
+    private readonly byte* _arrivalPath; // the same, NUL-terminated, for the child's file actions and our opens
     private readonly byte* _releasePath;
-    private readonly byte* _arrivalName; // "N", opened relative to _ownFds (a shorter path walk, every spawn)
-    private readonly byte* _releaseName;
-    private readonly int _ownFds = -1; // /proc/self/fd of the runner
     private readonly int _children = -1; // /proc/self/task/TID/children of the spawn thread, re-read with pread
     private readonly int _go; // eventfd, blocking: the caller hands a spawn to the thread
     private readonly int _done; // eventfd, blocking: the thread says posix_spawn returned
@@ -66,17 +70,14 @@ internal sealed unsafe class SpawnGate : IDisposable
     private int _pid;
     private int _result;
 
-    private SpawnGate(int arrivalFifo, int releaseFifo, int go, int done)
+    private SpawnGate(string arrivalFile, string releaseFile, int go, int done)
     {
-        _arrivalFifo = arrivalFifo;
-        _releaseFifo = releaseFifo;
+        _arrivalFile = arrivalFile;
+        _releaseFile = releaseFile;
         _go = go;
         _done = done;
-        _arrivalName = Utf8(arrivalFifo.ToString(CultureInfo.InvariantCulture));
-        _releaseName = Utf8(releaseFifo.ToString(CultureInfo.InvariantCulture));
-        _arrivalPath = Utf8("/proc/self/fd/" + arrivalFifo.ToString(CultureInfo.InvariantCulture));
-        _releasePath = Utf8("/proc/self/fd/" + releaseFifo.ToString(CultureInfo.InvariantCulture));
-        _ownFds = Posix.open("/proc/self/fd", Posix.O_RDONLY | Posix.O_DIRECTORY | Posix.O_CLOEXEC);
+        _arrivalPath = Utf8(arrivalFile);
+        _releasePath = Utf8(releaseFile);
         using var started = new ManualResetEventSlim();
         int tid = 0;
         _thread = new Thread(() =>
@@ -94,7 +95,7 @@ internal sealed unsafe class SpawnGate : IDisposable
         _children = Posix.open($"/proc/self/task/{tid.ToString(CultureInfo.InvariantCulture)}/children", Posix.O_RDONLY | Posix.O_CLOEXEC);
     }
 
-    /// <summary>A gate with its FIFOs made (and unlinked) in <paramref name="directory"/>, or null and why not.</summary>
+    /// <summary>A gate with its FIFOs made in <paramref name="directory"/> (private to flashd), or null and why not.</summary>
     public static SpawnGate? TryCreate(string directory, out string why)
     {
         if (!File.Exists($"/proc/self/task/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}/children"))
@@ -103,38 +104,37 @@ internal sealed unsafe class SpawnGate : IDisposable
             return null;
         }
 
-        int arrival = MakeFifo(directory, "arrival", out why);
-        int release = arrival < 0 ? -1 : MakeFifo(directory, "release", out why);
-        int go = release < 0 ? -1 : Posix.eventfd(0, Posix.EFD_CLOEXEC);
+        string arrival = FifoPath(directory, "arrival"), release = FifoPath(directory, "release");
+        bool made = MakeFifo(arrival, out why) && MakeFifo(release, out why);
+        int go = made ? Posix.eventfd(0, Posix.EFD_CLOEXEC) : -1;
         int done = go < 0 ? -1 : Posix.eventfd(0, Posix.EFD_CLOEXEC);
         if (done >= 0)
         {
             var gate = new SpawnGate(arrival, release, go, done);
-            if (gate._ownFds >= 0 && gate._children >= 0)
+            if (gate._children >= 0)
             {
                 return gate;
             }
 
-            why = $"opening /proc/self/fd or the spawn thread's children file failed: errno {Posix.Errno}";
+            why = $"opening the spawn thread's children file failed: errno {Posix.Errno}";
             gate.Dispose();
             return null;
         }
 
-        if (release >= 0)
+        if (made)
         {
             why = $"eventfd failed: errno {Posix.Errno}";
         }
 
-        Posix.CloseAndForget(ref arrival);
-        Posix.CloseAndForget(ref release);
+        Posix.unlink(arrival);
+        Posix.unlink(release);
         Posix.CloseAndForget(ref go);
         return null;
     }
 
     /// <summary>
-    /// The spawn's first two file actions (see the class remarks), both onto fd 0: not onto N itself, as an open
-    /// action closes its target fd first and /proc/self/fd/N would be gone. Fd 0 is replaced by the stdin pipe
-    /// right after, which closes the child's end of the release FIFO before exec.
+    /// The spawn's first two file actions (see the class remarks), both onto fd 0, which the stdin pipe replaces
+    /// right after: that closes the child's end of the release FIFO before exec.
     /// </summary>
     public int AddTo(void* fileActions)
     {
@@ -153,7 +153,7 @@ internal sealed unsafe class SpawnGate : IDisposable
         limitErrno = 0;
         // Opened for each spawn, so its POLLHUP means this child's writer came and went (a FIFO reader reports
         // hang-up only for writers that opened after it did).
-        int arrival = Posix.openat(_ownFds, _arrivalName, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+        int arrival = Posix.open(_arrivalPath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         if (arrival < 0)
         {
             return Posix.Errno; // without a reader the child would wait at its first action for ever: do not spawn
@@ -175,7 +175,7 @@ internal sealed unsafe class SpawnGate : IDisposable
         }
 
         // Must stay open until posix_spawn returns: closed earlier, a child not yet at its open would wait for ever.
-        int release = Posix.openat(_ownFds, _releaseName, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+        int release = Posix.open(_releasePath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         if (release < 0)
         {
             s_log.Error("cannot open the spawn gate's release FIFO: errno {0}", Posix.Errno);
@@ -277,22 +277,16 @@ internal sealed unsafe class SpawnGate : IDisposable
         }
     }
 
-    /// <summary>Makes a FIFO named for its role in DIRECTORY, opens it O_PATH and unlinks it: -1 and why on failure.</summary>
-    private static int MakeFifo(string directory, string role, out string why)
-    {
-        string path = Path.Combine(directory, $".cgi-gate-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{role}");
-        Posix.unlink(path); // a stale one from a dead runner that had our pid
-        if (Posix.mkfifo(path, 0x180 /* 0600 */) < 0)
-        {
-            why = $"mkfifo {path} failed: errno {Posix.Errno}";
-            return -1;
-        }
+    private static string FifoPath(string directory, string role) =>
+        Path.Combine(directory, $".cgi-gate-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{role}");
 
-        int fd = Posix.open(path, Posix.O_PATH | Posix.O_CLOEXEC);
-        int errno = Posix.Errno;
-        Posix.unlink(path); // from now on only /proc/self/fd/N reaches it
-        why = fd < 0 ? $"opening the FIFO {path} failed: errno {errno}" : "";
-        return fd;
+    /// <summary>Makes the FIFO at PATH (0600), replacing a stale one of a dead runner that had our pid.</summary>
+    private static bool MakeFifo(string path, out string why)
+    {
+        Posix.unlink(path);
+        bool made = Posix.mkfifo(path, 0x180 /* 0600 */) == 0;
+        why = made ? "" : $"mkfifo {path} failed: errno {Posix.Errno}";
+        return made;
     }
 
     private static void Signal(int eventFd)
@@ -325,15 +319,12 @@ internal sealed unsafe class SpawnGate : IDisposable
         _stopping = true;
         Signal(_go);
         _thread.Join();
-        Posix.close(_arrivalFifo);
-        Posix.close(_releaseFifo);
         Posix.close(_go);
         Posix.close(_done);
-        Posix.close(_ownFds);
         Posix.close(_children);
+        Posix.unlink(_arrivalFile);
+        Posix.unlink(_releaseFile);
         NativeMemory.Free(_arrivalPath);
         NativeMemory.Free(_releasePath);
-        NativeMemory.Free(_arrivalName);
-        NativeMemory.Free(_releaseName);
     }
 }

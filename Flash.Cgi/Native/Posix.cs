@@ -16,7 +16,7 @@ internal static unsafe partial class Posix
 
     public const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_PATH = 0x200000, O_DIRECTORY = 0x10000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
     public const int F_GETFL = 3, F_SETFL = 4;
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int SIGKILL = 9;
@@ -46,9 +46,6 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int open(byte* path, int flags);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int openat(int directoryFd, byte* path, int flags);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint pread(int fd, byte* buffer, nint count, long offset);

@@ -130,6 +130,10 @@ internal sealed partial class Supervisor
                 {
                     _load.MainExited(pid);
                 }
+                else if (role == ProcessRole.CgiRunner)
+                {
+                    RemoveSpawnGate(pid);
+                }
 
                 child.Process = null;
                 process.Dispose();
@@ -258,4 +262,27 @@ internal sealed partial class Supervisor
     }
 
     private static string Describe(int exitCode) => exitCode > 128 ? $"signal {exitCode - 128}" : $"code {exitCode}";
+
+    /// <summary>
+    /// A runner removes its spawn gate's FIFOs (RUN_DIR/.cgi-gate-PID-*) when it exits; one that was killed cannot,
+    /// so we do, once it is gone (the names carry its pid).
+    /// </summary>
+    private void RemoveSpawnGate(int pid)
+    {
+        foreach (string role in (ReadOnlySpan<string>)["arrival", "release"])
+        {
+            try
+            {
+                File.Delete(Path.Combine(_config.RunDirectory, $".cgi-gate-{pid.ToString(CultureInfo.InvariantCulture)}-{role}"));
+            }
+            catch (IOException ex)
+            {
+                s_log.Warn("cannot remove the spawn gate FIFO of cgi runner pid {0}: {1}", pid, ex.Message);
+            }
+            catch (UnauthorizedAccessException ex)
+            {
+                s_log.Warn("cannot remove the spawn gate FIFO of cgi runner pid {0}: {1}", pid, ex.Message);
+            }
+        }
+    }
 }
