@@ -5,6 +5,7 @@
 #
 # usage: bench/static.sh [--no-build] [-h|--help]
 # env:   DURATION=10  ROUNDS=3  WARMUP=2  CONNECTIONS=50  SERVERS="flashd nginx lighttpd"
+#        (SERVERS may also name "amped" and "sped": flashd in that architecture, for the cached comparison)
 #        SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080  FLASHD=out/bin/flashd
 set -euo pipefail
 
@@ -40,6 +41,11 @@ make_docroot() {
 start_all() {
     local server
     for server in $SERVERS; do
+        if [[ $server == amped || $server == sped ]]; then
+            # flashd in one architecture, to compare the two on cached files (SERVERS="amped sped")
+            SERVER_CONFIG[$server]="$BENCH_TMP/flashd-$server.json"
+            printf '{ "AccessLog": "off", "Architecture": "%s" }\n' "$server" >"${SERVER_CONFIG[$server]}"
+        fi
         start_server "$server" "$DOCROOT"
         check_response "$server" /1k.bin 200 "$DOCROOT/1k.bin"
         check_response "$server" /64k.bin 200 "$DOCROOT/64k.bin"
