@@ -241,7 +241,10 @@ internal sealed unsafe class ScriptSpawner
     private static int Prepare(int pid, int stdinWrite, int stdoutRead, int stderrRead, out int pidFd)
     {
         pidFd = -1;
-        if (!Posix.SetNonBlocking(stdinWrite) || !Posix.SetNonBlocking(stdoutRead) || !Posix.SetNonBlocking(stderrRead))
+        // A pipe end fresh from pipe2 has no status flag to keep (O_CLOEXEC is an fd flag): F_SETFL straight away,
+        // one syscall per end instead of F_GETFL + F_SETFL, on every spawn.
+        if (Posix.fcntl(stdinWrite, Posix.F_SETFL, Posix.O_NONBLOCK) < 0 || Posix.fcntl(stdoutRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0
+            || Posix.fcntl(stderrRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0)
         {
             return Posix.Errno;
         }
