@@ -7,8 +7,8 @@ using NLog;
 namespace Flash.Cgi;
 
 /// <summary>
-/// Holds a freshly spawned script at the door, before its exec, until the runner has set its rlimits: no
-/// instruction of the script ever runs without them, and no child it forks escapes them.
+/// Holds a freshly spawned script at the door, before its exec, until its rlimits are set: no instruction of
+/// the script ever runs without them, and no child it forks escapes them.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -20,15 +20,20 @@ namespace Flash.Cgi;
 /// <para>
 /// How: two FIFOs in the run directory (0700, flashd's), named for this runner, opened write-only by the spawn's
 /// first two file actions onto the child's fd 0:
-/// 1. "arrival": the runner holds a reader, so the child's open returns at once;
+/// 1. "arrival": the runner holds a reader, opened for this spawn, so the child's open returns at once;
 /// 2. "release": an open action closes its target first (glibc does, as POSIX says), which closes the child's
-///    arrival writer, and the runner's arrival reader reports POLLHUP: the child is at the gate. The open itself
-///    blocks, a FIFO opened for writing waits for a reader, until the runner, having read the child's pid
-///    from the spawn thread's /proc/self/task/TID/children and set its limits, opens a release reader.
+///    arrival writer: the arrival reader reports hang-up, the child is at the gate. The open itself blocks (a
+///    FIFO opened for writing waits for a reader) until the gate thread, having read the child's pid from the
+///    caller's /proc/self/task/TID/children and set its limits, opens a release reader.
 /// The child's stdin dup2 then replaces fd 0 and its exec goes on. No data ever goes through the FIFOs.
 /// </para>
 /// <para>
-/// By path, not through /proc/self/fd/N of an unlinked FIFO (as the gate first did): those procfs look-ups, in
+/// The caller runs posix_spawn itself (it blocks until the exec: vfork) and the gate thread sleeps in epoll_wait
+/// on the arrival reader: one wakeup per script, where handing each spawn to a thread and back took three more
+/// context switches. Every wait is a blocking syscall, never a spin: the runner shares its CPU with the scripts.
+/// </para>
+/// <para>
+/// By path, not through /proc/self/fd/N of unlinked FIFOs (as the gate first did): those procfs look-ups, in
 /// the runner and in the child, and the flush of the child's /proc entries when it is reaped, cost about 5% of
 /// the CGI throughput (bench/cgi.sh, measured side by side). It hides nothing the other way did: a script runs
 /// as flashd's user, who owns the run directory, and could as well reach an unlinked FIFO through
@@ -36,17 +41,18 @@ namespace Flash.Cgi;
 /// before their limits are set; it could not lift them (raising a hard limit needs CAP_SYS_RESOURCE).
 /// </para>
 /// <para>
-/// posix_spawn blocks its caller until the exec (vfork), so it runs on a dedicated thread; only scripts are
-/// ever that thread's children (orphans reparented to the runner go to its main thread). Every wait here is a
-/// blocking read or poll, never a spin: the runner shares its CPU with the scripts it starts, and an earlier
-/// gate that spun (SemaphoreSlim, SpinWait) cost a third of the runner's CPU time per script (perf,
-/// bench/cgi.sh with every process on one core).
+/// The caller's children file also lists orphans reparented to the runner (a subreaper), appended as new
+/// children are. An orphan reparented between the clone and the gate's read would be taken for the script: the
+/// caller checks the pid posix_spawn returns against the one the gate limited and, if they differ, sets the
+/// limits then and logs it (that script's first instructions ran without them).
 /// </para>
 /// </remarks>
 internal sealed unsafe class SpawnGate : IDisposable
 {
-    /// <summary>How long to wait for the child at the gate before giving up on the gate for this spawn (never seen).</summary>
-    private const int ArrivalTimeoutMs = 5000;
+    /// <summary>How long the caller waits for the gate thread to finish with an arrived child (never seen).</summary>
+    private const int HandledTimeoutMs = 5000;
+
+    private const ulong ArrivalTag = 1, StopTag = 2;
 
     private static readonly Logger s_log = LogManager.GetLogger("cgi");
 
@@ -54,81 +60,68 @@ internal sealed unsafe class SpawnGate : IDisposable
     private readonly string _releaseFile;
     private readonly byte* _arrivalPath; // the same, NUL-terminated, for the child's file actions and our opens
     private readonly byte* _releasePath;
-    private readonly int _children = -1; // /proc/self/task/TID/children of the spawn thread, re-read with pread
-    private readonly int _go; // eventfd, blocking: the caller hands a spawn to the thread
-    private readonly int _done; // eventfd, blocking: the thread says posix_spawn returned
+    private readonly int _children; // /proc/self/task/TID/children of the spawning thread, re-read with pread
+    private readonly int _spawningThread;
+    private readonly int _epoll; // the gate thread's: this spawn's arrival reader, and _stop
+    private readonly int _stop; // eventfd: Dispose wakes the gate thread
     private readonly Thread _thread;
-    private volatile bool _stopping;
 
-    // One spawn's arguments and results, handed over through _go and _done (a write and a read of an eventfd
-    // order the memory accesses around them).
-    private byte* _path;
-    private void* _actions;
-    private void* _attributes;
-    private byte** _argv;
-    private byte** _envp;
-    private int _pid;
-    private int _result;
+    // One spawn, between the caller and the gate thread. The gate thread writes them, then bumps _handled (a
+    // release write); the caller reads them after seeing it bumped (an acquire read).
+    private Func<int, int>? _limit;
+    private int _gatedPid;
+    private int _limitErrno;
+    private int _release = -1;
+    private long _handled;
 
-    private SpawnGate(string arrivalFile, string releaseFile, int go, int done)
+    private SpawnGate(string arrivalFile, string releaseFile, int children, int epoll, int stop)
     {
         _arrivalFile = arrivalFile;
         _releaseFile = releaseFile;
-        _go = go;
-        _done = done;
         _arrivalPath = Utf8(arrivalFile);
         _releasePath = Utf8(releaseFile);
-        using var started = new ManualResetEventSlim();
-        int tid = 0;
-        _thread = new Thread(() =>
-        {
-            tid = Posix.gettid();
-            started.Set();
-            Run();
-        })
-        {
-            IsBackground = true,
-            Name = "cgi-spawn",
-        };
+        _children = children;
+        _epoll = epoll;
+        _stop = stop;
+        _spawningThread = Posix.gettid();
+        _thread = new Thread(Run) { IsBackground = true, Name = "cgi-gate" };
         _thread.Start();
-        started.Wait();
-        _children = Posix.open($"/proc/self/task/{tid.ToString(CultureInfo.InvariantCulture)}/children", Posix.O_RDONLY | Posix.O_CLOEXEC);
     }
 
-    /// <summary>A gate with its FIFOs made in <paramref name="directory"/> (private to flashd), or null and why not.</summary>
+    /// <summary>
+    /// A gate for scripts spawned from the calling thread (only: its children file is the one read), its FIFOs made
+    /// in <paramref name="directory"/> (private to flashd); or null and why not.
+    /// </summary>
     public static SpawnGate? TryCreate(string directory, out string why)
     {
-        if (!File.Exists($"/proc/self/task/{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}/children"))
+        string children = $"/proc/self/task/{Posix.gettid().ToString(CultureInfo.InvariantCulture)}/children";
+        int childrenFd = Posix.open(children, Posix.O_RDONLY | Posix.O_CLOEXEC);
+        if (childrenFd < 0)
         {
-            why = "this kernel has no /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN)";
+            why = $"cannot open {children} (errno {Posix.Errno}; the kernel needs CONFIG_PROC_CHILDREN)";
             return null;
         }
 
         string arrival = FifoPath(directory, "arrival"), release = FifoPath(directory, "release");
         bool made = MakeFifo(arrival, out why) && MakeFifo(release, out why);
-        int go = made ? Posix.eventfd(0, Posix.EFD_CLOEXEC) : -1;
-        int done = go < 0 ? -1 : Posix.eventfd(0, Posix.EFD_CLOEXEC);
-        if (done >= 0)
+        int epoll = made ? Posix.epoll_create1(Posix.EPOLL_CLOEXEC) : -1;
+        int stop = epoll < 0 ? -1 : Posix.eventfd(0, Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
+        var ev = new EpollEvent { Events = Posix.EPOLLIN, Data = StopTag };
+        if (stop >= 0 && Posix.epoll_ctl(epoll, Posix.EPOLL_CTL_ADD, stop, &ev) == 0)
         {
-            var gate = new SpawnGate(arrival, release, go, done);
-            if (gate._children >= 0)
-            {
-                return gate;
-            }
-
-            why = $"opening the spawn thread's children file failed: errno {Posix.Errno}";
-            gate.Dispose();
-            return null;
+            return new SpawnGate(arrival, release, childrenFd, epoll, stop);
         }
 
         if (made)
         {
-            why = $"eventfd failed: errno {Posix.Errno}";
+            why = $"setting up the gate's epoll failed: errno {Posix.Errno}";
         }
 
         Posix.unlink(arrival);
         Posix.unlink(release);
-        Posix.CloseAndForget(ref go);
+        Posix.CloseAndForget(ref childrenFd);
+        Posix.CloseAndForget(ref epoll);
+        Posix.CloseAndForget(ref stop);
         return null;
     }
 
@@ -143,15 +136,20 @@ internal sealed unsafe class SpawnGate : IDisposable
     }
 
     /// <summary>
-    /// posix_spawn on the gate's thread; <paramref name="limit"/> runs on the caller's thread with the child's
-    /// pid while the child waits at the gate, and its errno comes back in <paramref name="limitErrno"/>.
-    /// Returns posix_spawn's result (or an errno of the gate's own, the spawn not tried).
+    /// posix_spawn, with the child held at the gate while the gate thread runs <paramref name="limit"/> on its pid
+    /// (whose errno comes back in <paramref name="limitErrno"/>). Returns posix_spawn's result, or an errno of the
+    /// gate's own (the spawn not tried). Must be called on the thread that created the gate.
     /// </summary>
     public int Run(int* pid, byte* path, void* actions, void* attributes, byte** argv, byte** envp,
         Func<int, int> limit, out int limitErrno)
     {
         limitErrno = 0;
-        // Opened for each spawn, so its POLLHUP means this child's writer came and went (a FIFO reader reports
+        if (Posix.gettid() != _spawningThread)
+        {
+            throw new InvalidOperationException("SpawnGate.Run on another thread than the one that created the gate");
+        }
+
+        // Opened for each spawn, so its hang-up means this child's writer came and went (a FIFO reader reports
         // hang-up only for writers that opened after it did).
         int arrival = Posix.open(_arrivalPath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         if (arrival < 0)
@@ -159,81 +157,93 @@ internal sealed unsafe class SpawnGate : IDisposable
             return Posix.Errno; // without a reader the child would wait at its first action for ever: do not spawn
         }
 
-        _path = path;
-        _actions = actions;
-        _attributes = attributes;
-        _argv = argv;
-        _envp = envp;
-        Signal(_go);
-
-        // Only after the child's arrival: it is then listed, and last (the kernel appends a new child; an older
-        // script the runner gave up on, still unreaped, comes before it).
-        int child = WaitForArrival(arrival) ? 0 : NewestChild();
-        if (child > 0)
+        var ev = new EpollEvent { Events = Posix.EPOLLIN | Posix.EPOLLONESHOT, Data = ArrivalTag };
+        if (Posix.epoll_ctl(_epoll, Posix.EPOLL_CTL_ADD, arrival, &ev) < 0)
         {
-            limitErrno = limit(child);
+            int errno = Posix.Errno;
+            Posix.close(arrival);
+            return errno;
         }
 
-        // Must stay open until posix_spawn returns: closed earlier, a child not yet at its open would wait for ever.
-        int release = Posix.open(_releasePath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
-        if (release < 0)
+        _limit = limit;
+        long handledBefore = Volatile.Read(ref _handled);
+        int result = Spawn.posix_spawn(pid, path, actions, attributes, argv, envp);
+
+        // The child has exec'd or died: whether it reached the gate is settled, and its hang-up shows.
+        var arrived = new PollFd { Fd = arrival, Events = Posix.POLLIN };
+        bool reachedGate = Posix.poll(&arrived, 1, 0) > 0 && (arrived.Revents & Posix.POLLHUP) != 0;
+        int gated = 0;
+        if (reachedGate && WaitHandled(handledBefore))
         {
-            s_log.Error("cannot open the spawn gate's release FIFO: errno {0}", Posix.Errno);
+            gated = _gatedPid;
+            limitErrno = _limitErrno;
+            Posix.CloseAndForget(ref _release); // the child is past it: left open, it would let the next one through
         }
 
-        Wait(_done); // a failed release open leaves the child waiting: posix_spawn would never return
-        Posix.CloseAndForget(ref release);
-        Posix.CloseAndForget(ref arrival);
-        *pid = _pid;
-        if (_result == 0 && child != _pid)
+        Posix.epoll_ctl(_epoll, Posix.EPOLL_CTL_DEL, arrival, null);
+        Posix.close(arrival);
+        if (result == 0 && gated != *pid)
         {
-            s_log.Error("the spawn gate did not see script {0} (saw {1}): its limits are set late", _pid, child);
-            limitErrno = limit(_pid);
+            s_log.Error("the spawn gate did not see script {0} (saw {1}): its limits are set late", *pid, gated);
+            limitErrno = limit(*pid);
         }
 
-        return _result;
+        return result;
     }
 
     /// <summary>
-    /// Waits until the child is at the gate (false) or posix_spawn has returned without it getting there, having
-    /// failed before its first file action (true; the done signal is then consumed).
+    /// Waits until the gate thread is done with the arrived child. Normally it already is: the child execs only
+    /// after the release reader is open, and the gate thread finishes right after opening it.
     /// </summary>
-    private bool WaitForArrival(int arrival)
+    private bool WaitHandled(long handledBefore)
     {
-        PollFd* fds = stackalloc PollFd[2];
-        long deadline = Environment.TickCount64 + ArrivalTimeoutMs;
+        long deadline = Environment.TickCount64 + HandledTimeoutMs;
+        while (Volatile.Read(ref _handled) == handledBefore)
+        {
+            if (Environment.TickCount64 > deadline)
+            {
+                s_log.Error("the spawn gate thread did not finish with a script within {0} ms", HandledTimeoutMs);
+                return false;
+            }
+
+            Posix.sched_yield(); // the gate thread was preempted between its open and its last store: let it run
+        }
+
+        return true;
+    }
+
+    /// <summary>The gate thread: wakes when a child arrives, limits it, lets it go on.</summary>
+    private void Run()
+    {
+        EpollEvent ev;
         while (true)
         {
-            fds[0] = new PollFd { Fd = arrival, Events = Posix.POLLIN };
-            fds[1] = new PollFd { Fd = _done, Events = Posix.POLLIN };
-            int left = (int)Math.Max(0, deadline - Environment.TickCount64);
-            int ready = Posix.poll(fds, 2, left);
-            if (ready < 0 && Posix.Errno == Posix.EINTR)
+            if (Posix.epoll_wait(_epoll, &ev, 1, -1) <= 0)
             {
-                continue;
+                continue; // EINTR
             }
 
-            if (ready > 0 && (fds[0].Revents & (Posix.POLLHUP | Posix.POLLERR)) != 0)
+            if (ev.Data == StopTag)
             {
-                return false;
+                return;
             }
 
-            if (ready > 0 && fds[1].Revents != 0)
+            int child = NewestChild();
+            _limitErrno = child > 0 ? _limit!(child) : 0;
+            _gatedPid = child;
+            // Stays open until posix_spawn returns (the caller closes it): closed earlier, a child not yet at its
+            // open would find no reader and wait for ever.
+            _release = Posix.open(_releasePath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
+            if (_release < 0)
             {
-                Wait(_done);
-                Signal(_done); // Run waits for it again; the eventfd keeps the count
-                return true;
+                s_log.Error("cannot open the spawn gate's release FIFO: errno {0}; the script waits at the gate", Posix.Errno);
             }
 
-            if (ready == 0 || ready < 0)
-            {
-                s_log.Error("the spawned script did not reach the spawn gate within {0} ms", ArrivalTimeoutMs);
-                return false;
-            }
+            Volatile.Write(ref _handled, _handled + 1);
         }
     }
 
-    /// <summary>The last pid in the spawn thread's children file (children are listed oldest first), or 0.</summary>
+    /// <summary>The last pid in the spawning thread's children file (children are listed oldest first), or 0.</summary>
     private int NewestChild()
     {
         byte* text = stackalloc byte[4096];
@@ -260,23 +270,6 @@ internal sealed unsafe class SpawnGate : IDisposable
         return current > 0 ? current : newest;
     }
 
-    private void Run()
-    {
-        while (true)
-        {
-            Wait(_go);
-            if (_stopping)
-            {
-                return;
-            }
-
-            int pid = 0;
-            _result = Spawn.posix_spawn(&pid, _path, _actions, _attributes, _argv, _envp);
-            _pid = pid;
-            Signal(_done);
-        }
-    }
-
     private static string FifoPath(string directory, string role) =>
         Path.Combine(directory, $".cgi-gate-{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{role}");
 
@@ -287,22 +280,6 @@ internal sealed unsafe class SpawnGate : IDisposable
         bool made = Posix.mkfifo(path, 0x180 /* 0600 */) == 0;
         why = made ? "" : $"mkfifo {path} failed: errno {Posix.Errno}";
         return made;
-    }
-
-    private static void Signal(int eventFd)
-    {
-        ulong one = 1;
-        while (Posix.write(eventFd, (byte*)&one, sizeof(ulong)) < 0 && Posix.Errno == Posix.EINTR)
-        {
-        }
-    }
-
-    private static void Wait(int eventFd)
-    {
-        ulong count;
-        while (Posix.read(eventFd, (byte*)&count, sizeof(ulong)) < 0 && Posix.Errno == Posix.EINTR)
-        {
-        }
     }
 
     private static byte* Utf8(string text)
@@ -316,12 +293,15 @@ internal sealed unsafe class SpawnGate : IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
-        Signal(_go);
+        ulong one = 1;
+        Posix.write(_stop, (byte*)&one, sizeof(ulong));
         _thread.Join();
-        Posix.close(_go);
-        Posix.close(_done);
-        Posix.close(_children);
+        foreach (int fd in (ReadOnlySpan<int>)[_children, _epoll, _stop, _release])
+        {
+            int open = fd;
+            Posix.CloseAndForget(ref open);
+        }
+
         Posix.unlink(_arrivalFile);
         Posix.unlink(_releaseFile);
         NativeMemory.Free(_arrivalPath);

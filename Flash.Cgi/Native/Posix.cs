@@ -97,6 +97,21 @@ internal static unsafe partial class Posix
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CLOEXEC = 0x80000;
+    public const uint EPOLLIN = 0x1, EPOLLONESHOT = 1u << 30;
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_create1(int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_ctl(int epollFd, int operation, int fd, EpollEvent* ev);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int epoll_wait(int epollFd, EpollEvent* events, int maxEvents, int timeoutMs);
+
+    [LibraryImport(Lib)]
+    public static partial int sched_yield();
+
     public static int Errno => Marshal.GetLastPInvokeError();
 
     /// <summary>Sets O_NONBLOCK on <paramref name="fd"/>; false (errno set) on failure.</summary>
@@ -188,6 +203,14 @@ internal static unsafe partial class Posix
 
     /// <summary>The exit code of a wait status that says "exited", else 0.</summary>
     public static int ExitStatus(int status) => (status & 0x7f) == 0 ? (status >> 8) & 0xff : 0;
+}
+
+/// <summary>struct epoll_event, packed on x86-64: 12 bytes, the 64-bit data at offset 4.</summary>
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+internal struct EpollEvent
+{
+    public uint Events;
+    public ulong Data;
 }
 
 /// <summary>struct pollfd.</summary>
