@@ -36,6 +36,17 @@ internal sealed class FileCache(long maxMemoryBytes, int maxOpenFiles)
         return null;
     }
 
+    /// <summary>
+    /// A request is served from FILE, reached through the path cache (no look-up by identity): a hit, and the file
+    /// becomes the most recently used. Without it the hit ratio counted only re-translations, and read 0% on a
+    /// server answering everything from the cache.
+    /// </summary>
+    public void Use(CachedFile file)
+    {
+        Hits++;
+        _lru.Touch(file);
+    }
+
     /// <summary>True when a file of this size would be held in memory rather than sent from an fd.</summary>
     public bool FitsInMemory(long size, long smallFileBytes) => size <= smallFileBytes && size <= maxMemoryBytes;
 

@@ -62,6 +62,11 @@ internal sealed partial class ResourceStore : IDisposable
         var cached = _paths.Find(urlPath, hash);
         if (cached is not null && nowMs - cached.ValidatedAtMs < _revalidateMs && IsLoaded(cached) && !ChangedInPlace(cached))
         {
+            if (cached.File is { } file)
+            {
+                _files.Use(file);
+            }
+
             return cached;
         }
 
