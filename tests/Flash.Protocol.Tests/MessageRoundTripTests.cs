@@ -190,14 +190,23 @@ public class MessageRoundTripTests
             FrameWriter.Write(output, request);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++)
+        // The least of three windows: a gen-2 collection caused elsewhere in the process (a test that
+        // builds a 500 KB frame) may trim a shared pool mid-window and cost one refill; a per-call
+        // allocation shows in every window.
+        long least = long.MaxValue;
+        for (int window = 0; window < 3; window++)
         {
-            output.ResetWrittenCount();
-            FrameWriter.Write(output, request);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                output.ResetWrittenCount();
+                FrameWriter.Write(output, request);
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        Assert.That(least, Is.Zero);
     }
 
     [Test]

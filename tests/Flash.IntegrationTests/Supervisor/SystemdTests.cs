@@ -114,7 +114,10 @@ public class SystemdTests
             var reload = Flashctl.Run("reload", "--run-dir", flashd.RunDirectory);
             long nowUsec = Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
             Assert.That(reload.ExitCode, Is.Zero, reload.Stderr);
-            string mainEnvironment = File.ReadAllText($"/proc/{Flashctl.Status(flashd).Processes.Single(p => p.Role == "main").Pid}/environ");
+            // The old generation's main may still be draining: read the environment of the new one.
+            var status = Flashctl.Status(flashd);
+            int mainPid = status.Processes.Single(p => p.Role == "main" && p.Generation == status.Server.Generation).Pid;
+            string mainEnvironment = File.ReadAllText($"/proc/{mainPid}/environ");
             Assert.That(flashd.Stop(), Is.Zero);
             var messages = notify.Messages;
 
