@@ -11,7 +11,7 @@ namespace Flash.Main.Cgi;
 internal static class CgiEnvironment
 {
     public static string[] Build(RequestHead head, ReadOnlySpan<byte> request, CgiTarget target, string documentRoot,
-        string remoteAddress, string listenHost, int listenPort)
+        CgiEndpoints endpoints, string listenHost, int listenPort)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -24,7 +24,10 @@ internal static class CgiEnvironment
             ["SCRIPT_NAME"] = target.ScriptName,
             ["SCRIPT_FILENAME"] = target.ScriptFile,
             ["DOCUMENT_ROOT"] = documentRoot,
-            ["REMOTE_ADDR"] = remoteAddress,
+            ["REMOTE_ADDR"] = endpoints.RemoteAddress,
+            ["REMOTE_PORT"] = endpoints.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SERVER_ADDR"] = endpoints.ServerAddress,
+            ["REQUEST_SCHEME"] = "http", // as Apache and lighttpd set it; flashd speaks no TLS
             ["REDIRECT_STATUS"] = "200", // php-cgi refuses to run without it (its force-redirect guard)
             ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
         };
@@ -103,3 +106,6 @@ internal static class CgiEnvironment
 
     private static string Latin1(ReadOnlySpan<byte> bytes) => Encoding.Latin1.GetString(bytes);
 }
+
+/// <summary>The two ends of the request's TCP connection, as REMOTE_ADDR, REMOTE_PORT and SERVER_ADDR show them.</summary>
+internal readonly record struct CgiEndpoints(string RemoteAddress, int RemotePort, string ServerAddress);

@@ -1,6 +1,7 @@
 using System.Text;
 using Flash.Http;
 using Flash.Main.Cgi;
+using Flash.Main.Native;
 using Flash.Main.Responses;
 using Flash.Protocol;
 
@@ -100,12 +101,25 @@ internal sealed unsafe partial class Connection : ICgiClient
         return ResponseInfo.Cgi;
     }
 
+    /// <summary>The address the client reached (SERVER_ADDR): the listen address may be a wildcard.</summary>
+    private string LocalAddress()
+    {
+        byte* address = stackalloc byte[128];
+        int length = 128;
+        Span<byte> text = stackalloc byte[64];
+        int n = LibC.getsockname(Fd, address, &length) == 0
+            ? Connections.PeerAddress.Format(new ReadOnlySpan<byte>(address, length), text)
+            : 0;
+        return Encoding.ASCII.GetString(text[..n]);
+    }
+
     public void OnCgiStarted(CgiLink link)
     {
         _cgiLink = link;
         var request = new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart);
         var env = CgiEnvironment.Build(_head, request, _cgiTarget!, _context.Cgi!.DocumentRoot,
-            Encoding.ASCII.GetString(PeerAddress, 0, PeerAddressLength), _context.Cgi.ListenHost, _context.Cgi.ListenPort);
+            new CgiEndpoints(Encoding.ASCII.GetString(PeerAddress, 0, PeerAddressLength), PeerPort, LocalAddress()),
+            _context.Cgi.ListenHost, _context.Cgi.ListenPort);
         if (_redirectPath is not null)
         {
             env = [.. env.Where(e => !e.StartsWith("QUERY_STRING=", StringComparison.Ordinal) && !e.StartsWith("REQUEST_METHOD=", StringComparison.Ordinal)

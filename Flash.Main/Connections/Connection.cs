@@ -60,6 +60,9 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 
     public int PeerAddressLength { get; set; }
 
+    /// <summary>The client's TCP port (REMOTE_PORT for CGI).</summary>
+    public int PeerPort { get; set; }
+
     public bool IsIdle => _state == ConnectionState.Idle;
 
     public void Open(int fd)

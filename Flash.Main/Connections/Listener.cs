@@ -84,6 +84,7 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
             LibC.setsockopt(fd, Consts.IPPROTO_TCP, Consts.TCP_NODELAY, &one, sizeof(int));
             var connection = connectionForFd(fd);
             connection.PeerAddressLength = PeerAddress.Format(new ReadOnlySpan<byte>(address, length), connection.PeerAddress);
+            connection.PeerPort = PeerAddress.Port(new ReadOnlySpan<byte>(address, length));
             stats.Accepted++;
             stats.OpenConnections++;
             connection.Open(fd);

@@ -44,6 +44,18 @@ internal static class PeerAddress
         return Copy("-"u8, destination);
     }
 
+    /// <summary>The port of an AF_INET or AF_INET6 sockaddr (network byte order at offset 2), else 0.</summary>
+    public static int Port(ReadOnlySpan<byte> sockaddr)
+    {
+        if (sockaddr.Length < 4)
+        {
+            return 0;
+        }
+
+        ushort family = BinaryPrimitives.ReadUInt16LittleEndian(sockaddr);
+        return family is AfInet or AfInet6 ? BinaryPrimitives.ReadUInt16BigEndian(sockaddr[2..]) : 0;
+    }
+
     private static int Copy(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         source.CopyTo(destination);

@@ -51,6 +51,9 @@ internal static unsafe partial class LibC
     public static partial int accept4(int sockfd, byte* addr, int* addrlen, int flags);
 
     [LibraryImport(Lib, SetLastError = true)]
+    public static partial int getsockname(int sockfd, byte* addr, int* addrlen);
+
+    [LibraryImport(Lib, SetLastError = true)]
     public static partial int setsockopt(int sockfd, int level, int optname, int* optval, int optlen);
 
     [LibraryImport(Lib, SetLastError = true)]

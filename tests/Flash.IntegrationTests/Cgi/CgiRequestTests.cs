@@ -66,6 +66,10 @@ public class CgiRequestTests
             Assert.That(env["SCRIPT_FILENAME"], Is.EqualTo(_root.Root + "/cgi-bin/env.cgi"));
             Assert.That(env["SERVER_PROTOCOL"], Is.EqualTo("HTTP/1.1"));
             Assert.That(env["REMOTE_ADDR"], Is.EqualTo("127.0.0.1"));
+            Assert.That(env["REMOTE_PORT"], Is.EqualTo(((System.Net.IPEndPoint)c.Socket.LocalEndPoint!).Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(env["SERVER_ADDR"], Is.EqualTo("127.0.0.1"));
+            Assert.That(env["SERVER_PORT"], Is.EqualTo(_flashd.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.That(env["REQUEST_SCHEME"], Is.EqualTo("http"));
             Assert.That(env["HTTP_X_CUSTOM"], Is.EqualTo("yes"));
             Assert.That(env["HTTP_USER_AGENT"], Is.EqualTo("tests"));
             Assert.That(env["REDIRECT_STATUS"], Is.EqualTo("200"));
