@@ -34,6 +34,15 @@ internal static class Program
                 log.Warn("prctl(PR_SET_CHILD_SUBREAPER) failed: errno {0}", Posix.Errno);
             }
 
+            // One session for the runner and its scripts, without a terminal: a script cannot reach the console
+            // flashd may run in (opening /dev/tty fails). Each script still gets its own process group. Not a
+            // session per script: with autogroup scheduling each setsid(2) also builds a scheduler group, which
+            // cost 7% of CGI throughput (bench/cgi.sh, interleaved A/B).
+            if (Posix.setsid() < 0)
+            {
+                log.Warn("setsid failed: errno {0}", Posix.Errno);
+            }
+
             // SCHED_BATCH (for this thread, the spawn thread it starts, and the scripts, who inherit it): a wakeup
             // does not preempt the running task. A script's output no longer stops the script mid-exit to wake us,
             // then again for its exit: one turn of our loop sees output, EOF and exit together (perf: 7 context

@@ -86,6 +86,10 @@ internal static unsafe partial class Posix
 
     public const int SCHED_BATCH = 3;
 
+    /// <summary>setsid(2): a new session (and process group) led by the caller, without a controlling terminal.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int setsid();
+
     /// <summary>sched_setscheduler(2) for the calling thread; <paramref name="param"/> points at an int priority (0).</summary>
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, int* param);

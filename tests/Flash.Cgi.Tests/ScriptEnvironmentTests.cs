@@ -117,20 +117,22 @@ public sealed class ScriptEnvironmentTests
     }
 
     [Test]
-    public void A_script_leads_its_own_session_and_process_group()
+    public void A_script_leads_its_own_process_group_in_the_runners_session_without_a_terminal()
     {
         var (main, runner) = FakeMain.StartConnected();
         using (main)
         {
             // /proc/PID/stat: pid (comm) state ppid pgrp session ...
-            string script = main.WriteScript("group.cgi", "#!/bin/sh\nset -- $(cat /proc/$$/stat)\necho \"$1 $4 $5 $6\"\n");
+            // tty_nr (the 7th field) is 0: no controlling terminal.
+            string script = main.WriteScript("group.cgi", "#!/bin/sh\nset -- $(cat /proc/$$/stat)\necho \"$1 $4 $5 $6 $7\"\n");
 
             var result = runner.Run(main.Job(script));
 
             string[] fields = result.Text.Trim().Split(' ');
             Assert.That(fields[1], Is.EqualTo(main.RunnerPid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "parent");
             Assert.That(fields[2], Is.EqualTo(fields[0]), "process group = its pid");
-            Assert.That(fields[3], Is.EqualTo(fields[0]), "session = its pid");
+            Assert.That(fields[3], Is.EqualTo(main.RunnerPid.ToString(System.Globalization.CultureInfo.InvariantCulture)), "the runner's session");
+            Assert.That(fields[4], Is.EqualTo("0"), "no controlling terminal");
         }
     }
 }
