@@ -68,6 +68,12 @@ public sealed class HelpersConfig
 
     /// <summary>Seconds a helper job may take before it is given to another helper.</summary>
     public double JobTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// The helpers' nice value (0..19). Where helpers and main share a CPU, main's loop goes first: cached
+    /// requests are not queued behind the disk work of misses.
+    /// </summary>
+    public int Nice { get; set; } = 10;
 }
 
 /// <summary>CGI scripts and the runner pool: sized between Runners and MaxRunners by the supervisor from main's load reports.</summary>

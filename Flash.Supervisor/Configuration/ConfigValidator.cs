@@ -36,6 +36,7 @@ internal static class ConfigValidator
         Require(helpers.SpawnDelayMs is >= 0 and <= 60_000, "Helpers.SpawnDelayMs must be 0..60000");
         Require(helpers.IdleTimeoutSeconds > 0, "Helpers.IdleTimeoutSeconds must be positive");
         Require(helpers.JobTimeoutSeconds > 0, "Helpers.JobTimeoutSeconds must be positive");
+        Require(helpers.Nice is >= 0 and <= 19, "Helpers.Nice must be 0..19");
         Require(config.Supervisor.MaxRestarts >= 0, "Supervisor.MaxRestarts must be 0 or more");
         Require(config.Supervisor.RestartPeriodSeconds > 0, "Supervisor.RestartPeriodSeconds must be positive");
         Require(IsLogLevel(config.LogLevel), $"LogLevel must be Trace, Debug, Info, Warn, Error, Fatal or Off, not '{config.LogLevel}'");

@@ -3,7 +3,10 @@ using Flash.IntegrationTests.Support;
 
 namespace Flash.IntegrationTests.Supervisor;
 
-/// <summary>The helper pool follows main's job queue: it grows under disk-bound load and shrinks back to Min when idle.</summary>
+/// <summary>
+/// The helper pool follows main's job queue: it grows under disk-bound load and shrinks back to Min when idle. Its
+/// helpers run below main in priority (Helpers.Nice).
+/// </summary>
 [TestFixture]
 [NonParallelizable]
 public class ScalingTests
@@ -85,6 +88,37 @@ public class ScalingTests
             Assert.That(cgi.Stderr, Does.Contain("no cgi pool: CGI is off (Cgi.Runners is 0)"));
             Assert.That(zero.ExitCode, Is.EqualTo(1));
             Assert.That(zero.Stderr, Does.Contain("1..256"));
+        }
+    }
+
+    /// <summary>Field 19 of /proc/PID/stat: the nice value of the process's first thread.</summary>
+    private static int NiceOf(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Test]
+    public void Helpers_run_at_the_configured_nice_value_and_main_at_flashds_own()
+    {
+        using var root = new TempDocRoot();
+        root.File("a.txt", "through a helper");
+        using var flashd = FlashdProcess.Start(root, c =>
+        {
+            c.Helpers.Min = 2;
+            c.Helpers.Nice = 7;
+        });
+        var status = Flashctl.WaitForStatus(flashd, s => s.Processes.Count(p => p is { Role: "helper", State: "running" }) == 2,
+            TimeSpan.FromSeconds(10));
+        var helpers = status.Processes.Where(p => p.Role == "helper").Select(p => p.Pid).ToList();
+        using var client = flashd.Connect();
+        var response = client.Get("/a.txt");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(helpers.Select(NiceOf), Is.All.EqualTo(7));
+            Assert.That(NiceOf(flashd.MainPid), Is.EqualTo(NiceOf(Environment.ProcessId)), "main keeps flashd's priority");
+            Assert.That(response.Text, Is.EqualTo("through a helper"), "a miss still goes through them");
         }
     }
 }
