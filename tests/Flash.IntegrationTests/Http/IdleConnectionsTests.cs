@@ -78,7 +78,11 @@ public class IdleConnectionsTests : FlashdFixture
                 Assert.That(closed, Is.EqualTo(Connections), "every idle connection was closed by the server");
                 Assert.That(clock.Elapsed, Is.GreaterThan(TimeSpan.FromSeconds(KeepAliveSeconds - 1)), "not before the keep-alive timeout");
                 Assert.That(clock.Elapsed, Is.LessThan(s_budget));
-                Assert.That(rssHeld - rssBefore, Is.LessThan(128 << 10), "kB for 10,000 connections");
+                // About 6.6 KB a connection is live (66 MB); a gen-0/gen-1 compaction during the burst of
+                // accepts copies those new objects and its freed regions stay committed for a while, so runs
+                // measure 66 MB or 118-133 MB. 192 MB (about 20 KB a connection) bounds both; a 64 KB buffer per
+                // idle connection would still fail by far.
+                Assert.That(rssHeld - rssBefore, Is.LessThan(192 << 10), "kB for 10,000 connections");
             });
         }
         finally
