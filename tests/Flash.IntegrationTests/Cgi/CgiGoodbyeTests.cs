@@ -36,7 +36,7 @@ public class CgiGoodbyeTests
             c.Cgi.Runners = 1;
             c.Timeouts.ShutdownSeconds = 3;
         });
-        int oldRunner = Flashctl.Status(flashd).Processes.Single(p => p is { Role: "cgi", State: "running" }).Pid;
+        int oldRunner = Flashctl.RunningPid(flashd, "cgi");
         using var client = flashd.Connect();
         Assert.That(client.Get("/static.txt").Status, Is.EqualTo(200)); // main holds this connection, idle
 

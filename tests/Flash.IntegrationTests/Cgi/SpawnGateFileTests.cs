@@ -22,7 +22,7 @@ public class SpawnGateFileTests
         using var root = new TempDocRoot();
         root.Script("cgi-bin/hi.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nhi\\n'\n");
         using var flashd = FlashdProcess.Start(root, c => c.Cgi.Runners = 1);
-        int oldRunner = Flashctl.Status(flashd).Processes.Single(p => p is { Role: "cgi", State: "running" }).Pid;
+        int oldRunner = Flashctl.RunningPid(flashd, "cgi");
         string[] oldFifos = Fifos(flashd, oldRunner);
         Assert.That(oldFifos.All(File.Exists), Is.True, "the runner made its gate in the run directory");
 
@@ -32,7 +32,7 @@ public class SpawnGateFileTests
 
         using var client = flashd.Connect();
         var response = client.Get("/cgi-bin/hi.cgi");
-        int newRunner = Flashctl.Status(flashd).Processes.Single(p => p is { Role: "cgi", State: "running" }).Pid;
+        int newRunner = Flashctl.RunningPid(flashd, "cgi", except: oldRunner);
 
         using (Assert.EnterMultipleScope())
         {

@@ -59,4 +59,15 @@ internal static class Flashctl
 
         return status;
     }
+
+    /// <summary>
+    /// The pid of the one process of <paramref name="role"/> in state running, other than <paramref name="except"/>,
+    /// once status shows it: flashd is ready when main serves, and a worker may still be starting then.
+    /// </summary>
+    public static int RunningPid(FlashdProcess flashd, string role, int except = 0)
+    {
+        bool Matches(ProcessStatus p) => p.Role == role && p.State == "running" && p.Pid != except;
+        var status = WaitForStatus(flashd, s => s.Processes.Count(Matches) == 1, TimeSpan.FromSeconds(10));
+        return status.Processes.Single(Matches).Pid;
+    }
 }
