@@ -16,8 +16,8 @@ namespace Flash.Cgi;
 /// rlimits. .NET's Process and CliWrap can set neither, and fork() from a .NET process is unsafe (only the
 /// forking thread survives in the child, with the runtime's locks held by threads that are gone). glibc's
 /// posix_spawn does the fork/exec in C: POSIX_SPAWN_SETPGROUP with group 0 puts the child in a new process group
-/// whose id is its pid (in the runner's session, which has no terminal: the runner called setsid); file actions dup2 the pipes onto 0-2,
-/// chdir, and close every other fd; SETSIGDEF/SETSIGMASK undo what the runtime did to signals (it ignores
+/// whose id is its pid (in the runner's session, which has no terminal: the runner called setsid); file actions
+/// dup2 the pipes onto 0-2, chdir, and close every other fd; SETSIGDEF/SETSIGMASK undo what the runtime did to signals (it ignores
 /// SIGPIPE, and an ignored signal stays ignored across exec: a script's `yes | head` would never end). It uses
 /// execve, never execvp: no PATH search, and a file without a #! line fails with ENOEXEC (as in Apache and
 /// lighttpd) instead of going to /bin/sh.
@@ -25,9 +25,9 @@ namespace Flash.Cgi;
 /// <para>
 /// posix_spawn has no rlimit attribute, so prlimit(2) sets them on the child's pid while a
 /// <see cref="SpawnGate"/> holds it before its exec. The alternative, exec through util-linux
-/// `prlimit --cpu=N --as=M -- script`, costs an extra exec per
-/// request (0.8 ms measured, as much again as the whole spawn), and prlimit(1) uses execvp, whose ENOEXEC
-/// fallback runs the file through /bin/sh: a shell after all.
+/// `prlimit --cpu=N --as=M -- script`, costs an extra exec per request (0.8 ms measured, as much again as the
+/// whole spawn), and prlimit(1) uses execvp, whose ENOEXEC fallback runs the file through /bin/sh: a shell
+/// after all.
 /// </para>
 /// </remarks>
 internal sealed unsafe class ScriptSpawner

@@ -57,12 +57,15 @@ public class SystemdTests
             }
         }
 
-        public bool WaitFor(Func<string, bool> match, TimeSpan timeout)
+        public bool WaitFor(Func<string, bool> match, TimeSpan timeout) => WaitFor(match, 1, timeout);
+
+        /// <summary>Waits until <paramref name="count"/> messages that <paramref name="match"/> have arrived.</summary>
+        public bool WaitFor(Func<string, bool> match, int count, TimeSpan timeout)
         {
             var deadline = DateTime.UtcNow + timeout;
             while (DateTime.UtcNow < deadline)
             {
-                if (Messages.Any(m => match(m.Text)))
+                if (Messages.Count(m => match(m.Text)) >= count)
                 {
                     return true;
                 }
@@ -110,7 +113,8 @@ public class SystemdTests
         {
             Assert.That(notify.WaitFor(m => m.StartsWith("READY=1\nSTATUS=serving http://127.0.0.1:", StringComparison.Ordinal), TimeSpan.FromSeconds(5)),
                 Is.True, string.Join(" | ", notify.Messages));
-            Thread.Sleep(1000);
+            // A few watchdog periods before the reload, so the gaps across it are measured against steady pings.
+            Assert.That(notify.WaitFor(m => m == "WATCHDOG=1", 4, TimeSpan.FromSeconds(5)), Is.True, string.Join(" | ", notify.Messages));
             var reload = Flashctl.Run("reload", "--run-dir", flashd.RunDirectory);
             long nowUsec = Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
             Assert.That(reload.ExitCode, Is.Zero, reload.Stderr);
