@@ -42,32 +42,52 @@ public sealed unsafe class Prefetcher : IDisposable
             return FileSys.EINVAL;
         }
 
-        int fd = _root.OpenBeneath(relativePath, FileSys.O_RDONLY | FileSys.O_CLOEXEC | FileSys.O_NOCTTY | FileSys.O_NONBLOCK,
-            out int errno);
-        if (fd < 0)
+        int errno = OpenRegular(relativePath, out int fd);
+        if (errno != 0)
         {
             return errno;
         }
 
         try
         {
-            if (FileSys.fstat(fd, out var st) < 0)
-            {
-                return FileSys.Errno;
-            }
-
-            if (!st.IsRegularFile)
-            {
-                // A FIFO or device has no pages to cache, and reading one could block or never end.
-                return st.IsDirectory ? FileSys.EISDIR : FileSys.EINVAL;
-            }
-
             return Warm(fd, offset, length);
         }
         finally
         {
             FileSys.close(fd);
         }
+    }
+
+    /// <summary>
+    /// Opens <paramref name="relativePath"/> beneath the root for prefetching: 0 and the fd (the caller closes it),
+    /// or the errno (ENOENT, EXDEV, EISDIR / EINVAL for anything but a regular file...) and -1.
+    /// </summary>
+    public int OpenRegular(ReadOnlySpan<byte> relativePath, out int fd)
+    {
+        fd = _root.OpenBeneath(relativePath, FileSys.O_RDONLY | FileSys.O_CLOEXEC | FileSys.O_NOCTTY | FileSys.O_NONBLOCK,
+            out int errno);
+        if (fd < 0)
+        {
+            return errno;
+        }
+
+        if (FileSys.fstat(fd, out var st) < 0)
+        {
+            errno = FileSys.Errno;
+        }
+        else if (!st.IsRegularFile)
+        {
+            // A FIFO or device has no pages to cache, and reading one could block or never end.
+            errno = st.IsDirectory ? FileSys.EISDIR : FileSys.EINVAL;
+        }
+
+        if (errno != 0)
+        {
+            FileSys.close(fd);
+            fd = -1;
+        }
+
+        return errno;
     }
 
     /// <summary>

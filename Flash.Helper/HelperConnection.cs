@@ -25,6 +25,9 @@ internal enum ReceiveResult : byte
 
     /// <summary>SIGTERM or SIGINT arrived while waiting.</summary>
     Shutdown,
+
+    /// <summary><see cref="HelperConnection.TryTake"/>: no whole frame is buffered; <see cref="HelperConnection.ReadAvailable"/>: bytes were read.</summary>
+    NothingYet,
 }
 
 /// <summary>
@@ -49,6 +52,9 @@ internal sealed class HelperConnection : IDisposable
         _maxFrameBytes = maxFrameBytes;
         _reader = new FrameReader(maxFrameBytes);
     }
+
+    /// <summary>The socket, for the helper's one wait (<see cref="Io.IIoEngine.WatchReadable"/>).</summary>
+    public int Fd => _fd;
 
     /// <summary>The errno of the last failed send or receive.</summary>
     public int LastErrno { get; private set; }
@@ -134,6 +140,93 @@ internal sealed class HelperConnection : IDisposable
 
             _reader.Advance((int)n);
         }
+    }
+
+    /// <summary>The next frame already read, without waiting: Message, UnknownKind, ProtocolError or NothingYet.</summary>
+    public ReceiveResult TryTake(out Message? message) => _reader.TryRead(out message) switch
+    {
+        FrameResult.Message => ReceiveResult.Message,
+        FrameResult.UnknownKind => ReceiveResult.UnknownKind,
+        FrameResult.Oversize or FrameResult.Malformed => ReceiveResult.ProtocolError,
+        _ => ReceiveResult.NothingYet,
+    };
+
+    /// <summary>
+    /// One read of what main sent, once the socket is known to be readable (it never waits then): NothingYet
+    /// (bytes read, or none after all), Closed or Failed.
+    /// </summary>
+    public ReceiveResult ReadAvailable()
+    {
+        nint n = UnixSocket.Receive(_fd, _reader.GetAppendSpan(ReceiveChunkBytes), out int passedFd);
+        if (passedFd >= 0)
+        {
+            FileSys.close(passedFd); // main has no reason to send us an fd
+        }
+
+        if (n == 0)
+        {
+            return ReceiveResult.Closed;
+        }
+
+        if (n < 0 && n != -FileSys.EAGAIN && n != -FileSys.EINTR)
+        {
+            LastErrno = (int)-n;
+            return ReceiveResult.Failed;
+        }
+
+        if (n > 0)
+        {
+            _reader.Advance((int)n);
+        }
+
+        return ReceiveResult.NothingYet;
+    }
+
+    /// <summary>
+    /// Sends the replies of several jobs in as few sendmsg calls as the fd limit allows (one, normally), each file's
+    /// fd passed in the order of the replies, which is how main matches them. The fds stay the caller's to close.
+    /// False when the socket failed.
+    /// </summary>
+    /// <exception cref="ProtocolException">A message is over the frame limit; nothing more was sent.</exception>
+    public bool SendAll(IReadOnlyList<JobReply> replies)
+    {
+        int first = 0;
+        Span<int> fds = stackalloc int[UnixSocket.MaxFdsPerMessage];
+        while (first < replies.Count)
+        {
+            _output.ResetWrittenCount();
+            int fdCount = 0;
+            int next = first;
+            while (next < replies.Count && (replies[next].Fd < 0 || fdCount < fds.Length))
+            {
+                FrameWriter.Write(_output, replies[next].Message, _maxFrameBytes);
+                if (replies[next].Fd >= 0)
+                {
+                    fds[fdCount++] = replies[next].Fd;
+                }
+
+                next++;
+            }
+
+            ReadOnlySpan<byte> bytes = _output.WrittenSpan;
+            ReadOnlySpan<int> passing = fds[..fdCount];
+            while (!bytes.IsEmpty)
+            {
+                nint sent = UnixSocket.SendWithFds(_fd, bytes, passing);
+                if (sent < 0)
+                {
+                    LastErrno = (int)-sent;
+                    return false;
+                }
+
+                passing = []; // the kernel attached the fds to the first bytes already
+                bytes = bytes[(int)sent..];
+            }
+
+            first = next;
+        }
+
+        return true;
     }
 
     public void Dispose()

@@ -3,7 +3,6 @@ using Flash.Protocol;
 using Flash.Protocol.Hosting;
 using Flash.Protocol.Transport;
 using NLog;
-using FileSys = Flash.Files.Native.FileSys;
 
 namespace Flash.Helper;
 
@@ -26,16 +25,16 @@ internal sealed class HelperService
 
     private readonly string _socketPath;
     private readonly int _id;
-    private readonly JobHandler _jobs;
+    private readonly JobRunner _runner;
     private readonly ShutdownSignal _shutdown;
     private readonly ReadinessSignal _readiness;
     private int _retryMs;
 
-    public HelperService(string socketPath, int id, JobHandler jobs, ShutdownSignal shutdown, ReadinessSignal readiness)
+    public HelperService(string socketPath, int id, JobRunner runner, ShutdownSignal shutdown, ReadinessSignal readiness)
     {
         _socketPath = socketPath;
         _id = id;
-        _jobs = jobs;
+        _runner = runner;
         _shutdown = shutdown;
         _readiness = readiness;
     }
@@ -70,7 +69,7 @@ internal sealed class HelperService
     /// <summary>One connection, from Hello to its end. False when the handshake failed (retry after a pause).</summary>
     private bool Serve(HelperConnection connection)
     {
-        if (!connection.Send(Handshake.CreateHello(ProcessRole.Helper, _id)))
+        if (!connection.Send(Handshake.CreateHello(ProcessRole.Helper, _id, _runner.Capacity)))
         {
             s_log.Debug("sending Hello to main failed: errno {0}", connection.LastErrno);
             return false;
@@ -99,74 +98,10 @@ internal sealed class HelperService
 
     private void ServeJobs(HelperConnection connection)
     {
-        while (true)
+        if (_runner.Run(connection) == RunEnd.Shutdown)
         {
-            switch (connection.Receive(out Message? message))
-            {
-                case ReceiveResult.Message:
-                    if (!Handle(connection, message!))
-                    {
-                        return;
-                    }
-
-                    break;
-                case ReceiveResult.UnknownKind:
-                    s_log.Warn("ignoring a message of a kind this helper does not know");
-                    break;
-                case ReceiveResult.Shutdown:
-                    SayGoodbye(connection);
-                    return;
-                case ReceiveResult.Closed:
-                    s_log.Info("main closed the connection: reconnecting");
-                    return;
-                case ReceiveResult.Failed:
-                    s_log.Warn("connection to main failed: errno {0}: reconnecting", connection.LastErrno);
-                    return;
-                default:
-                    s_log.Warn("main sent a malformed or oversize frame: reconnecting");
-                    return;
-            }
+            SayGoodbye(connection);
         }
-    }
-
-    /// <summary>Does one job and sends its reply. False when the connection is done.</summary>
-    private bool Handle(HelperConnection connection, Message message)
-    {
-        if (message is Goodbye goodbye)
-        {
-            s_log.Info("main said goodbye ({0}): reconnecting", goodbye.Reason);
-            return false;
-        }
-
-        var reply = _jobs.Handle(message);
-        if (reply is not { } job)
-        {
-            return true;
-        }
-
-        try
-        {
-            if (!connection.Send(job.Message, job.Fd))
-            {
-                s_log.Warn("sending a reply to main failed: errno {0}: reconnecting", connection.LastErrno);
-                return false;
-            }
-        }
-        catch (ProtocolException ex)
-        {
-            // JobHandler keeps replies under the frame limit; if one is not, main would wait for it forever.
-            s_log.Error(ex, "a {0} reply did not fit in a frame: reconnecting", job.Message.Kind);
-            return false;
-        }
-        finally
-        {
-            if (job.Fd >= 0)
-            {
-                FileSys.close(job.Fd); // main has its own copy now (or never will)
-            }
-        }
-
-        return true;
     }
 
     private void SayGoodbye(HelperConnection connection)

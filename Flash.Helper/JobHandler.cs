@@ -11,9 +11,31 @@ namespace Flash.Helper;
 internal readonly record struct JobReply(Message Message, int Fd);
 
 /// <summary>
-/// Does main's blocking work, one job at a time: Resolve (open the file beneath the root and hand main the fd),
-/// Prefetch (read a range so it is in the page cache), ListDirectory (render an autoindex page). Never throws:
-/// whatever goes wrong inside a job becomes an error reply, so one bad request cannot take the helper down.
+/// What a job still needs after its blocking first part: [Offset, End) of <see cref="Fd"/> read into the page
+/// cache (stopping early at end of file), then <see cref="Finish"/> with the errno of the reads (0: all read),
+/// which builds the reply and closes what must be closed.
+/// </summary>
+internal sealed class JobReads
+{
+    public required int Fd { get; init; }
+
+    public required long Offset { get; init; }
+
+    public required long End { get; init; }
+
+    public required Func<int, JobReply> Finish { get; init; }
+}
+
+/// <summary>A job after <see cref="JobHandler.Begin"/>: its reply, or the reads it waits for, or neither (not a job).</summary>
+internal readonly record struct JobStep(JobReply? Reply, JobReads? Reads);
+
+/// <summary>
+/// Does main's blocking work: Resolve (open the file beneath the root and hand main the fd, its pages read in
+/// when it is small), Prefetch (read a range so it is in the page cache), ListDirectory (render an autoindex
+/// page). <see cref="Begin"/> does the part that needs no file data (path walk, open, stat, listing) and leaves
+/// the data reads to the caller's <see cref="Io.IIoEngine"/>, so the reads of many jobs are in flight together.
+/// Never throws: whatever goes wrong inside a job becomes an error reply, so one bad request cannot take the
+/// helper down.
 /// </summary>
 internal sealed class JobHandler : IDisposable
 {
@@ -35,8 +57,8 @@ internal sealed class JobHandler : IDisposable
         _maxListingBytes = maxFrameBytes - ListingFrameOverheadBytes;
     }
 
-    /// <summary>The reply to a job, or null for a message that is not a job (logged and ignored).</summary>
-    public JobReply? Handle(Message message)
+    /// <summary>Starts a job; a message that is not a job is logged and ignored (neither reply nor reads).</summary>
+    public JobStep Begin(Message message)
     {
         switch (message)
         {
@@ -47,15 +69,15 @@ internal sealed class JobHandler : IDisposable
                 return Guard(prefetch.JobId, () => Prefetch(prefetch),
                     id => new JobReply(new PrefetchReply(id, false, FileSys.EIO), -1));
             case ListDirectoryRequest list:
-                return Guard(list.JobId, () => ListDirectory(list),
+                return Guard(list.JobId, () => new JobStep(ListDirectory(list), null),
                     id => new JobReply(new ListDirectoryReply(id, false, []), -1));
             default:
                 s_log.Warn("ignoring a {0} message from main: not a helper job", message.Kind);
-                return null;
+                return default;
         }
     }
 
-    private static JobReply Guard(long jobId, Func<JobReply> job, Func<long, JobReply> failed)
+    private static JobStep Guard(long jobId, Func<JobStep> job, Func<long, JobReply> failed)
     {
         try
         {
@@ -65,34 +87,46 @@ internal sealed class JobHandler : IDisposable
         {
             // A bug, not a bad request: the request types already turn every file-system failure into a reply.
             s_log.Error(ex, "job {0} failed", jobId);
-            return failed(jobId);
+            return new JobStep(failed(jobId), null);
         }
     }
 
-    private JobReply Resolve(ResolveRequest request)
+    private JobStep Resolve(ResolveRequest request)
     {
         var found = _resolver.Resolve(Encoding.UTF8.GetBytes(request.UrlPath));
         var st = found.Stat;
         switch (found.Kind)
         {
             case ResolveOutcome.File:
-                if (st.Size <= _smallFileBytes)
+                var reply = Describe(request.JobId, found.Kind, found.RelativePath, st);
+                int fd = found.Fd;
+                if (st.Size > _smallFileBytes || st.Size == 0)
                 {
-                    // Main will read a small file whole into its cache, on its loop: the pages must be there.
-                    int errno = _prefetcher.Warm(found.Fd, 0, st.Size);
-                    if (errno != 0)
-                    {
-                        FileSys.close(found.Fd);
-                        s_log.Warn("job {0}: reading {1} failed: errno {2}", request.JobId, request.UrlPath, errno);
-                        return Reply(request.JobId, ResolveOutcome.Error);
-                    }
+                    return new JobStep(new JobReply(reply, fd), null);
                 }
 
-                return new JobReply(Describe(request.JobId, found.Kind, found.RelativePath, st), found.Fd);
+                // Main will read a small file whole into its cache, on its loop: the pages must be there.
+                return new JobStep(null, new JobReads
+                {
+                    Fd = fd,
+                    Offset = 0,
+                    End = st.Size,
+                    Finish = errno =>
+                    {
+                        if (errno == 0)
+                        {
+                            return new JobReply(reply, fd);
+                        }
+
+                        FileSys.close(fd);
+                        s_log.Warn("job {0}: reading {1} failed: errno {2}", request.JobId, request.UrlPath, errno);
+                        return Reply(request.JobId, ResolveOutcome.Error);
+                    },
+                });
             case ResolveOutcome.DirectoryListing:
-                return new JobReply(Describe(request.JobId, found.Kind, found.RelativePath, st), -1);
+                return new JobStep(new JobReply(Describe(request.JobId, found.Kind, found.RelativePath, st), -1), null);
             default:
-                return Reply(request.JobId, found.Kind);
+                return new JobStep(Reply(request.JobId, found.Kind), null);
         }
     }
 
@@ -102,9 +136,33 @@ internal sealed class JobHandler : IDisposable
     private static JobReply Reply(long jobId, ResolveOutcome outcome) =>
         new(new ResolveReply(jobId, outcome, "", 0, 0, 0, 0, 0), -1);
 
-    private JobReply Prefetch(PrefetchRequest request)
+    private JobStep Prefetch(PrefetchRequest request)
     {
-        int errno = _prefetcher.Prefetch(Encoding.UTF8.GetBytes(request.FilePath), request.Offset, request.Length);
+        int fd = -1;
+        int errno = request.Offset < 0 || request.Length < 0
+            ? FileSys.EINVAL
+            : _prefetcher.OpenRegular(Encoding.UTF8.GetBytes(request.FilePath), out fd);
+        if (errno != 0)
+        {
+            return new JobStep(PrefetchDone(request, errno), null);
+        }
+
+        long end = request.Length > long.MaxValue - request.Offset ? long.MaxValue : request.Offset + request.Length;
+        return new JobStep(null, new JobReads
+        {
+            Fd = fd,
+            Offset = request.Offset,
+            End = end,
+            Finish = readErrno =>
+            {
+                FileSys.close(fd);
+                return PrefetchDone(request, readErrno);
+            },
+        });
+    }
+
+    private static JobReply PrefetchDone(PrefetchRequest request, int errno)
+    {
         if (errno != 0)
         {
             s_log.Debug("job {0}: prefetch of {1} failed: errno {2}", request.JobId, request.FilePath, errno);

@@ -32,6 +32,9 @@ internal sealed unsafe class ShutdownSignal : IDisposable
 
     public bool Requested => _requested;
 
+    /// <summary>The eventfd: readable from the moment shutdown is requested (it is never read).</summary>
+    public int Fd => _eventFd;
+
     /// <summary>Safe from any thread (the signal handler's).</summary>
     public void Request()
     {

@@ -59,7 +59,7 @@ internal sealed class Server : IDisposable
         };
         if (helperListenFd >= 0)
         {
-            _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds);
+            _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds, config.Helpers.JobsPerHelper);
             _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept);
         }
 

@@ -8,8 +8,8 @@ namespace Flash.Protocol;
 public static class Handshake
 {
     /// <summary>Builds the Hello this process sends first.</summary>
-    public static Hello CreateHello(ProcessRole role, int id = 0) =>
-        new(ProtocolInfo.Version, role, Environment.ProcessId, id);
+    public static Hello CreateHello(ProcessRole role, int id = 0, int capacity = 0) =>
+        new(ProtocolInfo.Version, role, Environment.ProcessId, id, capacity);
 
     /// <summary>
     /// Checks the first message received on a connection. The version is checked before the role: a peer

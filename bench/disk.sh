@@ -9,7 +9,7 @@
 #
 # usage: bench/disk.sh [--no-build] [--rebuild] [-h|--help]
 # env:   DURATION=20  ROUNDS=3  SERVERS="amped sped nginx lighttpd"  DATASET_MB=2048  MEMORY_MB=512
-#        DATASET_DIR=/var/tmp/flashd-disk-bench  CONNECTIONS=64  HOT_CONNECTIONS=4  HELPERS=16
+#        DATASET_DIR=/var/tmp/flashd-disk-bench  CONNECTIONS=64  HOT_CONNECTIONS=4  HELPERS=4
 #        FILE_KB=16  FLASHD_CACHE_MB=min(64,MEMORY_MB/4)  WRK_TIMEOUT=10s  DISK_DEVICE=(auto)  SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME, awk and sort -g all read "1.5" with a dot
@@ -25,7 +25,7 @@ MEMORY_MB="${MEMORY_MB:-512}"
 DATASET_DIR="${DATASET_DIR:-/var/tmp/flashd-disk-bench}"
 CONNECTIONS="${CONNECTIONS:-64}"
 HOT_CONNECTIONS="${HOT_CONNECTIONS:-4}"
-HELPERS="${HELPERS:-16}"
+HELPERS="${HELPERS:-4}"
 FILE_KB="${FILE_KB:-16}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
 # flashd's file-data cache (Cache.FileBytes) in MiB; default a quarter of MEMORY_MB, at most 64.
@@ -389,7 +389,7 @@ report() {
     fi
     echo "- random load: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNECTIONS -d${DURATION}s --timeout $WRK_TIMEOUT -s bench/conf/random.lua\`; servers (every process and thread) on core $SERVER_CPU"
     echo "- hot file: \`taskset -c $CLIENT_CPU wrk -t1 -c$HOT_CONNECTIONS -d${DURATION}s $HOT_PATH\` during a second random-load run"
-    echo "- flashd: Helpers.Count $HELPERS (amped), Cache.FileBytes $FLASHD_CACHE_MB MiB; nginx: \`aio threads\` (32 threads), sendfile, no open_file_cache; lighttpd: plain, stat cache off"
+    echo "- flashd: Helpers.Count $HELPERS (amped; Helpers.JobsPerHelper ${FLASHD_Helpers__JobsPerHelper:-16}, Helpers.Nice ${FLASHD_Helpers__Nice:-19}), Cache.FileBytes $FLASHD_CACHE_MB MiB; nginx: \`aio threads\` (32 threads), sendfile, no open_file_cache; lighttpd: plain, stat cache off"
     echo "- disk: ${DISK_DEVICE:-n/a (no block device found for the data set; set DISK_DEVICE)} (reads counted machine-wide from /proc/diskstats)"
     echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
     echo "- load average at start: $LOAD_AT_START"

@@ -125,13 +125,8 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
 
     protected override void OnGoodbye(string reason) => pool.OnLinkGoodbye(this, reason);
 
-    protected override bool OnMessage(Message message, int fd)
+    protected override bool OnMessage(Message message)
     {
-        if (fd >= 0)
-        {
-            Native.LibC.close(fd); // runners never pass fds
-        }
-
         switch (message)
         {
             case CgiStarted started when started.JobId == JobId && Busy:

@@ -29,6 +29,9 @@ internal sealed class HelperJob
 
     public int Attempts { get; set; }
 
+    /// <summary>When the job was last given to a helper (loop milliseconds).</summary>
+    public long StartedMs { get; set; }
+
     /// <summary>Called on the loop thread with the reply (and the fd it carried, or -1), before the waiters.</summary>
     public required Action<HelperJob, Message?, int> Complete { get; init; }
 

@@ -5,10 +5,11 @@ using Flash.Protocol;
 namespace Flash.Main.Helpers;
 
 /// <summary>
-/// Main's side of the AMPED helpers: a queue of blocking jobs, dispatched one at a time to idle helpers.
-/// A request for work already in flight joins that job. A helper that dies, hangs past the job timeout or
-/// breaks the protocol is dropped, and its job goes back to the front of the queue for another helper:
-/// jobs are idempotent (resolve, prefetch, list), so no client sees the failure.
+/// Main's side of the AMPED helpers: a queue of blocking jobs, dispatched to the connected helper holding the
+/// fewest (each takes up to <c>Helpers.JobsPerHelper</c> at once and has their disk reads in flight together).
+/// A request for work already in flight joins that job. A helper that dies, stops answering for the job timeout
+/// or breaks the protocol is dropped, and its jobs go back to the front of the queue for other helpers: jobs are
+/// idempotent (resolve, prefetch, list), so no client sees the failure.
 /// </summary>
 internal sealed class HelperPool
 {
@@ -17,26 +18,34 @@ internal sealed class HelperPool
     private readonly EventLoop _loop;
     private readonly TimerQueue _jobTimer;
     private readonly MainLog _log;
+    private readonly int _jobsPerHelper;
     private readonly LinkedList<HelperJob> _queue = new();
     private readonly Dictionary<(HelperJobKind, string), HelperJob> _pending = [];
-    private readonly Stack<HelperLink> _idle = new();
     private readonly List<HelperLink> _links = [];
+    private readonly List<HelperLink> _sentTo = [];
+    private readonly List<HelperLink> _refused = [];
     private long _nextJobId;
 
-    public HelperPool(EventLoop loop, MainLog log, double jobTimeoutSeconds)
+    public HelperPool(EventLoop loop, MainLog log, double jobTimeoutSeconds, int jobsPerHelper)
     {
         _loop = loop;
         _log = log;
+        _jobsPerHelper = Math.Max(1, jobsPerHelper);
         _jobTimer = loop.CreateTimerQueue("helper-job", (long)(jobTimeoutSeconds * 1000));
     }
 
     public int QueueDepth => _queue.Count;
 
-    public int Busy => _links.Count(l => l.Current is not null);
+    /// <summary>Helpers holding at least one job.</summary>
+    public int Busy => _links.Count(l => l.InFlight > 0);
 
-    public int Idle => _idle.Count;
+    /// <summary>Connected helpers holding no job.</summary>
+    public int Idle => _links.Count(l => l.HelloDone && l.InFlight == 0);
 
     public int Connected => _links.Count;
+
+    /// <summary>Jobs the helpers hold now.</summary>
+    public int InFlight => _links.Sum(l => l.InFlight);
 
     public long JobsRequeued { get; private set; }
 
@@ -48,7 +57,7 @@ internal sealed class HelperPool
         {
             if (link.HelloDone)
             {
-                loads.Add(new HelperLoad(link.HelperId, link.HelperPid, link.JobsDone, link.Current is null ? 0 : 1));
+                loads.Add(new HelperLoad(link.HelperId, link.HelperPid, link.JobsDone, link.InFlight));
             }
         }
 
@@ -90,7 +99,7 @@ internal sealed class HelperPool
     /// <summary>A helper connected (accepted on the helper socket).</summary>
     public void Accept(int fd)
     {
-        var link = new HelperLink(this, _loop);
+        var link = new HelperLink(this, _loop, _jobsPerHelper);
         link.Open(fd);
         _links.Add(link);
     }
@@ -98,23 +107,35 @@ internal sealed class HelperPool
     public bool OnLinkReady(HelperLink link)
     {
         _log.HelperConnected(link.HelperId, link.HelperPid, _links.Count(l => l.HelloDone));
-        _idle.Push(link);
         Dispatch();
         return true;
     }
 
     public void OnReply(HelperLink link, HelperJob job, Message reply, int fd)
     {
+        // The timer measures a helper's silence: every answer restarts it. A job stuck behind answers to others
+        // is caught here instead (a read that never completes, say on a hung network file system).
         _jobTimer.Remove(link);
+        long now = _loop.NowMs;
+        if (link.InFlight > 0)
+        {
+            _jobTimer.Start(link, now);
+        }
+
         Finish(job, reply, fd);
-        _idle.Push(link);
+        if (link.Fd >= 0 && OldestJob(link) is { } stuck && now - stuck.StartedMs > _jobTimer.DurationMs)
+        {
+            OnLinkFailed(link, $"took longer than {_jobTimer.DurationMs} ms on job {stuck.JobId}");
+            return;
+        }
+
         Dispatch();
     }
 
     public void OnJobTimeout(HelperLink link) =>
-        OnLinkFailed(link, $"took longer than {_jobTimer.DurationMs} ms on job {link.Current?.JobId}");
+        OnLinkFailed(link, $"took longer than {_jobTimer.DurationMs} ms on job {OldestJob(link)?.JobId} (no answer to any of its {link.InFlight} jobs)");
 
-    /// <summary>Drops a helper; its job, if any, goes back to the front of the queue.</summary>
+    /// <summary>Drops a helper; its jobs go back to the front of the queue, in the order they were given.</summary>
     public void OnLinkFailed(HelperLink link, string why)
     {
         if (link.Fd < 0)
@@ -123,11 +144,13 @@ internal sealed class HelperPool
         }
 
         _log.HelperDropped(link.HelperId, link.HelperPid, why);
+        _jobTimer.Remove(link);
         link.Close();
         _links.Remove(link);
-        RemoveIdle(link);
-        if (link.TakeCurrent() is { } job)
+        var jobs = link.TakeJobs();
+        for (int i = jobs.Count - 1; i >= 0; i--)
         {
+            var job = jobs[i];
             JobsRequeued++;
             if (++job.Attempts >= MaxAttempts)
             {
@@ -144,21 +167,72 @@ internal sealed class HelperPool
 
     private void Dispatch()
     {
-        while (_queue.First is { } first && _idle.Count > 0)
+        while (_queue.First is { } first && LeastLoaded() is { } link)
         {
-            var link = _idle.Pop();
             _queue.RemoveFirst();
             var job = first.Value;
             job.JobId = ++_nextJobId;
-            if (!link.Start(job))
+            job.StartedMs = _loop.NowMs;
+            if (link.InFlight == 0)
             {
-                // Put the job back before dropping the link: OnLinkFailed requeues the link's job itself.
-                OnLinkFailed(link, "does not accept requests");
-                continue;
+                _jobTimer.Start(link, job.StartedMs);
             }
 
-            _jobTimer.Start(link, _loop.NowMs);
+            link.Start(job);
+            if (!_sentTo.Contains(link))
+            {
+                _sentTo.Add(link);
+            }
         }
+
+        // The jobs of one dispatch leave together: one send, one wakeup per helper.
+        foreach (var link in _sentTo)
+        {
+            if (link.Fd >= 0 && !link.Flush())
+            {
+                _refused.Add(link);
+            }
+        }
+
+        _sentTo.Clear();
+        if (_refused.Count > 0)
+        {
+            var refused = _refused.ToArray(); // rare; dropping a link dispatches again, which uses the list
+            _refused.Clear();
+            foreach (var link in refused)
+            {
+                OnLinkFailed(link, "does not accept requests"); // re-queues its jobs
+            }
+        }
+    }
+
+    /// <summary>The connected helper with room that holds the fewest jobs, or null when every one is full.</summary>
+    private HelperLink? LeastLoaded()
+    {
+        HelperLink? best = null;
+        foreach (var link in _links)
+        {
+            if (link.HasRoom && (best is null || link.InFlight < best.InFlight))
+            {
+                best = link;
+            }
+        }
+
+        return best;
+    }
+
+    private static HelperJob? OldestJob(HelperLink link)
+    {
+        HelperJob? oldest = null;
+        foreach (var job in link.Jobs)
+        {
+            if (oldest is null || job.JobId < oldest.JobId)
+            {
+                oldest = job;
+            }
+        }
+
+        return oldest;
     }
 
     private void Finish(HelperJob job, Message? reply, int fd)
@@ -166,20 +240,5 @@ internal sealed class HelperPool
         _pending.Remove((job.Kind, job.Key));
         job.Complete(job, reply, fd);
         job.WakeWaiters();
-    }
-
-    private void RemoveIdle(HelperLink link)
-    {
-        if (!_idle.Contains(link))
-        {
-            return;
-        }
-
-        var keep = _idle.Where(l => l != link).Reverse().ToArray();
-        _idle.Clear();
-        foreach (var l in keep)
-        {
-            _idle.Push(l);
-        }
     }
 }

@@ -158,9 +158,11 @@ internal sealed partial class ResourceStore : IDisposable
         var cached = _paths.Find(urlPath, hash);
         var stat = default(Stat);
         var outcome = reply is ResolveReply r ? r.Outcome : ResolveOutcome.Error;
-        if (outcome == ResolveOutcome.File && (fd < 0 || FileSys.fstat(fd, out stat) != 0))
+        if (outcome == ResolveOutcome.File && (fd < 0 || FileSys.fstat(fd, out stat) != 0 || !IsFileOf((ResolveReply)reply!, stat)))
         {
-            outcome = ResolveOutcome.Error; // a File answer must bring its fd
+            // A File answer must bring its fd, and that fd must be the file the answer describes: fds are matched
+            // to replies by order, so this fstat (no disk: the inode is in memory) is what catches a mix-up.
+            outcome = ResolveOutcome.Error;
         }
 
         if (outcome == ResolveOutcome.DirectoryListing && reply is ResolveReply directory)
@@ -172,6 +174,8 @@ internal sealed partial class ResourceStore : IDisposable
         var relative = reply is ResolveReply rr ? Encoding.UTF8.GetBytes(rr.FilePath) : [];
         Apply(urlPath, hash, cached, outcome, outcome == ResolveOutcome.File ? fd : CloseAndNone(fd), stat, relative, _now());
     }
+
+    private static bool IsFileOf(ResolveReply reply, in Stat stat) => reply.Inode == (long)stat.Ino && reply.Device == (long)stat.Dev;
 
     /// <summary>Turns a fresh resolution into the cached translation; takes ownership of <paramref name="fd"/>.</summary>
     private Translation Apply(ReadOnlySpan<byte> urlPath, int hash, Translation? cached, ResolveOutcome kind, int fd,

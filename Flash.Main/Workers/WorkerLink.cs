@@ -7,17 +7,23 @@ namespace Flash.Main.Workers;
 
 /// <summary>
 /// Main's end of one worker's Unix socket (a helper or a CGI runner), in the same epoll set as the clients
-/// (Flash: "the main process learns of completion via select"). Frames are read with recvmsg, so an fd a
-/// worker passes (SCM_RIGHTS) arrives with its message. The first frame must be the worker's Hello.
+/// (Flash: "the main process learns of completion via select"). Frames are read with recvmsg; the fds a
+/// worker passes (SCM_RIGHTS) wait in a first-in, first-out queue until the message that owns them takes them
+/// (a stream read may hold several frames, so where an fd arrived does not say whose it is; the worker sends
+/// them in the order of their frames). The first frame must be the worker's Hello.
 /// A paused link is not read: that is how a slow client slows down a CGI script (backpressure).
 /// </summary>
 internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 {
     private const int ReadChunk = 64 << 10;
 
+    /// <summary>More passed fds than this, unclaimed: the worker is not following the protocol.</summary>
+    private const int MaxQueuedFds = 1024;
+
     private readonly FrameReader _reader = new();
     private readonly List<byte> _pending = []; // bytes the socket did not take yet (a CGI body, mostly)
-    private int _receivedFd = -1;
+    private readonly Queue<int> _passedFds = new();
+    private readonly int[] _receivedFds = new int[UnixSocket.MaxFdsPerMessage];
     private bool _paused;
     private bool _unread;
     private bool _watchingWritable; // EPOLLOUT is on only while the socket has refused bytes
@@ -29,6 +35,9 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
     public int WorkerPid { get; private set; }
 
     public int WorkerId { get; private set; }
+
+    /// <summary>How many jobs the worker said it takes at once (its Hello); 1 if it did not say.</summary>
+    public int WorkerCapacity { get; private set; } = 1;
 
     /// <summary>Bytes sent but not yet taken by the worker's socket.</summary>
     public int PendingOutput => _pending.Count;
@@ -88,11 +97,10 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
                 return;
             }
 
-            nint n = UnixSocket.Receive(Fd, _reader.GetAppendSpan(ReadChunk), out int fd);
-            if (fd >= 0)
+            nint n = UnixSocket.Receive(Fd, _reader.GetAppendSpan(ReadChunk), _receivedFds, out int fdCount);
+            if (fdCount > 0 && !QueuePassedFds(fdCount))
             {
-                TakeReceivedFd(); // an fd nobody claimed: never leak it
-                _receivedFd = fd;
+                return;
             }
 
             if (n > 0)
@@ -127,7 +135,10 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
         int fd = Fd;
         loop.Unregister(this);
         LibC.close(fd);
-        TakeReceivedFd();
+        while (_passedFds.TryDequeue(out int passed))
+        {
+            LibC.close(passed); // fds of messages never read: never leak them
+        }
     }
 
     /// <summary>
@@ -219,9 +230,38 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
         }
     }
 
-    /// <summary>A message after the Hello; <paramref name="fd"/> is the fd that came with it, or -1.
+    /// <summary>A message after the Hello (one that owns an fd takes it with <see cref="TakePassedFd"/>).
     /// Returns false if the link was closed while handling it.</summary>
-    protected abstract bool OnMessage(Message message, int fd);
+    protected abstract bool OnMessage(Message message);
+
+    /// <summary>Whether this kind of worker passes fds at all; those of one that should not are closed on arrival.</summary>
+    protected virtual bool PassesFds => false;
+
+    /// <summary>The oldest passed fd no message has taken yet (the caller owns it), or -1 if there is none.</summary>
+    protected int TakePassedFd() => _passedFds.TryDequeue(out int fd) ? fd : -1;
+
+    private bool QueuePassedFds(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (PassesFds && _passedFds.Count < MaxQueuedFds)
+            {
+                _passedFds.Enqueue(_receivedFds[i]);
+            }
+            else
+            {
+                LibC.close(_receivedFds[i]);
+            }
+        }
+
+        if (PassesFds && _passedFds.Count >= MaxQueuedFds)
+        {
+            OnFailed($"passed over {MaxQueuedFds} fds that no message claimed");
+            return false;
+        }
+
+        return true;
+    }
 
     /// <summary>The Hello arrived: the link can take work. Returns false if it was dropped.</summary>
     protected abstract bool OnReady();
@@ -271,6 +311,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
             var hello = (Hello)message;
             WorkerPid = hello.Pid;
             WorkerId = hello.Id;
+            WorkerCapacity = Math.Max(1, hello.Capacity); // not said (an older worker): one job at a time
             HelloDone = true;
             if (!Send(new Hello(ProtocolInfo.Version, ProcessRole.Main, Environment.ProcessId, 0)))
             {
@@ -287,20 +328,6 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
             return false;
         }
 
-        return OnMessage(message, TakeReceivedFd(keep: true)) && Fd >= 0;
-    }
-
-    /// <summary>Hands over the fd that came with the last message (keep) or closes it.</summary>
-    private int TakeReceivedFd(bool keep = false)
-    {
-        int fd = _receivedFd;
-        _receivedFd = -1;
-        if (!keep && fd >= 0)
-        {
-            LibC.close(fd);
-            return -1;
-        }
-
-        return fd;
+        return OnMessage(message) && Fd >= 0;
     }
 }

@@ -73,7 +73,14 @@ public sealed class HelpersConfig
     /// The helpers' nice value (0..19). Where helpers and main share a CPU, main's loop goes first: cached
     /// requests are not queued behind the disk work of misses.
     /// </summary>
-    public int Nice { get; set; } = 10;
+    public int Nice { get; set; } = 19;
+
+    /// <summary>
+    /// Jobs main gives one helper at a time (1..256). A helper submits the disk reads of all of them to the kernel
+    /// at once (io_uring), so a few helpers keep many reads in flight, and the jobs and replies that arrive
+    /// together cost one wakeup and one syscall each way.
+    /// </summary>
+    public int JobsPerHelper { get; set; } = 16;
 }
 
 /// <summary>CGI scripts and the runner pool: sized between Runners and MaxRunners by the supervisor from main's load reports.</summary>

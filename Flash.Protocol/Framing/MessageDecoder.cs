@@ -123,7 +123,7 @@ internal static class MessageDecoder
 
     /// <summary>
     /// Reads a message's fields; <paramref name="consumed"/> says how many. That is the kind's field count,
-    /// except for a message with optional trailing fields (LoadReport), which takes what the sender wrote of them.
+    /// except for a message with optional trailing fields (LoadReport, Hello), which takes what the sender wrote of them.
     /// </summary>
     private static Message ReadFields(MessageKind kind, ref MessagePackReader reader, int fields, out int consumed)
     {
@@ -133,13 +133,18 @@ internal static class MessageDecoder
             return LoadReport.Read(ref reader, consumed);
         }
 
+        if (kind == MessageKind.Hello)
+        {
+            consumed = Math.Min(fields, Hello.MaxFields);
+            return Hello.Read(ref reader, consumed);
+        }
+
         consumed = ExpectedFieldCount((int)kind);
         return ReadFields(kind, ref reader);
     }
 
     private static Message ReadFields(MessageKind kind, ref MessagePackReader reader) => kind switch
     {
-        MessageKind.Hello => Hello.Read(ref reader),
         MessageKind.Goodbye => Goodbye.Read(ref reader),
         MessageKind.ResolveRequest => ResolveRequest.Read(ref reader),
         MessageKind.ResolveReply => ResolveReply.Read(ref reader),

@@ -4,15 +4,18 @@ namespace Flash.Protocol;
 
 /// <summary>
 /// The first frame on every connection, in both directions; see <see cref="Handshake"/>.
-/// <paramref name="Id"/> is the sender's slot in its pool (0 where there is no pool).
+/// <paramref name="Id"/> is the sender's slot in its pool (0 where there is no pool). <paramref name="Capacity"/>
+/// is how many jobs a helper works on at once (1 where its reads block; 0: not said, an optional trailing field).
 /// </summary>
-public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int Id) : Message
+public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int Id, int Capacity = 0) : Message
 {
     internal const int Fields = 4;
 
+    internal const int MaxFields = 5;
+
     public override MessageKind Kind => MessageKind.Hello;
 
-    internal override int FieldCount => Fields;
+    internal override int FieldCount => MaxFields;
 
     internal override void WriteFields(ref MessagePackWriter writer)
     {
@@ -20,15 +23,18 @@ public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int I
         writer.Write((byte)Role);
         writer.Write(Pid);
         writer.Write(Id);
+        writer.Write(Capacity);
     }
 
-    internal static Hello Read(ref MessagePackReader reader)
+    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (4 or 5).</summary>
+    internal static Hello Read(ref MessagePackReader reader, int fields)
     {
         int version = FieldCodec.ReadInt32(ref reader);
         ProcessRole role = FieldCodec.ReadRole(ref reader);
         int pid = FieldCodec.ReadInt32(ref reader);
         int id = FieldCodec.ReadInt32(ref reader);
-        return new Hello(version, role, pid, id);
+        int capacity = fields >= MaxFields ? FieldCodec.ReadInt32(ref reader) : 0;
+        return new Hello(version, role, pid, id, capacity);
     }
 }
 

@@ -11,10 +11,11 @@ namespace Flash.Protocol.Transport;
 /// </summary>
 /// <remarks>
 /// Layouts are those of x86-64 (and every LP64 Linux): msghdr is 56 bytes; a cmsghdr is len (size_t), level
-/// (int), type (int), then the data aligned to 8, so one fd needs CMSG_SPACE(4) = 24 bytes of control buffer.
+/// (int), type (int), then the data aligned to 8, so n fds need CMSG_SPACE(4n) bytes of control buffer.
 /// Ancillary data rides with the bytes of the sendmsg that carried it. A stream recvmsg ends right after
 /// those bytes (later bytes come in the next read), but it may start with earlier fd-less bytes of the same
-/// sender: the fd belongs to the last frame that begins in that read, never to one that begins after it.
+/// sender. So a receiver cannot tie an fd to a frame by where it arrived; flashd's helpers pass fds in the
+/// order of the frames that own them, and main takes them first in, first out.
 /// </remarks>
 public static unsafe partial class UnixSocket
 {
@@ -38,8 +39,8 @@ public static unsafe partial class UnixSocket
     /// <summary>sizeof(struct cmsghdr) on LP64: the data starts 16 bytes in.</summary>
     private const int CmsgHeaderBytes = 16;
 
-    /// <summary>CMSG_SPACE(sizeof(int)): header plus one fd, padded to 8.</summary>
-    private const int OneFdControlBytes = 24;
+    /// <summary>The most fds one message carries (the kernel's SCM_MAX_FD is 253).</summary>
+    public const int MaxFdsPerMessage = 64;
 
     /// <summary>
     /// A blocking, close-on-exec stream socket connected to the Unix socket at <paramref name="path"/>: its fd,
@@ -83,22 +84,37 @@ public static unsafe partial class UnixSocket
     /// blocking socket may still send fewer; send the rest without the fd) or -errno. Our copy of the fd stays
     /// open: close it once this returned a positive count.
     /// </summary>
-    public static nint SendWithFd(int socket, ReadOnlySpan<byte> data, int fdToPass)
+    public static nint SendWithFd(int socket, ReadOnlySpan<byte> data, int fdToPass) =>
+        fdToPass < 0 ? SendWithFds(socket, data, []) : SendWithFds(socket, data, new ReadOnlySpan<int>(in fdToPass));
+
+    /// <summary>
+    /// As <see cref="SendWithFd"/>, with up to <see cref="MaxFdsPerMessage"/> fds in one SCM_RIGHTS message: a
+    /// helper sends the replies of several jobs, each with its file, in one syscall. The receiver gets the fds in
+    /// this order, all with the first bytes of <paramref name="data"/>.
+    /// </summary>
+    public static nint SendWithFds(int socket, ReadOnlySpan<byte> data, ReadOnlySpan<int> fds)
     {
-        byte* control = stackalloc byte[OneFdControlBytes];
+        if (fds.Length > MaxFdsPerMessage)
+        {
+            return -EINVAL;
+        }
+
+        int controlBytes = ControlSpace(fds.Length);
+        ulong* control = stackalloc ulong[ControlSpace(MaxFdsPerMessage) / sizeof(ulong)]; // 8-aligned
         fixed (byte* p = data)
         {
             var iov = new IoVec { Base = p, Length = (nuint)data.Length };
             var message = new MsgHdr { Iov = &iov, IovLength = 1 };
-            if (fdToPass >= 0)
+            if (!fds.IsEmpty)
             {
-                new Span<byte>(control, OneFdControlBytes).Clear();
-                *(nuint*)control = CmsgHeaderBytes + sizeof(int); // CMSG_LEN(sizeof(int))
-                *(int*)(control + 8) = SOL_SOCKET;
-                *(int*)(control + 12) = SCM_RIGHTS;
-                *(int*)(control + CmsgHeaderBytes) = fdToPass;
-                message.Control = control;
-                message.ControlLength = OneFdControlBytes;
+                byte* c = (byte*)control;
+                new Span<byte>(c, controlBytes).Clear();
+                *(nuint*)c = (nuint)(CmsgHeaderBytes + (fds.Length * sizeof(int))); // CMSG_LEN(n * sizeof(int))
+                *(int*)(c + 8) = SOL_SOCKET;
+                *(int*)(c + 12) = SCM_RIGHTS;
+                fds.CopyTo(new Span<int>(c + CmsgHeaderBytes, fds.Length));
+                message.Control = c;
+                message.ControlLength = (nuint)controlBytes;
             }
 
             while (true)
@@ -126,8 +142,23 @@ public static unsafe partial class UnixSocket
     /// </summary>
     public static nint Receive(int socket, Span<byte> buffer, out int receivedFd)
     {
-        receivedFd = -1;
-        ulong* control = stackalloc ulong[OneFdControlBytes / sizeof(ulong)]; // 8-aligned, as cmsghdr must be
+        int one = -1;
+        nint n = Receive(socket, buffer, new Span<int>(ref one), out _);
+        receivedFd = one;
+        return n;
+    }
+
+    /// <summary>
+    /// As <see cref="Receive(int, Span{byte}, out int)"/>, keeping up to <c>fds.Length</c> (at most
+    /// <see cref="MaxFdsPerMessage"/>) passed fds in the order they were sent; <paramref name="fdCount"/> says
+    /// how many. Any beyond that are closed here.
+    /// </summary>
+    public static nint Receive(int socket, Span<byte> buffer, Span<int> fds, out int fdCount)
+    {
+        fdCount = 0;
+        int room = Math.Min(fds.Length, MaxFdsPerMessage);
+        int controlBytes = ControlSpace(Math.Max(room, 1));
+        ulong* control = stackalloc ulong[ControlSpace(MaxFdsPerMessage) / sizeof(ulong)]; // 8-aligned, as cmsghdr must be
         fixed (byte* p = buffer)
         {
             var iov = new IoVec { Base = p, Length = (nuint)buffer.Length };
@@ -135,9 +166,9 @@ public static unsafe partial class UnixSocket
             nint received;
             while (true)
             {
-                new Span<byte>(control, OneFdControlBytes).Clear();
+                new Span<byte>(control, controlBytes).Clear();
                 message.Control = control;
-                message.ControlLength = OneFdControlBytes;
+                message.ControlLength = (nuint)controlBytes;
                 message.Flags = 0;
                 received = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
                 if (received >= 0)
@@ -152,15 +183,18 @@ public static unsafe partial class UnixSocket
                 }
             }
 
-            receivedFd = TakeFds((byte*)control, (int)message.ControlLength);
+            fdCount = TakeFds((byte*)control, (int)message.ControlLength, fds[..room]);
             return received;
         }
     }
 
-    /// <summary>Keeps the first SCM_RIGHTS fd of the control buffer; closes any other.</summary>
-    private static int TakeFds(byte* control, int length)
+    /// <summary>CMSG_SPACE(n * sizeof(int)): header plus n fds, padded to 8.</summary>
+    private static int ControlSpace(int fds) => (CmsgHeaderBytes + (fds * sizeof(int)) + 7) & ~7;
+
+    /// <summary>Keeps the SCM_RIGHTS fds of the control buffer that fit in <paramref name="kept"/>; closes any other.</summary>
+    private static int TakeFds(byte* control, int length, Span<int> kept)
     {
-        int kept = -1;
+        int count = 0;
         int offset = 0;
         while (offset + CmsgHeaderBytes <= length)
         {
@@ -174,13 +208,13 @@ public static unsafe partial class UnixSocket
             int type = *(int*)(control + offset + 12);
             if (level == SOL_SOCKET && type == SCM_RIGHTS)
             {
-                int count = ((int)cmsgLength - CmsgHeaderBytes) / sizeof(int);
-                for (int i = 0; i < count; i++)
+                int n = ((int)cmsgLength - CmsgHeaderBytes) / sizeof(int);
+                for (int i = 0; i < n; i++)
                 {
                     int fd = *(int*)(control + offset + CmsgHeaderBytes + (i * sizeof(int)));
-                    if (kept < 0)
+                    if (count < kept.Length)
                     {
-                        kept = fd;
+                        kept[count++] = fd;
                     }
                     else
                     {
@@ -192,7 +226,7 @@ public static unsafe partial class UnixSocket
             offset += ((int)cmsgLength + 7) & ~7; // CMSG_NXTHDR: the next header is 8-aligned
         }
 
-        return kept;
+        return count;
     }
 
     [LibraryImport(Lib, SetLastError = true)]

@@ -42,6 +42,7 @@ internal static class ConfigSchema
         ConfigKey.Real("Helpers.IdleTimeoutSeconds", c => c.Helpers.IdleTimeoutSeconds, (c, v) => c.Helpers.IdleTimeoutSeconds = v),
         ConfigKey.Real("Helpers.JobTimeoutSeconds", c => c.Helpers.JobTimeoutSeconds, (c, v) => c.Helpers.JobTimeoutSeconds = v),
         ConfigKey.Int("Helpers.Nice", c => c.Helpers.Nice, (c, v) => c.Helpers.Nice = v),
+        ConfigKey.Int("Helpers.JobsPerHelper", c => c.Helpers.JobsPerHelper, (c, v) => c.Helpers.JobsPerHelper = v),
         ConfigKey.Int("Limits.MaxRequestLineBytes", c => c.Limits.MaxRequestLineBytes, (c, v) => c.Limits.MaxRequestLineBytes = v),
         ConfigKey.Int("Limits.MaxHeaderBytes", c => c.Limits.MaxHeaderBytes, (c, v) => c.Limits.MaxHeaderBytes = v),
         ConfigKey.Int("Limits.MaxHeaderCount", c => c.Limits.MaxHeaderCount, (c, v) => c.Limits.MaxHeaderCount = v),

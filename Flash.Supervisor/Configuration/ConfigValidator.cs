@@ -37,6 +37,7 @@ internal static class ConfigValidator
         Require(helpers.IdleTimeoutSeconds > 0, "Helpers.IdleTimeoutSeconds must be positive");
         Require(helpers.JobTimeoutSeconds > 0, "Helpers.JobTimeoutSeconds must be positive");
         Require(helpers.Nice is >= 0 and <= 19, "Helpers.Nice must be 0..19");
+        Require(helpers.JobsPerHelper is >= 1 and <= 256, "Helpers.JobsPerHelper must be 1..256");
         Require(config.Supervisor.MaxRestarts >= 0, "Supervisor.MaxRestarts must be 0 or more");
         Require(config.Supervisor.RestartPeriodSeconds > 0, "Supervisor.RestartPeriodSeconds must be positive");
         Require(IsLogLevel(config.LogLevel), $"LogLevel must be Trace, Debug, Info, Warn, Error, Fatal or Off, not '{config.LogLevel}'");

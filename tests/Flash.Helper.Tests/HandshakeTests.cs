@@ -6,14 +6,16 @@ namespace Flash.Helper.Tests;
 public class HandshakeTests : HelperTestBase
 {
     [Test]
-    public void The_helper_says_hello_to_main_with_its_version_role_pid_and_id()
+    public void The_helper_says_hello_to_main_with_its_version_role_pid_id_and_capacity()
     {
-        var helper = StartHelper(id: 7);
+        var helper = StartHelper(c => c.Helpers.JobsPerHelper = 5, id: 7);
         using var main = Main.Accept();
 
         var hello = main.Receive();
 
-        Assert.That(hello, Is.EqualTo(new Hello(ProtocolInfo.Version, ProcessRole.Helper, helper.Pid, 7)));
+        // Its capacity: Helpers.JobsPerHelper with io_uring; one job at a time where its reads would block.
+        int capacity = File.ReadAllText("/proc/sys/kernel/io_uring_disabled").Trim() == "0" ? 5 : 1;
+        Assert.That(hello, Is.EqualTo(new Hello(ProtocolInfo.Version, ProcessRole.Helper, helper.Pid, 7, capacity)));
     }
 
     [Test]

@@ -206,12 +206,13 @@ public class MalformedFrameTests
     {
         byte[] body = RawFrames.Body((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(8);
+            w.WriteArrayHeader(9);
             w.Write((byte)MessageKind.Hello);
             w.Write(1);
             w.Write((byte)ProcessRole.CgiRunner);
             w.Write(300);
             w.Write(2);
+            w.Write(3);
             w.Write("a later field");
             w.WriteArrayHeader(2);
             w.WriteMapHeader(1);
@@ -224,7 +225,27 @@ public class MalformedFrameTests
         FrameResult result = RawFrames.ReadOne(RawFrames.Frame(body), out Message? message);
 
         Assert.That(result, Is.EqualTo(FrameResult.Message));
-        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.CgiRunner, 300, 2)));
+        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.CgiRunner, 300, 2, 3)));
+    }
+
+    [Test]
+    public void A_hello_without_the_optional_capacity_reads_as_capacity_0()
+    {
+        // An earlier build's helper wrote four fields; main then gives it one job at a time.
+        byte[] body = RawFrames.Body((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(5);
+            w.Write((byte)MessageKind.Hello);
+            w.Write(1);
+            w.Write((byte)ProcessRole.Helper);
+            w.Write(300);
+            w.Write(2);
+        });
+
+        FrameResult result = RawFrames.ReadOne(RawFrames.Frame(body), out Message? message);
+
+        Assert.That(result, Is.EqualTo(FrameResult.Message));
+        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.Helper, 300, 2, 0)));
     }
 
     [Test]

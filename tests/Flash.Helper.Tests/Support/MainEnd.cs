@@ -6,7 +6,8 @@ namespace Flash.Helper.Tests.Support;
 
 /// <summary>
 /// Main's end of one helper connection: frames in with the fds that came along (received as main will, with
-/// <see cref="UnixSocket.Receive"/>), frames out. Every wait is bounded, so a silent helper fails the test
+/// <see cref="UnixSocket.Receive(int, Span{byte}, Span{int}, out int)"/> and matched first in, first out to the
+/// replies that own one, resolved files), frames out. Every wait is bounded, so a silent helper fails the test
 /// instead of hanging it.
 /// </summary>
 internal sealed class MainEnd : IDisposable
@@ -30,13 +31,16 @@ internal sealed class MainEnd : IDisposable
 
     public void SendRaw(byte[] bytes) => _socket.Send(bytes);
 
-    /// <summary>The next message, which must come without an fd.</summary>
+    /// <summary>The next message, which must not be one that owns an fd.</summary>
     public Message Receive()
     {
         var message = Receive(out int fd);
-        Assert.That(fd, Is.EqualTo(-1), $"an unexpected fd came with a {message.Kind}");
+        Assert.That(fd, Is.EqualTo(-1), $"an fd came with a {message.Kind}");
         return message;
     }
+
+    /// <summary>Passed fds no reply has taken (they would be matched to the wrong file).</summary>
+    public int UnclaimedFds => _fds.Count;
 
     /// <summary>The next message and the fd that came with it (-1: none); the caller closes the fd.</summary>
     public Message Receive(out int fd)
@@ -47,18 +51,20 @@ internal sealed class MainEnd : IDisposable
             var result = _reader.TryRead(out Message? message);
             if (result == FrameResult.Message)
             {
-                // Replies come one at a time, so an fd belongs to the reply that follows it in the stream.
-                fd = _fds.Count > 0 ? _fds.Dequeue() : -1;
+                // As main does: a resolved file owns the oldest fd not yet taken; no other reply owns one.
+                fd = message is ResolveReply { Outcome: ResolveOutcome.File } ? _fds.Count > 0 ? _fds.Dequeue() : -2 : -1;
+                Assert.That(fd, Is.Not.EqualTo(-2), "a resolved file came without its fd");
                 return message!;
             }
 
             Assert.That(result, Is.EqualTo(FrameResult.NeedMore), "the helper sent a bad frame");
             var left = deadline - DateTime.UtcNow;
             Assert.That(left > TimeSpan.Zero && _socket.Poll(left, SelectMode.SelectRead), Is.True, "the helper sent nothing");
-            nint n = UnixSocket.Receive((int)_socket.Handle, _reader.GetAppendSpan(16 * 1024), out int passed);
-            if (passed >= 0)
+            var passed = new int[UnixSocket.MaxFdsPerMessage];
+            nint n = UnixSocket.Receive((int)_socket.Handle, _reader.GetAppendSpan(16 * 1024), passed, out int count);
+            for (int i = 0; i < count; i++)
             {
-                _fds.Enqueue(passed);
+                _fds.Enqueue(passed[i]);
             }
 
             Assert.That((int)n, Is.Positive, "the helper closed the connection");

@@ -26,10 +26,13 @@ internal sealed class FakeHelper : IDisposable
         _frames = new FramedStream(new NetworkStream(_socket, ownsSocket: false));
     }
 
-    /// <summary>Says Hello as a helper of this protocol version and checks main's Hello back.</summary>
-    public void Handshake()
+    /// <summary>
+    /// Says Hello as a helper of this protocol version, taking <paramref name="capacity"/> jobs at once (0: not
+    /// said, which main takes as one), and checks main's Hello back.
+    /// </summary>
+    public void Handshake(int capacity = 0)
     {
-        Send(new Hello(ProtocolInfo.Version, ProcessRole.Helper, Environment.ProcessId, Id));
+        Send(new Hello(ProtocolInfo.Version, ProcessRole.Helper, Environment.ProcessId, Id, capacity));
         var answer = Receive();
         Assert.That(Flash.Protocol.Handshake.Check(answer, ProcessRole.Main), Is.EqualTo(HandshakeResult.Ok), $"main's Hello: {answer}");
     }

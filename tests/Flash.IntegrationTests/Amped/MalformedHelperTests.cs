@@ -9,8 +9,8 @@ namespace Flash.IntegrationTests.Amped;
 /// (<see cref="FakeHelper"/>), connected beside one real flash-helper.
 /// </summary>
 /// <remarks>
-/// Making sure the fake is the helper that gets a job: main gives a job to any idle helper, so the test
-/// first parks the real one. It SIGSTOPs the real helper and asks for a file: main hands that job to
+/// Making sure the fake is the helper that gets a job: main gives a job to any helper with room, so the test
+/// runs with Helpers.JobsPerHelper = 1 and first parks the real one. It SIGSTOPs the real helper and asks for a file: main hands that job to
 /// its only helper, which cannot answer while stopped. Only then does the fake connect, so it is the only
 /// idle helper when the test asks for the file the fake must handle. After the fake misbehaved the test
 /// SIGCONTs the real helper, which answers the held job and then the re-queued one.
@@ -30,7 +30,11 @@ public class MalformedHelperTests
     {
         _root = new TempDocRoot();
         _root.File("index.html", Body("/index.html"));
-        _flashd = AmpedFlashd.Start(_root, helpers: 1, config => config.Cache.RevalidateMilliseconds = 0);
+        _flashd = AmpedFlashd.Start(_root, helpers: 1, config =>
+        {
+            config.Cache.RevalidateMilliseconds = 0;
+            config.Helpers.JobsPerHelper = 1;
+        });
     }
 
     [OneTimeTearDown]
@@ -188,6 +192,7 @@ public class MalformedHelperTests
         {
             config.Cache.RevalidateMilliseconds = 0;
             config.Helpers.JobTimeoutSeconds = 1;
+            config.Helpers.JobsPerHelper = 1;
         });
         int mark = AmpedFlashd.Mark(flashd);
         using var b = flashd.Connect();

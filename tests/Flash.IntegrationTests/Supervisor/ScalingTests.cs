@@ -26,6 +26,7 @@ public class ScalingTests
             c.Helpers.Max = 6;
             c.Helpers.SpawnDelayMs = 200;
             c.Helpers.IdleTimeoutSeconds = 1;
+            c.Helpers.JobsPerHelper = 1; // one job per helper, so 24 clients keep a queue; 16 each would never queue
         });
 
         LoadResult result;

@@ -11,7 +11,7 @@ internal static class MessageSamples
 {
     public static IEnumerable<Message> Typical()
     {
-        yield return new Hello(ProtocolInfo.Version, ProcessRole.Helper, 4242, 7);
+        yield return new Hello(ProtocolInfo.Version, ProcessRole.Helper, 4242, 7, 16);
         yield return new Goodbye("idle timeout");
         yield return new ResolveRequest(11, "/docs/index.html");
         yield return new ResolveReply(12, ResolveOutcome.File, "/srv/www/docs/index.html", 5120,
@@ -75,7 +75,7 @@ internal static class MessageSamples
         new Random(1).NextBytes(bigData);
         string[] bigEnvironment = Enumerable.Range(0, 2000).Select(i => $"HTTP_X_{i}=value {i} é").ToArray();
 
-        yield return new Hello(int.MaxValue, ProcessRole.Control, int.MaxValue, int.MinValue);
+        yield return new Hello(int.MaxValue, ProcessRole.Control, int.MaxValue, int.MinValue, int.MaxValue);
         yield return new Hello(int.MinValue, ProcessRole.CgiRunner, int.MinValue, -1);
         yield return new Goodbye(longText);
         yield return new ResolveRequest(long.MaxValue, longText);

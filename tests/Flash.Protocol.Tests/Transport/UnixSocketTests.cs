@@ -113,7 +113,7 @@ public class UnixSocketTests
     public void Bytes_sent_before_an_fd_may_be_received_together_with_it()
     {
         // The kernel glues earlier fd-less bytes of the same sender onto the read that takes the fd: a receiver
-        // must tie the fd to the frame that starts where those bytes end, not to the first byte of the read.
+        // cannot tie the fd to the first frame of the read. flashd gives fds to the frames that own one, in order.
         using var pair = new UnixSocketPair();
         using var file = CreateFile("second.txt", "2");
         UnixSocket.SendWithFd(Fd(pair.Left), "one"u8, -1);
@@ -236,6 +236,76 @@ public class UnixSocketTests
     [Test]
     public void Connect_to_a_path_longer_than_sun_path_is_ENAMETOOLONG() =>
         Assert.That(UnixSocket.Connect("/tmp/" + new string('a', 103)), Is.EqualTo(-ENAMETOOLONG));
+
+    [Test]
+    public void Several_fds_sent_with_one_message_arrive_in_their_order()
+    {
+        using var pair = new UnixSocketPair();
+        using var a = CreateFile("a.txt", "a");
+        using var b = CreateFile("b.txt", "bb");
+        using var c = CreateFile("c.txt", "ccc");
+        int[] sent = [(int)a.DangerousGetHandle(), (int)b.DangerousGetHandle(), (int)c.DangerousGetHandle()];
+        Assert.That((int)UnixSocket.SendWithFds(Fd(pair.Left), "abc"u8, sent), Is.EqualTo(3));
+
+        Assert.That(pair.Right.Poll(TimeSpan.FromSeconds(5), SelectMode.SelectRead), Is.True);
+        var fds = new int[UnixSocket.MaxFdsPerMessage];
+        int received = (int)UnixSocket.Receive(Fd(pair.Right), new byte[8], fds, out int count);
+        try
+        {
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(received, Is.EqualTo(3));
+                Assert.That(count, Is.EqualTo(3));
+                Assert.That(fds.Take(count).Select(SizeOf), Is.EqualTo(new long[] { 1, 2, 3 }), "each fd is its file, in the order sent");
+                Assert.That(fds.Take(count).Select(fd => TestSyscalls.fcntl(fd, TestSyscalls.F_GETFD, 0)), Is.All.EqualTo(TestSyscalls.FD_CLOEXEC));
+            }
+        }
+        finally
+        {
+            foreach (int fd in fds.Take(count))
+            {
+                TestSyscalls.close(fd);
+            }
+        }
+    }
+
+    [Test]
+    public void Fds_beyond_the_room_the_receiver_gave_are_closed_not_leaked()
+    {
+        using var pair = new UnixSocketPair();
+        using var a = CreateFile("x.txt", "x");
+        int[] sent = [(int)a.DangerousGetHandle(), (int)a.DangerousGetHandle(), (int)a.DangerousGetHandle()];
+        UnixSocket.SendWithFds(Fd(pair.Left), "x"u8, sent);
+        int before = Directory.GetFileSystemEntries("/proc/self/fd").Length;
+
+        int received = ReceiveWithin(pair.Right, new byte[8], out int fd);
+        try
+        {
+            Assert.That(received, Is.EqualTo(1));
+            Assert.That(fd, Is.GreaterThanOrEqualTo(0));
+            Assert.That(Directory.GetFileSystemEntries("/proc/self/fd").Length, Is.EqualTo(before + 1), "only the fd kept is open");
+        }
+        finally
+        {
+            TestSyscalls.close(fd);
+        }
+    }
+
+    [Test]
+    public void More_fds_than_one_message_carries_are_refused_before_anything_is_sent()
+    {
+        using var pair = new UnixSocketPair();
+        var fds = Enumerable.Repeat(0, UnixSocket.MaxFdsPerMessage + 1).ToArray();
+
+        Assert.That((int)UnixSocket.SendWithFds(Fd(pair.Left), "x"u8, fds), Is.EqualTo(-22)); // EINVAL
+        Assert.That(pair.Right.Available, Is.Zero, "a Unix socket's send is synchronous: nothing was queued");
+    }
+
+    private static long SizeOf(int fd)
+    {
+        using var handle = new SafeFileHandle(fd, ownsHandle: false);
+        return RandomAccess.GetLength(handle);
+    }
 
     private static int Fd(Socket socket) => (int)socket.Handle;
 

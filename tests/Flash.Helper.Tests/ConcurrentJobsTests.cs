@@ -1,0 +1,143 @@
+using System.Text;
+using Flash.Files.Native;
+using Flash.Helper.Tests.Support;
+using Flash.Protocol;
+
+namespace Flash.Helper.Tests;
+
+/// <summary>
+/// A helper works on every job main gives it at once: their disk reads are in flight together (io_uring), the
+/// replies come in whatever order the reads finish, and each resolved file's fd arrives in the order of the
+/// replies that own one, which is how main matches them.
+/// </summary>
+public class ConcurrentJobsTests : HelperTestBase
+{
+    [Test]
+    public void Jobs_sent_in_one_write_are_all_answered_and_each_file_comes_with_its_own_fd()
+    {
+        const int files = 40;
+        var paths = Enumerable.Range(0, files).Select(i => Site.ColdFile($"d{i % 4}/f{i}.bin", 4096 * (1 + (i % 5)))).ToArray();
+        var main = Connected(c => c.Cache.SmallFileBytes = 64 * 1024);
+
+        // Files, misses and a prefetch, all in one write: main batches the jobs of one dispatch the same way.
+        var batch = new List<byte>();
+        for (int i = 0; i < files; i++)
+        {
+            batch.AddRange(FrameWriter.ToFrame(new ResolveRequest(100 + i, $"/d{i % 4}/f{i}.bin")));
+            if (i % 10 == 0)
+            {
+                batch.AddRange(FrameWriter.ToFrame(new ResolveRequest(1000 + i, $"/no-such-{i}.bin")));
+            }
+        }
+
+        batch.AddRange(FrameWriter.ToFrame(new PrefetchRequest(2000, "d0/f0.bin", 0, 4096)));
+        main.SendRaw([.. batch]);
+
+        var answered = new Dictionary<long, (Message Reply, int Fd)>();
+        try
+        {
+            while (answered.Count < files + 5)
+            {
+                var reply = main.Receive(out int fd);
+                long id = reply switch
+                {
+                    ResolveReply r => r.JobId,
+                    PrefetchReply p => p.JobId,
+                    _ => -1,
+                };
+                Assert.That(answered.TryAdd(id, (reply, fd)), Is.True, $"job {id} answered once");
+            }
+
+            for (int i = 0; i < files; i++)
+            {
+                var (message, fd) = answered[100 + i];
+                var reply = (ResolveReply)message;
+                using var own = File.OpenHandle(paths[i]);
+                FileSys.fstat((int)own.DangerousGetHandle(), out var expected);
+                Assert.That(FileSys.fstat(fd, out var received), Is.Zero);
+                using (Assert.EnterMultipleScope())
+                {
+                    Assert.That(reply.Outcome, Is.EqualTo(ResolveOutcome.File));
+                    Assert.That(reply.Inode, Is.EqualTo((long)expected.Ino), $"reply {i} describes its file");
+                    Assert.That(received.Ino, Is.EqualTo(expected.Ino), $"the fd of reply {i} is its file");
+                    Assert.That(TestSyscalls.CachedPages(fd, 0, expected.Size), Is.EqualTo(expected.Size / 4096), $"file {i} is resident");
+                }
+            }
+
+            Assert.That(answered.Where(a => a.Key is >= 1000 and < 2000).Select(a => ((ResolveReply)a.Value.Reply).Outcome),
+                Is.All.EqualTo(ResolveOutcome.NotFound));
+            Assert.That(answered[2000].Reply, Is.EqualTo(new PrefetchReply(2000, true, 0)));
+            Assert.That(main.UnclaimedFds, Is.Zero, "every fd passed belongs to a resolved file");
+        }
+        finally
+        {
+            foreach (var (_, fd) in answered.Values)
+            {
+                if (fd >= 0)
+                {
+                    FileSys.close(fd);
+                }
+            }
+        }
+    }
+
+    [Test]
+    public void Prefetches_of_large_ranges_sent_together_all_leave_their_ranges_resident()
+    {
+        const int files = 6;
+        const int size = 3 << 20; // twelve 256 KB chunks each: more than a job keeps in flight at once
+        var paths = Enumerable.Range(0, files).Select(i => Site.ColdFile($"big{i}.bin", size)).ToArray();
+        var main = Connected();
+
+        var batch = new List<byte>();
+        for (int i = 0; i < files; i++)
+        {
+            batch.AddRange(FrameWriter.ToFrame(new PrefetchRequest(i + 1, $"big{i}.bin", 4096, size)));
+        }
+
+        main.SendRaw([.. batch]);
+        var replies = Enumerable.Range(0, files).Select(_ => (PrefetchReply)main.Receive()).ToList();
+
+        Assert.That(replies.Select(r => r.JobId), Is.EquivalentTo(Enumerable.Range(1, files).Select(i => (long)i)));
+        Assert.That(replies.Select(r => r.Ok), Is.All.True);
+        foreach (string path in paths)
+        {
+            using var probe = File.OpenHandle(path);
+            // From 4096 to the end (the range asked runs past it: the part that exists is read).
+            Assert.That(TestSyscalls.CachedPages((int)probe.DangerousGetHandle(), 4096, size - 4096), Is.EqualTo((size / 4096) - 1));
+        }
+    }
+
+    [Test]
+    public void Where_io_uring_is_allowed_the_helper_uses_it_and_says_how_many_jobs_it_takes()
+    {
+        Assume.That(File.ReadAllText("/proc/sys/kernel/io_uring_disabled").Trim(), Is.EqualTo("0"), "io_uring is enabled here");
+        var helper = StartHelper(c => c.Helpers.JobsPerHelper = 7);
+        var main = Track(Main.Accept());
+
+        var hello = main.Handshake();
+
+        Assert.That(hello.Capacity, Is.EqualTo(7));
+        var links = Directory.GetFileSystemEntries($"/proc/{helper.Pid}/fd").Select(fd => new FileInfo(fd).LinkTarget);
+        Assert.That(links, Has.Some.EqualTo("anon_inode:[io_uring]"));
+    }
+
+    [Test]
+    public void A_listing_among_reads_in_flight_is_answered_too()
+    {
+        Site.File("docs/a.txt", "a");
+        Site.ColdFile("docs/b.bin", 16 * 1024);
+        var main = Connected(c => c.DirectoryListing = true);
+
+        main.SendRaw([
+            .. FrameWriter.ToFrame(new ResolveRequest(1, "/docs/b.bin")),
+            .. FrameWriter.ToFrame(new ListDirectoryRequest(2, "docs", "/docs/")),
+        ]);
+        var replies = new[] { main.Receive(out int fd1), main.Receive(out int fd2) };
+        FileSys.close(Math.Max(fd1, fd2));
+
+        var listing = replies.OfType<ListDirectoryReply>().Single();
+        Assert.That(Encoding.UTF8.GetString(listing.Html), Does.Contain("a.txt").And.Contain("b.bin"));
+        Assert.That(replies.OfType<ResolveReply>().Single().Outcome, Is.EqualTo(ResolveOutcome.File));
+    }
+}

@@ -1,0 +1,118 @@
+using Flash.IntegrationTests.Support;
+using Flash.Protocol;
+
+namespace Flash.IntegrationTests.Amped;
+
+/// <summary>
+/// A helper holds several jobs at once (Helpers.JobsPerHelper, and never more than its Hello said it takes) and
+/// answers them in any order: main matches each reply to its job by id. The helper is played by the test
+/// (<see cref="FakeHelper"/>) beside one real flash-helper, which the test first fills: it SIGSTOPs it and asks for
+/// as many files as it takes, so every later job can only go to the fake.
+/// </summary>
+[TestFixture]
+public class HelperCapacityTests
+{
+    private const int JobsPerHelper = 3;
+
+    [Test]
+    public void Jobs_answered_out_of_order_reach_their_own_requests()
+    {
+        using var root = new TempDocRoot();
+        using var flashd = Start(root);
+        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var fake = new FakeHelper(flashd.RunDirectory);
+
+        WithRealHelperFull(flashd, held.Length, () =>
+        {
+            fake.Handshake(capacity: 2);
+            using var first = flashd.Connect();
+            using var second = flashd.Connect();
+            first.Send(HttpConnection.Request("GET", "/first.txt"));
+            var firstJob = fake.ReceiveResolve("/first.txt");
+            second.Send(HttpConnection.Request("GET", "/second.txt"));
+            var secondJob = fake.ReceiveResolve("/second.txt");
+
+            fake.Send(new ResolveReply(secondJob.JobId, ResolveOutcome.Forbidden, "", 0, 0, 0, 0, 0));
+            fake.Send(new ResolveReply(firstJob.JobId, ResolveOutcome.NotFound, "", 0, 0, 0, 0, 0));
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(second.ReadResponse().Status, Is.EqualTo(403), "the second request got the answer to its own job");
+                Assert.That(first.ReadResponse().Status, Is.EqualTo(404), "the first request got the answer to its own job");
+            }
+        }, held);
+    }
+
+    [Test]
+    public void A_helper_is_never_given_more_jobs_than_its_hello_said_it_takes()
+    {
+        using var root = new TempDocRoot();
+        using var flashd = Start(root);
+        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var fake = new FakeHelper(flashd.RunDirectory);
+
+        WithRealHelperFull(flashd, held.Length, () =>
+        {
+            fake.Handshake(); // says no capacity, as a helper of an earlier build: one job at a time
+            using var first = flashd.Connect();
+            using var second = flashd.Connect();
+            first.Send(HttpConnection.Request("GET", "/first.txt"));
+            var firstJob = fake.ReceiveResolve("/first.txt");
+            second.Send(HttpConnection.Request("GET", "/second.txt"));
+            AmpedFlashd.WaitForStats(flashd, s => s["helper_queue"] == 1, "the second job waits in main's queue");
+
+            fake.Send(new ResolveReply(firstJob.JobId, ResolveOutcome.NotFound, "", 0, 0, 0, 0, 0));
+            var secondJob = fake.ReceiveResolve("/second.txt");
+            fake.Send(new ResolveReply(secondJob.JobId, ResolveOutcome.Forbidden, "", 0, 0, 0, 0, 0));
+
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(first.ReadResponse().Status, Is.EqualTo(404));
+                Assert.That(second.ReadResponse().Status, Is.EqualTo(403));
+            }
+        }, held);
+    }
+
+    private static FlashdProcess Start(TempDocRoot root) =>
+        AmpedFlashd.Start(root, helpers: 1, config =>
+        {
+            config.Cache.RevalidateMilliseconds = 0;
+            config.Helpers.JobsPerHelper = JobsPerHelper;
+        });
+
+    /// <summary>
+    /// Runs ACTION while the real helper is stopped holding one job per file of HELD (as many as it takes), then
+    /// lets it go on and checks that those requests are answered too.
+    /// </summary>
+    private static void WithRealHelperFull(FlashdProcess flashd, int jobs, Action action, string[] held)
+    {
+        int pid = AmpedFlashd.ConnectedHelpers(flashd)[1];
+        var clients = new List<HttpConnection>();
+        FlashdProcess.Signal(pid, AmpedFlashd.Sigstop);
+        try
+        {
+            foreach (string path in held)
+            {
+                var c = flashd.Connect();
+                clients.Add(c);
+                c.Send(HttpConnection.Request("GET", "/" + Path.GetFileName(path)));
+            }
+
+            AmpedFlashd.WaitForStats(flashd, s => s["helper_busy"] == 1 && s["helper_queue"] == 0 && s["helper_in_flight"] == jobs,
+                "the real helper holds as many jobs as it takes");
+            action();
+        }
+        finally
+        {
+            FlashdProcess.Signal(pid, AmpedFlashd.Sigcont);
+        }
+
+        foreach (var c in clients)
+        {
+            using (c)
+            {
+                Assert.That(c.ReadResponse().Text, Is.EqualTo("held"));
+            }
+        }
+    }
+}
