@@ -176,6 +176,7 @@ internal sealed class Server : IDisposable
 
     private void AfterIteration()
     {
+        _helpers?.SendDispatched();
         _clock.Refresh();
         if (_supervisor is not null && _loop.NowMs >= _nextReportMs)
         {

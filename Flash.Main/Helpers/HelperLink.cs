@@ -20,6 +20,9 @@ internal sealed class HelperLink(HelperPool pool, EventLoop loop, int capacity) 
 
     public long JobsDone { get; private set; }
 
+    /// <summary>When <see cref="HelperPool"/> next looks for a job left behind while others are answered.</summary>
+    public long NextStuckCheckMs { get; set; }
+
     public int HelperPid => WorkerPid;
 
     public int HelperId => WorkerId;

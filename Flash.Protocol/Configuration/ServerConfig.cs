@@ -80,7 +80,7 @@ public sealed class HelpersConfig
     /// at once (io_uring), so a few helpers keep many reads in flight, and the jobs and replies that arrive
     /// together cost one wakeup and one syscall each way.
     /// </summary>
-    public int JobsPerHelper { get; set; } = 16;
+    public int JobsPerHelper { get; set; } = 64;
 }
 
 /// <summary>CGI scripts and the runner pool: sized between Runners and MaxRunners by the supervisor from main's load reports.</summary>

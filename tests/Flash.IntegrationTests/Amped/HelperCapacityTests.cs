@@ -73,6 +73,46 @@ public class HelperCapacityTests
         }, held);
     }
 
+    [Test]
+    public void Jobs_fill_the_busiest_helper_with_room_before_another_gets_any()
+    {
+        using var root = new TempDocRoot();
+        using var flashd = Start(root);
+        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var a = new FakeHelper(flashd.RunDirectory);
+        using var b = new FakeHelper(flashd.RunDirectory);
+
+        WithRealHelperFull(flashd, held.Length, () =>
+        {
+            a.Handshake(capacity: 2);
+            b.Handshake(capacity: 2);
+            var clients = Enumerable.Range(0, 3).Select(_ => flashd.Connect()).ToArray();
+            try
+            {
+                // The first job goes to A (both empty: the first connected); the second to A as well, the busier
+                // one with room (least-loaded would have picked B); the third to B, A being full.
+                clients[0].Send(HttpConnection.Request("GET", "/one.txt"));
+                var one = a.ReceiveResolve("/one.txt");
+                clients[1].Send(HttpConnection.Request("GET", "/two.txt"));
+                var two = a.ReceiveResolve("/two.txt");
+                clients[2].Send(HttpConnection.Request("GET", "/three.txt"));
+                var three = b.ReceiveResolve("/three.txt");
+
+                a.Send(new ResolveReply(one.JobId, ResolveOutcome.NotFound, "", 0, 0, 0, 0, 0));
+                a.Send(new ResolveReply(two.JobId, ResolveOutcome.NotFound, "", 0, 0, 0, 0, 0));
+                b.Send(new ResolveReply(three.JobId, ResolveOutcome.NotFound, "", 0, 0, 0, 0, 0));
+                Assert.That(clients.Select(c => c.ReadResponse().Status), Is.All.EqualTo(404));
+            }
+            finally
+            {
+                foreach (var c in clients)
+                {
+                    c.Dispose();
+                }
+            }
+        }, held);
+    }
+
     private static FlashdProcess Start(TempDocRoot root) =>
         AmpedFlashd.Start(root, helpers: 1, config =>
         {
