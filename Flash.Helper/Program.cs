@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Flash.Helper.Native;
 using Flash.Protocol;
+using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
 using NLog;
 
@@ -40,7 +41,7 @@ internal static class Program
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var jobs = new JobHandler(settings.Config);
-            using var io = CreateEngine(settings.Config.Helpers.JobsPerHelper, log);
+            using var io = CreateEngine(settings.Config.Helpers, log);
             using var runner = new JobRunner(jobs, io, shutdown, settings.Config.Helpers.JobsPerHelper);
             var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.Helper, settings.Id);
             var service = new HelperService(settings.SocketPath, settings.Id, runner, shutdown, readiness);
@@ -69,9 +70,14 @@ internal static class Program
     /// io_uring with room for every job's reads (a job has up to four chunks in flight, plus the two watches), or
     /// blocking reads where the kernel refuses io_uring.
     /// </summary>
-    private static Io.IIoEngine CreateEngine(int jobsPerHelper, Logger log)
+    private static Io.IIoEngine CreateEngine(HelpersConfig config, Logger log)
     {
-        uint entries = (uint)Math.Clamp(jobsPerHelper * 4 + 8, 16, 4096);
+        if (!config.IoUring)
+        {
+            return new Io.BlockingIoEngine();
+        }
+
+        uint entries = (uint)Math.Clamp(config.JobsPerHelper * 4 + 8, 16, 4096);
         if (Io.IoUringEngine.TryCreate(entries, out int errno) is { } ring)
         {
             return ring;

@@ -81,6 +81,12 @@ public sealed class HelpersConfig
     /// together cost one wakeup and one syscall each way.
     /// </summary>
     public int JobsPerHelper { get; set; } = 64;
+
+    /// <summary>
+    /// Whether helpers read through io_uring (where the kernel allows it). False: blocking reads, one job at a time
+    /// per helper (the Flash paper's helpers), for systems whose policy forbids io_uring outright.
+    /// </summary>
+    public bool IoUring { get; set; } = true;
 }
 
 /// <summary>CGI scripts and the runner pool: sized between Runners and MaxRunners by the supervisor from main's load reports.</summary>

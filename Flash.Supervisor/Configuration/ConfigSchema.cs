@@ -43,6 +43,7 @@ internal static class ConfigSchema
         ConfigKey.Real("Helpers.JobTimeoutSeconds", c => c.Helpers.JobTimeoutSeconds, (c, v) => c.Helpers.JobTimeoutSeconds = v),
         ConfigKey.Int("Helpers.Nice", c => c.Helpers.Nice, (c, v) => c.Helpers.Nice = v),
         ConfigKey.Int("Helpers.JobsPerHelper", c => c.Helpers.JobsPerHelper, (c, v) => c.Helpers.JobsPerHelper = v),
+        ConfigKey.Bool("Helpers.IoUring", c => c.Helpers.IoUring, (c, v) => c.Helpers.IoUring = v),
         ConfigKey.Int("Limits.MaxRequestLineBytes", c => c.Limits.MaxRequestLineBytes, (c, v) => c.Limits.MaxRequestLineBytes = v),
         ConfigKey.Int("Limits.MaxHeaderBytes", c => c.Limits.MaxHeaderBytes, (c, v) => c.Limits.MaxHeaderBytes = v),
         ConfigKey.Int("Limits.MaxHeaderCount", c => c.Limits.MaxHeaderCount, (c, v) => c.Limits.MaxHeaderCount = v),

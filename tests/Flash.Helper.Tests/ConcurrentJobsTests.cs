@@ -12,12 +12,17 @@ namespace Flash.Helper.Tests;
 /// </summary>
 public class ConcurrentJobsTests : HelperTestBase
 {
-    [Test]
-    public void Jobs_sent_in_one_write_are_all_answered_and_each_file_comes_with_its_own_fd()
+    [TestCase(true, TestName = "Jobs sent in one write are all answered and each file comes with its own fd (io_uring)")]
+    [TestCase(false, TestName = "Jobs sent in one write are all answered and each file comes with its own fd (blocking reads)")]
+    public void Jobs_sent_in_one_write_are_all_answered_and_each_file_comes_with_its_own_fd(bool ioUring)
     {
         const int files = 40;
         var paths = Enumerable.Range(0, files).Select(i => Site.ColdFile($"d{i % 4}/f{i}.bin", 4096 * (1 + (i % 5)))).ToArray();
-        var main = Connected(c => c.Cache.SmallFileBytes = 64 * 1024);
+        var main = Connected(c =>
+        {
+            c.Cache.SmallFileBytes = 64 * 1024;
+            c.Helpers.IoUring = ioUring;
+        });
 
         // Files, misses and a prefetch, all in one write: main batches the jobs of one dispatch the same way.
         var batch = new List<byte>();
@@ -120,6 +125,23 @@ public class ConcurrentJobsTests : HelperTestBase
         Assert.That(hello.Capacity, Is.EqualTo(7));
         var links = Directory.GetFileSystemEntries($"/proc/{helper.Pid}/fd").Select(fd => new FileInfo(fd).LinkTarget);
         Assert.That(links, Has.Some.EqualTo("anon_inode:[io_uring]"));
+    }
+
+    [Test]
+    public void With_io_uring_off_the_helper_reads_in_place_and_says_it_takes_one_job_at_a_time()
+    {
+        var helper = StartHelper(c =>
+        {
+            c.Helpers.JobsPerHelper = 7;
+            c.Helpers.IoUring = false;
+        });
+        var main = Track(Main.Accept());
+
+        var hello = main.Handshake();
+
+        Assert.That(hello.Capacity, Is.EqualTo(1), "main must not queue jobs behind a blocking read");
+        var links = Directory.GetFileSystemEntries($"/proc/{helper.Pid}/fd").Select(fd => new FileInfo(fd).LinkTarget);
+        Assert.That(links, Has.None.EqualTo("anon_inode:[io_uring]"));
     }
 
     [Test]
