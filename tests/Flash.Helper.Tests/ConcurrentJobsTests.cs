@@ -2,6 +2,7 @@ using System.Text;
 using Flash.Files.Native;
 using Flash.Helper.Tests.Support;
 using Flash.Protocol;
+using Flash.Protocol.Transport;
 
 namespace Flash.Helper.Tests;
 
@@ -83,6 +84,40 @@ public class ConcurrentJobsTests : HelperTestBase
                     FileSys.close(fd);
                 }
             }
+        }
+    }
+
+    [Test]
+    public void More_files_ready_at_once_than_one_message_carries_leave_in_several_each_fd_with_its_reply()
+    {
+        // Cached files: every read completes inside one io_uring_enter, so all the replies are ready together and
+        // their fds exceed the 64 one sendmsg may carry.
+        int files = UnixSocket.MaxFdsPerMessage + 36;
+        var paths = Enumerable.Range(0, files).Select(i => Site.File($"warm/{i}.txt", new string('x', i + 1))).ToArray();
+        var main = Connected(c => c.Helpers.JobsPerHelper = 256);
+
+        main.SendRaw([.. Enumerable.Range(0, files).SelectMany(i => FrameWriter.ToFrame(new ResolveRequest(i, $"/warm/{i}.txt")))]);
+        var fds = new List<int>();
+        try
+        {
+            for (int n = 0; n < files; n++)
+            {
+                var reply = (ResolveReply)main.Receive(out int fd);
+                fds.Add(fd);
+                Assert.That(FileSys.fstat(fd, out var st), Is.Zero);
+                using (Assert.EnterMultipleScope())
+                {
+                    Assert.That(reply.Outcome, Is.EqualTo(ResolveOutcome.File));
+                    Assert.That(st.Size, Is.EqualTo(reply.JobId + 1), $"the fd that came for job {reply.JobId} is its file");
+                    Assert.That((long)st.Ino, Is.EqualTo(reply.Inode));
+                }
+            }
+
+            Assert.That(main.UnclaimedFds, Is.Zero);
+        }
+        finally
+        {
+            fds.ForEach(fd => FileSys.close(fd));
         }
     }
 
