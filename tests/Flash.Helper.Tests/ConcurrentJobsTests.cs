@@ -180,6 +180,77 @@ public class ConcurrentJobsTests : HelperTestBase
     }
 
     [Test]
+    public void A_stop_signal_with_reads_in_flight_answers_every_job_begun_then_says_goodbye()
+    {
+        const int files = 30;
+        for (int i = 0; i < files; i++)
+        {
+            Site.ColdFile($"stop/{i}.bin", 16 * 1024);
+        }
+
+        var helper = StartHelper();
+        var main = Track(Main.Accept());
+        main.Handshake();
+        main.SendRaw([.. Enumerable.Range(0, files).SelectMany(i => FrameWriter.ToFrame(new ResolveRequest(i, $"/stop/{i}.bin")))]);
+        var first = main.Receive(out int firstFd); // the helper has begun the batch
+        FileSys.close(firstFd);
+
+        helper.Signal(TestSyscalls.SIGTERM);
+
+        // Jobs it had begun are answered (their fds with them); jobs it had not read yet are main's to re-queue.
+        var answered = new List<long> { ((ResolveReply)first).JobId };
+        Message next;
+        while ((next = main.Receive(out int fd)) is ResolveReply reply)
+        {
+            FileSys.close(fd);
+            Assert.That(reply.Outcome, Is.EqualTo(ResolveOutcome.File));
+            answered.Add(reply.JobId);
+        }
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(next, Is.EqualTo(new Goodbye("shutdown")));
+            Assert.That(answered, Is.Unique);
+            Assert.That(main.UnclaimedFds, Is.Zero);
+            Assert.That(main.WaitClosed(), Is.True);
+            Assert.That(helper.WaitForExit(), Is.Zero);
+        }
+    }
+
+    [Test]
+    public void When_main_goes_away_with_reads_in_flight_the_helper_lets_them_finish_and_reconnects_without_leaking_fds()
+    {
+        const int files = 30;
+        for (int i = 0; i < files; i++)
+        {
+            Site.ColdFile($"gone/{i}.bin", 64 * 1024);
+        }
+
+        var helper = StartHelper(c => c.Cache.SmallFileBytes = 64 * 1024);
+        var first = Main.Accept();
+        first.Handshake();
+        var fdsIdle = OpenFds(helper.Pid);
+        first.SendRaw([.. Enumerable.Range(0, files).SelectMany(i => FrameWriter.ToFrame(new ResolveRequest(i, $"/gone/{i}.bin")))]);
+
+        first.Dispose();
+
+        using var second = Main.Accept();
+        Assert.That(second.Handshake().Pid, Is.EqualTo(helper.Pid));
+        Assert.That(Ask<ResolveReply>(second, new ResolveRequest(99, "/none")).JobId, Is.EqualTo(99));
+        var now = OpenFds(helper.Pid);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(now.Where(fd => fd.Contains(Path.Combine(Site.Root, "gone"), StringComparison.Ordinal)), Is.Empty,
+                "the files of the jobs main never got are closed");
+            Assert.That(now.Count(fd => fd.Contains("socket:", StringComparison.Ordinal)),
+                Is.EqualTo(fdsIdle.Count(fd => fd.Contains("socket:", StringComparison.Ordinal))), "the old socket is closed, not kept by a watch");
+        }
+    }
+
+    private static List<string> OpenFds(int pid) =>
+        [.. Directory.GetFileSystemEntries($"/proc/{pid}/fd").Select(fd => $"{Path.GetFileName(fd)}->{new FileInfo(fd).LinkTarget}")];
+
+    [Test]
     public void A_listing_among_reads_in_flight_is_answered_too()
     {
         Site.File("docs/a.txt", "a");
