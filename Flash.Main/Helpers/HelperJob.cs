@@ -29,6 +29,9 @@ internal sealed class HelperJob
 
     public int Attempts { get; set; }
 
+    /// <summary>How many times this work was asked for again because its result was evicted before main used it.</summary>
+    public int Reloads { get; set; }
+
     /// <summary>When the job was last given to a helper (loop milliseconds).</summary>
     public long StartedMs { get; set; }
 

@@ -27,9 +27,18 @@ internal sealed partial class ResourceStore
             for (int attempt = 0; attempt < 3 && data is null; attempt++)
             {
                 var status = FileLoader.TryReadAll(fd, st, noWait, out var bytes);
+                if (status == LoadStatus.NotResident && _reloadIfEvicted)
+                {
+                    // Evicted between the helper's read and ours (memory pressure): ask a helper again rather
+                    // than wait for the disk here. OnResolved sees the flag and resubmits the job.
+                    FileSys.close(fd);
+                    _evictedBeforeLoad = true;
+                    return null;
+                }
+
                 if (status == LoadStatus.NotResident)
                 {
-                    BlockingReads++; // evicted again in between: rare, counted, and read anyway
+                    BlockingReads++; // evicted again after retries: rare, counted, and read anyway
                     status = FileLoader.TryReadAll(fd, st, noWait: false, out bytes);
                 }
 

@@ -48,8 +48,18 @@ internal sealed partial class ResourceStore : IDisposable
 
     public FileCache Files => _files;
 
-    /// <summary>Small files read with plain pread after RWF_NOWAIT found them evicted again (amped).</summary>
+    /// <summary>How many times a small file a helper had just read in was evicted before main read it, and
+    /// the job was given to a helper again (amped).</summary>
+    public long ReloadsAfterEviction { get; private set; }
+
+    /// <summary>Small files read with plain pread after RWF_NOWAIT found them evicted again and again (amped).</summary>
     public long BlockingReads { get; private set; }
+
+    /// <summary>Times a resolve is given to a helper again because its file was evicted before main read it.</summary>
+    private const int MaxReloads = 2;
+
+    private bool _reloadIfEvicted;
+    private bool _evictedBeforeLoad;
 
     /// <summary>Prefetch jobs a helper answered: ranges of large files that were not in the page cache (amped).</summary>
     public long Prefetches { get; private set; }
@@ -103,11 +113,11 @@ internal sealed partial class ResourceStore : IDisposable
 
     // The lambdas live in these methods, not in the callers above: C# allocates a closure object at the
     // start of the scope that declares a captured variable, which would be every hit, not just a miss.
-    private void SubmitResolve(ReadOnlySpan<byte> urlPath, IJobWaiter waiter, bool revalidation)
-    {
-        string key = Encoding.UTF8.GetString(urlPath);
-        _helpers!.Submit(HelperJobKind.Resolve, key, id => new ResolveRequest(id, key), OnResolved, waiter, urgent: revalidation);
-    }
+    private void SubmitResolve(ReadOnlySpan<byte> urlPath, IJobWaiter waiter, bool revalidation) =>
+        SubmitResolve(Encoding.UTF8.GetString(urlPath), waiter, revalidation);
+
+    private HelperJob SubmitResolve(string key, IJobWaiter? waiter, bool urgent) =>
+        _helpers!.Submit(HelperJobKind.Resolve, key, id => new ResolveRequest(id, key), OnResolved, waiter, urgent);
 
     /// <summary>Amped: the resolve found a directory to list; a second job renders it, and the resolve's
     /// waiters move to it.</summary>
@@ -172,13 +182,25 @@ internal sealed partial class ResourceStore : IDisposable
         }
 
         var relative = reply is ResolveReply rr ? Encoding.UTF8.GetBytes(rr.FilePath) : [];
+        _reloadIfEvicted = job.Reloads < MaxReloads;
         Apply(urlPath, hash, cached, outcome, outcome == ResolveOutcome.File ? fd : CloseAndNone(fd), stat, relative, _now());
+        _reloadIfEvicted = false;
+        if (_evictedBeforeLoad)
+        {
+            // Nothing was cached: the waiters move to a new job, at the front of the queue (it waited once).
+            _evictedBeforeLoad = false;
+            ReloadsAfterEviction++;
+            var again = SubmitResolve(job.Key, waiter: null, urgent: true);
+            again.Reloads = job.Reloads + 1;
+            job.MoveWaitersTo(again);
+        }
     }
 
     private static bool IsFileOf(ResolveReply reply, in Stat stat) => reply.Inode == (long)stat.Ino && reply.Device == (long)stat.Dev;
 
-    /// <summary>Turns a fresh resolution into the cached translation; takes ownership of <paramref name="fd"/>.</summary>
-    private Translation Apply(ReadOnlySpan<byte> urlPath, int hash, Translation? cached, ResolveOutcome kind, int fd,
+    /// <summary>Turns a fresh resolution into the cached translation; takes ownership of <paramref name="fd"/>.
+    /// Null (nothing cached) when the file was evicted before it could be read without waiting (amped).</summary>
+    private Translation? Apply(ReadOnlySpan<byte> urlPath, int hash, Translation? cached, ResolveOutcome kind, int fd,
         in Stat stat, ReadOnlySpan<byte> relativePath, long nowMs)
     {
         var identity = kind is ResolveOutcome.File or ResolveOutcome.DirectoryListing ? FileIdentity.From(stat) : default;
@@ -211,6 +233,11 @@ internal sealed partial class ResourceStore : IDisposable
             else
             {
                 file = Load(fd, stat, relativePath);
+                if (file is null && _evictedBeforeLoad)
+                {
+                    return null;
+                }
+
                 kind = file is null ? ResolveOutcome.Error : kind;
             }
         }

@@ -168,4 +168,40 @@ internal static partial class AmpedFlashd
 
     [GeneratedRegex(@"(?<name>[a-z0-9_]+)=(?<value>\d+)")]
     private static partial Regex Counter();
+
+    /// <summary>
+    /// Runs ACTION while the real helper is stopped holding one job per file of HELD (as many as it takes), then
+    /// lets it go on and checks that those requests are answered too.
+    /// </summary>
+    public static void WithRealHelperFull(FlashdProcess flashd, int jobs, Action action, string[] held)
+    {
+        int pid = AmpedFlashd.ConnectedHelpers(flashd)[1];
+        var clients = new List<HttpConnection>();
+        FlashdProcess.Signal(pid, AmpedFlashd.Sigstop);
+        try
+        {
+            foreach (string path in held)
+            {
+                var c = flashd.Connect();
+                clients.Add(c);
+                c.Send(HttpConnection.Request("GET", "/" + Path.GetFileName(path)));
+            }
+
+            AmpedFlashd.WaitForStats(flashd, s => s["helper_busy"] == 1 && s["helper_queue"] == 0 && s["helper_in_flight"] == jobs,
+                "the real helper holds as many jobs as it takes");
+            action();
+        }
+        finally
+        {
+            FlashdProcess.Signal(pid, AmpedFlashd.Sigcont);
+        }
+
+        foreach (var c in clients)
+        {
+            using (c)
+            {
+                Assert.That(c.ReadResponse().Text, Is.EqualTo("held"));
+            }
+        }
+    }
 }

@@ -41,6 +41,13 @@ internal sealed class FakeHelper : IDisposable
 
     public void SendRaw(byte[] bytes) => _socket.Send(bytes);
 
+    /// <summary>Sends a message with an fd passed alongside (SCM_RIGHTS), as a helper answers a resolved file.</summary>
+    public void SendWithFd(Message message, int fd)
+    {
+        byte[] frame = FrameWriter.ToFrame(message);
+        Assert.That((int)Flash.Protocol.Transport.UnixSocket.SendWithFd((int)_socket.Handle, frame, fd), Is.EqualTo(frame.Length));
+    }
+
     /// <summary>The next message from main (a job); fails the test if none comes within 15 s.</summary>
     public Message Receive() => _frames.Receive() ?? throw new IOException("main closed the helper connection");
 

@@ -22,7 +22,7 @@ public class HelperCapacityTests
         var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
         using var fake = new FakeHelper(flashd.RunDirectory);
 
-        WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
         {
             fake.Handshake(capacity: 2);
             using var first = flashd.Connect();
@@ -51,7 +51,7 @@ public class HelperCapacityTests
         var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
         using var fake = new FakeHelper(flashd.RunDirectory);
 
-        WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
         {
             fake.Handshake(); // says no capacity, as a helper of an earlier build: one job at a time
             using var first = flashd.Connect();
@@ -82,7 +82,7 @@ public class HelperCapacityTests
         using var a = new FakeHelper(flashd.RunDirectory);
         using var b = new FakeHelper(flashd.RunDirectory);
 
-        WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
         {
             a.Handshake(capacity: 2);
             b.Handshake(capacity: 2);
@@ -119,40 +119,4 @@ public class HelperCapacityTests
             config.Cache.RevalidateMilliseconds = 0;
             config.Helpers.JobsPerHelper = JobsPerHelper;
         });
-
-    /// <summary>
-    /// Runs ACTION while the real helper is stopped holding one job per file of HELD (as many as it takes), then
-    /// lets it go on and checks that those requests are answered too.
-    /// </summary>
-    private static void WithRealHelperFull(FlashdProcess flashd, int jobs, Action action, string[] held)
-    {
-        int pid = AmpedFlashd.ConnectedHelpers(flashd)[1];
-        var clients = new List<HttpConnection>();
-        FlashdProcess.Signal(pid, AmpedFlashd.Sigstop);
-        try
-        {
-            foreach (string path in held)
-            {
-                var c = flashd.Connect();
-                clients.Add(c);
-                c.Send(HttpConnection.Request("GET", "/" + Path.GetFileName(path)));
-            }
-
-            AmpedFlashd.WaitForStats(flashd, s => s["helper_busy"] == 1 && s["helper_queue"] == 0 && s["helper_in_flight"] == jobs,
-                "the real helper holds as many jobs as it takes");
-            action();
-        }
-        finally
-        {
-            FlashdProcess.Signal(pid, AmpedFlashd.Sigcont);
-        }
-
-        foreach (var c in clients)
-        {
-            using (c)
-            {
-                Assert.That(c.ReadResponse().Text, Is.EqualTo("held"));
-            }
-        }
-    }
 }
