@@ -21,6 +21,52 @@ internal sealed class CgiRules
         _extensions = [.. config.Cgi.Extensions.Select(e => e.ToLowerInvariant())];
         _directories = [.. config.Cgi.Directories.Select(d => d.EndsWith('/') ? d : d + "/")];
         _interpreters = config.Cgi.Interpreters.ToDictionary(p => p.Key.ToLowerInvariant(), p => p.Value);
+        var scriptExtensions = _extensions.Concat(_interpreters.Keys).ToArray();
+        _anyNonAsciiExtension = scriptExtensions.Any(e => !System.Text.Ascii.IsValid(e));
+        _extensionBytes = [.. scriptExtensions.Select(System.Text.Encoding.UTF8.GetBytes)];
+        _directoryBytes = [.. _directories.Select(System.Text.Encoding.UTF8.GetBytes)];
+    }
+
+    private readonly byte[][] _extensionBytes;
+    private readonly byte[][] _directoryBytes;
+    private readonly bool _anyNonAsciiExtension;
+
+    /// <summary>
+    /// A test on the URL's bytes that allocates nothing: false means <see cref="Match"/> would find no script and
+    /// forbid nothing, so the caller need not build its strings (every miss of a static file asks).
+    /// </summary>
+    public bool MayMatch(ReadOnlySpan<byte> scriptUrl)
+    {
+        foreach (var directory in _directoryBytes)
+        {
+            if (scriptUrl.StartsWith(directory))
+            {
+                return true;
+            }
+        }
+
+        var name = scriptUrl[(scriptUrl.LastIndexOf((byte)'/') + 1)..];
+        int dot = name.LastIndexOf((byte)'.');
+        if (dot < 0 || dot == name.Length - 1)
+        {
+            return false; // no extension (Path.GetExtension: "")
+        }
+
+        if (_anyNonAsciiExtension)
+        {
+            return true; // compared case-insensitively by Match, as strings
+        }
+
+        var extension = name[dot..];
+        foreach (var known in _extensionBytes)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(extension, known))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -88,20 +88,39 @@ internal sealed partial class ResourceStore
         long mtimeSeconds = Math.DivRem(identity.MTimeNs, 1_000_000_000L, out long rem) - (rem < 0 ? 1 : 0);
         var lastModified = new byte[HttpDate.Length];
         HttpDate.Format(mtimeSeconds, lastModified);
+
         // Strong validator from the nanosecond mtime and the size, as nginx's mtime-size but finer; a listing
-        // (no relative path) adds a hash of its bytes.
-        var etag = Encoding.ASCII.GetBytes(data is not null && relativePath.Length == 0
-            ? $"\"{identity.MTimeNs:x}-{identity.Size:x}-{ContentHash(data.Span):x}\""
-            : $"\"{identity.MTimeNs:x}-{identity.Size:x}\"");
-        var header = new StringBuilder()
-            .Append("HTTP/1.1 200 OK\r\n")
-            .Append("Server: ").Append(ServerInfo.Name).Append("\r\n")
-            .Append("Content-Type: ").Append(Encoding.ASCII.GetString(contentType)).Append("\r\n")
-            .Append("Content-Length: ").Append(identity.Size).Append("\r\n")
-            .Append("Last-Modified: ").Append(Encoding.ASCII.GetString(lastModified)).Append("\r\n")
-            .Append("ETag: ").Append(Encoding.ASCII.GetString(etag)).Append("\r\n")
-            .Append("Accept-Ranges: bytes\r\n")
-            .ToString();
+        // (no relative path) adds a hash of its bytes. Written in place: a miss allocates only the arrays kept
+        // (under disk-bound load every request is a miss, and the strings this used to build were most of what
+        // main allocated per request, and so of how often its GC paused).
+        Span<byte> tag = stackalloc byte[3 * 17 + 2];
+        var etagText = new AsciiWriter(tag);
+        etagText.Append((byte)'"');
+        etagText.AppendHex((ulong)identity.MTimeNs);
+        etagText.Append((byte)'-');
+        etagText.AppendHex((ulong)identity.Size);
+        if (data is not null && relativePath.Length == 0)
+        {
+            etagText.Append((byte)'-');
+            etagText.AppendHex(ContentHash(data.Span));
+        }
+
+        etagText.Append((byte)'"');
+        var etag = etagText.Written.ToArray();
+
+        Span<byte> head = stackalloc byte[256 + contentType.Length];
+        var header = new AsciiWriter(head);
+        header.Append("HTTP/1.1 200 OK\r\nServer: "u8);
+        header.Append(s_serverName);
+        header.Append("\r\nContent-Type: "u8);
+        header.Append(contentType);
+        header.Append("\r\nContent-Length: "u8);
+        header.AppendDecimal(identity.Size);
+        header.Append("\r\nLast-Modified: "u8);
+        header.Append(lastModified);
+        header.Append("\r\nETag: "u8);
+        header.Append(etag);
+        header.Append("\r\nAccept-Ranges: bytes\r\n"u8);
         return new CachedFile
         {
             Identity = identity,
@@ -110,10 +129,41 @@ internal sealed partial class ResourceStore
             LastModifiedSeconds = mtimeSeconds,
             LastModified = lastModified,
             ContentType = contentType,
-            Header200 = Encoding.ASCII.GetBytes(header),
+            Header200 = header.Written.ToArray(),
             Data = data,
             File = open,
         };
+    }
+
+    private static readonly byte[] s_serverName = Encoding.ASCII.GetBytes(ServerInfo.Name);
+
+    /// <summary>Appends ASCII bytes, decimal and hex numbers to a caller's buffer (a stackalloc'd one), allocating nothing.</summary>
+    private ref struct AsciiWriter(Span<byte> buffer)
+    {
+        private readonly Span<byte> _buffer = buffer;
+        private int _length;
+
+        public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
+
+        public void Append(byte b) => _buffer[_length++] = b;
+
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_buffer[_length..]);
+            _length += bytes.Length;
+        }
+
+        public void AppendDecimal(long value)
+        {
+            value.TryFormat(_buffer[_length..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+            _length += written;
+        }
+
+        public void AppendHex(ulong value)
+        {
+            value.TryFormat(_buffer[_length..], out int written, "x", System.Globalization.CultureInfo.InvariantCulture);
+            _length += written;
+        }
     }
 
     private static uint ContentHash(ReadOnlySpan<byte> data)

@@ -276,7 +276,14 @@ internal sealed partial class ResourceStore : IDisposable
         pathInfoStart = rest.Length > relativePath.Length && rest.StartsWith(relativePath) && rest[relativePath.Length] == (byte)'/'
             ? 1 + relativePath.Length
             : urlPath.Length;
-        string scriptUrl = urlPath.Length == pathInfoStart || rest.StartsWith(relativePath)
+        bool named = urlPath.Length == pathInfoStart || rest.StartsWith(relativePath);
+        if (named && !_cgi.MayMatch(urlPath[..pathInfoStart]))
+        {
+            forbidden = false;
+            return null; // a static file: no strings built (this runs on every miss)
+        }
+
+        string scriptUrl = named
             ? Encoding.UTF8.GetString(urlPath[..pathInfoStart])
             : "/" + Encoding.UTF8.GetString(relativePath);
         return _cgi.Match(scriptUrl, Encoding.UTF8.GetString(relativePath), Encoding.UTF8.GetString(urlPath[pathInfoStart..]),
