@@ -66,9 +66,6 @@ internal sealed unsafe class JobRunner : IDisposable
     /// <summary>The jobs main may give this helper at once.</summary>
     public int Capacity { get; }
 
-    /// <summary>Jobs begun whose reads are not all done.</summary>
-    public int Running => _running;
-
     /// <summary>Serves jobs until shutdown or the end of the connection; returns only once no read is in flight.</summary>
     public RunEnd Run(HelperConnection connection)
     {
@@ -222,7 +219,7 @@ internal sealed unsafe class JobRunner : IDisposable
         if (result == -FileSys.EAGAIN || result == -FileSys.EINTR)
         {
             // Not expected from a regular file; never loop on it: read this chunk the blocking way.
-            result = (int)BlockingRead(job.Reads.Fd, chunk.Offset, chunk.Length);
+            result = BlockingIoEngine.Pread(job.Reads.Fd, _scratch, chunk.Length, chunk.Offset);
         }
 
         if (result < 0)
@@ -239,18 +236,6 @@ internal sealed unsafe class JobRunner : IDisposable
         }
 
         Advance(job);
-    }
-
-    private nint BlockingRead(int fd, long offset, int length)
-    {
-        nint n;
-        do
-        {
-            n = FileSys.pread(fd, _scratch, length, offset);
-        }
-        while (n < 0 && FileSys.Errno == FileSys.EINTR);
-
-        return n < 0 ? -FileSys.Errno : n;
     }
 
     /// <summary>Sends the replies that are ready, then closes the fds they passed. False when the connection is done.</summary>

@@ -15,7 +15,11 @@ internal sealed unsafe class BlockingIoEngine : IIoEngine
 
     public string Name => "blocking";
 
-    public void Read(int fd, byte* buffer, int length, long offset, ulong tag)
+    public void Read(int fd, byte* buffer, int length, long offset, ulong tag) =>
+        _done.Enqueue(new IoCompletion(tag, Pread(fd, buffer, length, offset)));
+
+    /// <summary>One pread, retried on EINTR: the bytes read (0 at end of file) or -errno, as a completion carries it.</summary>
+    public static int Pread(int fd, byte* buffer, int length, long offset)
     {
         nint n;
         do
@@ -24,7 +28,7 @@ internal sealed unsafe class BlockingIoEngine : IIoEngine
         }
         while (n < 0 && FileSys.Errno == FileSys.EINTR);
 
-        _done.Enqueue(new IoCompletion(tag, n < 0 ? -FileSys.Errno : (int)n));
+        return n < 0 ? -FileSys.Errno : (int)n;
     }
 
     public void WatchReadable(int fd, ulong tag) => _watched.Add((fd, tag));

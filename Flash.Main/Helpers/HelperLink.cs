@@ -1,5 +1,4 @@
 using Flash.Main.Loop;
-using Flash.Main.Native;
 using Flash.Main.Workers;
 using Flash.Protocol;
 
@@ -95,14 +94,5 @@ internal sealed class HelperLink(HelperPool pool, EventLoop loop, int capacity) 
         JobsDone++;
         pool.OnReply(this, job, message, fd);
         return true;
-    }
-
-    /// <summary>Closes an fd main will not use.</summary>
-    public static void CloseFd(int fd)
-    {
-        if (fd >= 0)
-        {
-            LibC.close(fd);
-        }
     }
 }

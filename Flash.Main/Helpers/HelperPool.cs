@@ -222,13 +222,12 @@ internal sealed class HelperPool
         _sentTo.Clear();
         if (_refused.Count > 0)
         {
-            var refused = _refused.ToArray(); // rare; dropping a link dispatches again, which uses the list
-            _refused.Clear();
-            foreach (var link in refused)
+            foreach (var link in _refused)
             {
-                OnLinkFailed(link, "does not accept requests"); // re-queues its jobs
+                OnLinkFailed(link, "does not accept requests"); // re-queues its jobs on the others (into _sentTo)
             }
 
+            _refused.Clear();
             SendDispatched();
         }
     }

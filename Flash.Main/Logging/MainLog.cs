@@ -41,6 +41,10 @@ internal sealed class MainLog
     /// allocated_bytes is the whole process (runtime, signal handling, logging included).</summary>
     public void Stats(ServerStats stats, long loopAllocatedBytes, long allocatedBytes, Resources.ResourceStore store,
         Helpers.HelperPool? helpers, long accessLogDropped) =>
+        Stats(stats, loopAllocatedBytes, allocatedBytes, store, helpers, accessLogDropped, GC.GetGCMemoryInfo());
+
+    private static void Stats(ServerStats stats, long loopAllocatedBytes, long allocatedBytes, Resources.ResourceStore store,
+        Helpers.HelperPool? helpers, long accessLogDropped, GCMemoryInfo gc) =>
         s_log.Info(
             "stats: connections={0} accepted={1} requests={2} bytes_sent={3} loop_allocated_bytes={4} allocated_bytes={5} gc0={6} gc1={7} gc2={8} path_cache_hits={9} path_cache_misses={10} file_cache_hits={11} file_cache_misses={12} file_cache_bytes={13} access_log_dropped={14} helpers={15} helper_queue={16} helper_busy={17} helper_jobs_requeued={18} blocking_reads={19} prefetches={20} helper_in_flight={21} reloads_after_eviction={22} gc_pause_ms={23} gc_memory_load_percent={24} gc_heap_bytes={25}",
             stats.OpenConnections, stats.Accepted, stats.Requests, stats.BytesSent, loopAllocatedBytes, allocatedBytes,
@@ -48,7 +52,7 @@ internal sealed class MainLog
             store.Files.Hits, store.Files.Misses, store.Files.MemoryBytes, accessLogDropped,
             helpers?.Connected ?? 0, helpers?.QueueDepth ?? 0, helpers?.Busy ?? 0, helpers?.JobsRequeued ?? 0, store.BlockingReads,
             store.Prefetches, helpers?.InFlight ?? 0, store.ReloadsAfterEviction, (long)GC.GetTotalPauseDuration().TotalMilliseconds,
-            MemoryLoadPercent(GC.GetGCMemoryInfo()), GC.GetGCMemoryInfo().HeapSizeBytes);
+            MemoryLoadPercent(gc), gc.HeapSizeBytes);
 
     /// <summary>The memory load the GC saw at its last collection: above its high-load threshold it compacts eagerly.</summary>
     private static long MemoryLoadPercent(GCMemoryInfo info) =>

@@ -170,14 +170,27 @@ internal static partial class AmpedFlashd
     private static partial Regex Counter();
 
     /// <summary>
-    /// Runs ACTION while the real helper is stopped holding one job per file of HELD (as many as it takes), then
-    /// lets it go on and checks that those requests are answered too.
+    /// Starts flashd with one real helper taking JOBSPERHELPER jobs, and no translation kept past its request
+    /// (Cache.RevalidateMilliseconds 0: every request is a helper job), for <see cref="WithRealHelperFull"/>.
     /// </summary>
-    public static void WithRealHelperFull(FlashdProcess flashd, int jobs, Action action, string[] held)
+    public static FlashdProcess StartWithOneHelper(TempDocRoot root, int jobsPerHelper) =>
+        Start(root, helpers: 1, config =>
+        {
+            config.Cache.RevalidateMilliseconds = 0;
+            config.Helpers.JobsPerHelper = jobsPerHelper;
+        });
+
+    /// <summary>
+    /// Runs ACTION while the real helper is stopped holding JOBS jobs (as many as it takes: files held0.txt... that
+    /// this creates), so every job asked for in ACTION goes to another helper; then lets it go on and checks that
+    /// the held requests are answered too.
+    /// </summary>
+    public static void WithRealHelperFull(FlashdProcess flashd, TempDocRoot root, int jobs, Action action)
     {
-        int pid = AmpedFlashd.ConnectedHelpers(flashd)[1];
+        var held = Enumerable.Range(0, jobs).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        int pid = ConnectedHelpers(flashd)[1];
         var clients = new List<HttpConnection>();
-        FlashdProcess.Signal(pid, AmpedFlashd.Sigstop);
+        FlashdProcess.Signal(pid, Sigstop);
         try
         {
             foreach (string path in held)
@@ -187,13 +200,13 @@ internal static partial class AmpedFlashd
                 c.Send(HttpConnection.Request("GET", "/" + Path.GetFileName(path)));
             }
 
-            AmpedFlashd.WaitForStats(flashd, s => s["helper_busy"] == 1 && s["helper_queue"] == 0 && s["helper_in_flight"] == jobs,
+            WaitForStats(flashd, s => s["helper_busy"] == 1 && s["helper_queue"] == 0 && s["helper_in_flight"] == jobs,
                 "the real helper holds as many jobs as it takes");
             action();
         }
         finally
         {
-            FlashdProcess.Signal(pid, AmpedFlashd.Sigcont);
+            FlashdProcess.Signal(pid, Sigcont);
         }
 
         foreach (var c in clients)

@@ -19,17 +19,12 @@ public class EvictionTests
     public void A_file_evicted_before_main_reads_it_is_resolved_again_by_a_helper_not_read_on_mains_loop()
     {
         using var root = new TempDocRoot();
-        using var flashd = AmpedFlashd.Start(root, helpers: 1, config =>
-        {
-            config.Cache.RevalidateMilliseconds = 0;
-            config.Helpers.JobsPerHelper = JobsPerHelper;
-        });
-        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
         var body = Enumerable.Range(0, 16 * 1024).Select(i => (byte)(i * 7)).ToArray();
         string cold = root.File("cold.bin", body);
         using var fake = new FakeHelper(flashd.RunDirectory);
 
-        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
             fake.Handshake(capacity: 1);
             using var client = flashd.Connect();
@@ -52,7 +47,7 @@ public class EvictionTests
                 Assert.That(stats["reloads_after_eviction"], Is.EqualTo(1));
                 Assert.That(stats["blocking_reads"], Is.Zero, "main never read the disk on its loop");
             }
-        }, held);
+        });
     }
 
     /// <summary>Answers a resolve of PATH as a helper does: the file's stat, and its fd alongside.</summary>

@@ -18,11 +18,10 @@ public class HelperCapacityTests
     public void Jobs_answered_out_of_order_reach_their_own_requests()
     {
         using var root = new TempDocRoot();
-        using var flashd = Start(root);
-        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
         using var fake = new FakeHelper(flashd.RunDirectory);
 
-        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
             fake.Handshake(capacity: 2);
             using var first = flashd.Connect();
@@ -40,18 +39,17 @@ public class HelperCapacityTests
                 Assert.That(second.ReadResponse().Status, Is.EqualTo(403), "the second request got the answer to its own job");
                 Assert.That(first.ReadResponse().Status, Is.EqualTo(404), "the first request got the answer to its own job");
             }
-        }, held);
+        });
     }
 
     [Test]
     public void A_helper_is_never_given_more_jobs_than_its_hello_said_it_takes()
     {
         using var root = new TempDocRoot();
-        using var flashd = Start(root);
-        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
         using var fake = new FakeHelper(flashd.RunDirectory);
 
-        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
             fake.Handshake(); // says no capacity, as a helper of an earlier build: one job at a time
             using var first = flashd.Connect();
@@ -70,19 +68,18 @@ public class HelperCapacityTests
                 Assert.That(first.ReadResponse().Status, Is.EqualTo(404));
                 Assert.That(second.ReadResponse().Status, Is.EqualTo(403));
             }
-        }, held);
+        });
     }
 
     [Test]
     public void Jobs_fill_the_busiest_helper_with_room_before_another_gets_any()
     {
         using var root = new TempDocRoot();
-        using var flashd = Start(root);
-        var held = Enumerable.Range(0, JobsPerHelper).Select(i => root.File($"held{i}.txt", "held")).ToArray();
+        using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
         using var a = new FakeHelper(flashd.RunDirectory);
         using var b = new FakeHelper(flashd.RunDirectory);
 
-        AmpedFlashd.WithRealHelperFull(flashd, held.Length, () =>
+        AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
             a.Handshake(capacity: 2);
             b.Handshake(capacity: 2);
@@ -110,13 +107,6 @@ public class HelperCapacityTests
                     c.Dispose();
                 }
             }
-        }, held);
-    }
-
-    private static FlashdProcess Start(TempDocRoot root) =>
-        AmpedFlashd.Start(root, helpers: 1, config =>
-        {
-            config.Cache.RevalidateMilliseconds = 0;
-            config.Helpers.JobsPerHelper = JobsPerHelper;
         });
+    }
 }
