@@ -214,6 +214,7 @@ internal sealed class Server : IDisposable
         {
             Helpers = _helpers?.Loads() ?? [],
             CgiRunners = _cgiPool?.Loads() ?? [],
+            Faults = stats.Faults,
         };
     }
 

@@ -22,7 +22,8 @@ internal static class StatusTable
             + $"sent {Units.Bytes(s.BytesSent)} ({Units.Bytes(s.BytesPerSecond)}/s)  "
             + $"cache hits: names {Units.Percent(s.NameCacheHitRatio)}, files {Units.Percent(s.FileCacheHitRatio)}\n");
         text.Append(CultureInfo.InvariantCulture,
-            $"restarts {s.RestartsInPeriod} in the last {s.RestartPeriodSeconds:F0} s (flashd gives up above {s.MaxRestarts})\n\n");
+            $"restarts {s.RestartsInPeriod} in the last {s.RestartPeriodSeconds:F0} s (flashd gives up above {s.MaxRestarts})  "
+            + $"faults {Units.Count(s.Faults)} (connections closed by an internal error)\n\n");
 
         var rows = new List<string[]> { new[] { "ROLE", "ID", "PID", "GEN", "STATE", "UPTIME", "JOBS", "IN-FLIGHT", "RESTARTS", "RSS", "CPU" } };
         foreach (var p in status.Processes)

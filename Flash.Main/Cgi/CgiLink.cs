@@ -26,6 +26,7 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
 {
     private readonly List<CgiInput> _unconfirmed = [];
     private CgiInput[]? _replay;
+    private bool _startSent;
 
     public ICgiClient? Client { get; private set; }
 
@@ -53,6 +54,7 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
         Aborted = false;
         Busy = true;
         ScriptStarted = false;
+        _startSent = false;
         _unconfirmed.Clear();
         _replay = replay;
     }
@@ -60,6 +62,7 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
     /// <summary>The job's CgiStart, followed by the replayed body of a re-queued job. False if the socket failed.</summary>
     public bool Send(CgiStart start, bool more = false)
     {
+        _startSent = true;
         bool sent = base.Send(start, more);
         if (_replay is { } replay)
         {
@@ -105,9 +108,20 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
         return (client, body);
     }
 
-    /// <summary>The client is gone: kill the script; the link stays busy until its CgiEnd.</summary>
+    /// <summary>
+    /// The client is gone: kill the script; the link stays busy until its CgiEnd. A job whose CgiStart was never
+    /// sent (its connection failed while preparing it) has nothing to kill: the runner is free at once.
+    /// </summary>
     public void Abort()
     {
+        if (Client is not null && !_startSent)
+        {
+            Client = null;
+            Busy = false;
+            pool.OnJobEnded(this);
+            return;
+        }
+
         if (Client is not null && !Aborted)
         {
             Aborted = true;

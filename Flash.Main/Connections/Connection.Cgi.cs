@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text;
 using Flash.Http;
 using Flash.Main.Cgi;
@@ -17,8 +19,10 @@ namespace Flash.Main.Connections;
 internal sealed unsafe partial class Connection : ICgiClient
 {
     private const int MaxRedirects = 5;
-    private const long OutputHighWater = 256 << 10;
     private const int BodyChunk = 64 << 10;
+
+    /// <summary>A chunk's framing around its data: the size line ("ffffffff\r\n") and the CRLF after it.</summary>
+    private const int ChunkFramingBytes = 12;
 
     /// <summary>Body bytes queued towards a runner beyond which main stops reading the client's upload.</summary>
     private const int InputHighWater = 256 << 10;
@@ -45,12 +49,18 @@ internal sealed unsafe partial class Connection : ICgiClient
     private long _cgiOutputTotal;
     private bool _cgiBroken;
 
+    /// <summary>Script output that did not fit in the output queue; the runner's link is paused until it does.</summary>
+    private byte[]? _cgiHeld;
+
     /// <summary>A local redirect in progress: the path (and query) the request is answered for instead.</summary>
     private byte[]? _redirectPath;
     private string? _redirectQuery;
     private int _redirects;
 
     private bool CgiActive => _cgiTarget is not null;
+
+    /// <summary>The script's response head is queued (or, nph-, its raw output): a failure now can only cut it.</summary>
+    private bool CgiResponseStarted => CgiActive && _cgiHead is { IsLocalRedirect: false };
 
     /// <summary>Checks the request can go to a script and queues it for a runner.</summary>
     private ResponseInfo StartCgi(CgiTarget target, ReadOnlySpan<byte> request, bool keepAlive)
@@ -71,7 +81,8 @@ internal sealed unsafe partial class Connection : ICgiClient
                 return _context.Writer.Error(_output, 411, keepAlive: false, http10, headOnly: false);
             }
 
-            if (!_head.Expect.IsEmpty && Ascii.EqualsIgnoreCase(_head.Expect.Of(request), "100-continue"u8) && _head.HasBody)
+            if (!_head.Expect.IsEmpty && Ascii.EqualsIgnoreCase(_head.Expect.Of(request), "100-continue"u8) && _head.HasBody
+                && _output.TryReserve(1, 32))
             {
                 var w = new HeaderWriter(_output.HeaderSpace);
                 w.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
@@ -95,6 +106,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         _cgiChunkedOut = false;
         _cgiBodySent = _cgiOutputTotal = 0;
         _cgiBroken = false;
+        _cgiHeld = null;
         _cgiStartedMs = _context.Loop.NowMs;
         TimerOwner?.Remove(this); // the runner enforces the script's timeout; no client timer meanwhile
         _context.Cgi.Submit(this);
@@ -113,7 +125,41 @@ internal sealed unsafe partial class Connection : ICgiClient
         return Encoding.ASCII.GetString(text[..n]);
     }
 
-    public void OnCgiStarted(CgiLink link)
+    /// <summary>
+    /// The pool and the runner's link call in with the script's news; what that starts is this connection's work,
+    /// so a fault in it is this connection's (<see cref="OnFault"/>), never the link's, and the rest is driven
+    /// from the loop (posted).
+    /// </summary>
+    private void FromRunner<T>(T news, Action<Connection, T> take)
+    {
+        try
+        {
+            take(this, news);
+        }
+        catch (Exception exception)
+        {
+            OnFault(exception);
+        }
+    }
+
+    public void OnCgiStarted(CgiLink link) => FromRunner(link, static (c, l) => c.StartScript(l));
+
+    public void OnCgiWritable() => FromRunner(0, static (c, _) => c.TakeMoreBody());
+
+    public void OnCgiOutput(byte[] data) => FromRunner(data, static (c, d) => c.TakeOutput(d));
+
+    public void OnCgiEnd(int exitCode, int signal, string stderr) =>
+        FromRunner((exitCode, signal, stderr), static (c, e) => c.EndScript(e.exitCode, e.signal, e.stderr));
+
+    public void OnCgiFailed() => FromRunner(0, static (c, _) =>
+    {
+        c._cgiLink = null;
+        c.FailCgiRequest(502);
+    });
+
+    public void OnCgiRejected() => FromRunner(0, static (c, _) => c.FailCgiRequest(503));
+
+    private void StartScript(CgiLink link)
     {
         _cgiLink = link;
         var request = new ReadOnlySpan<byte>(_in + _inStart, _inEnd - _inStart);
@@ -209,10 +255,10 @@ internal sealed unsafe partial class Connection : ICgiClient
         CompactCgiBody();
     }
 
-    public void OnCgiWritable()
+    private void TakeMoreBody()
     {
         PumpCgiBody();
-        Drive(); // room again in the input buffer: read more of the upload
+        _context.Loop.Post(this); // room again in the input buffer: read more of the upload
     }
 
     /// <summary>Drops body bytes already given to the runner, keeping the head in place.</summary>
@@ -230,8 +276,9 @@ internal sealed unsafe partial class Connection : ICgiClient
         _cgiBodyOffset = _head.HeadLength;
     }
 
-    public void OnCgiOutput(byte[] data)
+    private void TakeOutput(byte[] data)
     {
+        InjectCgiOutputFault(data);
         _cgiOutputTotal += data.Length;
         if (_cgiOutputTotal > _context.Cgi!.Config.MaxOutputBytes)
         {
@@ -277,12 +324,34 @@ internal sealed unsafe partial class Connection : ICgiClient
         }
 
         QueueCgiBody(body);
-        if (_output.QueuedBytes > OutputHighWater || _output.FreeSegments < 6 || _output.FreeBytes < 256)
+        if (_cgiHeld is not null || _output.SourceMustPause)
         {
-            _cgiLink?.Pause(true); // resumed when the client has taken the queue (DriveOnce)
+            _cgiLink?.Pause(true); // resumed by ResumeCgiOutput once the client has taken enough of the queue
         }
 
-        Drive();
+        _context.Loop.Post(this);
+    }
+
+    /// <summary>
+    /// The script's output is a source of the output queue (see <see cref="OutputQueue"/>'s rule): output held
+    /// back for room goes first, then the runner's link is read again. True if held output was queued.
+    /// </summary>
+    private bool ResumeCgiOutput()
+    {
+        bool queued = false;
+        if (_cgiHeld is { } held && _output.TryReserve(OutputQueue.UnitSegments, ChunkFramingBytes))
+        {
+            _cgiHeld = null;
+            EnqueueCgiBody(held);
+            queued = true;
+        }
+
+        if (_cgiLink is { Paused: true } link && link.Client == this && _cgiHeld is null && _output.SourceMayResume)
+        {
+            link.Pause(false);
+        }
+
+        return queued;
     }
 
     private void QueueCgiBody(ReadOnlySpan<byte> body)
@@ -302,27 +371,36 @@ internal sealed unsafe partial class Connection : ICgiClient
             return;
         }
 
+        _cgiBodySent += body.Length;
+        if (!_output.TryReserve(OutputQueue.UnitSegments, ChunkFramingBytes))
+        {
+            _cgiHeld = body.ToArray(); // the caller pauses the runner's link until this fits
+            return;
+        }
+
+        EnqueueCgiBody(body);
+    }
+
+    /// <summary>Queues body bytes (framed as a chunk when chunked); room was reserved by the caller.</summary>
+    private void EnqueueCgiBody(ReadOnlySpan<byte> body)
+    {
         var pinned = GC.AllocateUninitializedArray<byte>(body.Length, pinned: true);
         body.CopyTo(pinned);
         if (_cgiChunkedOut)
         {
-            var w = new HeaderWriter(_output.HeaderSpace);
-            w.Append(ChunkSize(body.Length));
-            _output.CommitHeader(w.Length);
+            var space = _output.HeaderSpace;
+            Utf8Formatter.TryFormat(body.Length, space, out int digits, new StandardFormat('x'));
+            "\r\n"u8.CopyTo(space[digits..]);
+            _output.CommitHeader(digits + 2);
             _output.AddPinned(pinned, 0, pinned.Length);
-            w = new HeaderWriter(_output.HeaderSpace);
-            w.Append("\r\n"u8);
-            _output.CommitHeader(w.Length);
+            "\r\n"u8.CopyTo(_output.HeaderSpace);
+            _output.CommitHeader(2);
         }
         else
         {
             _output.AddPinned(pinned, 0, pinned.Length);
         }
-
-        _cgiBodySent += body.Length;
     }
-
-    private static ReadOnlySpan<byte> ChunkSize(int length) => Encoding.ASCII.GetBytes($"{length:x}\r\n");
 
     /// <summary>The response head from the script's header block. False if it does not fit (502).</summary>
     private bool WriteCgiHead(CgiResponseHead script)
@@ -330,6 +408,13 @@ internal sealed unsafe partial class Connection : ICgiClient
         if (script.IsLocalRedirect)
         {
             return true; // nothing goes to the client: the request is answered again for the new path
+        }
+
+        int estimate = 256 + (script.Reason?.Length ?? 0) + (script.Location?.Length ?? 0)
+            + script.Fields.Sum(f => f.Name.Length + f.Value.Length + 4);
+        if (!_output.TryReserve(1, estimate))
+        {
+            return false; // more header than the connection's header buffer holds
         }
 
         bool http10 = _head.Version == HttpVersion.Http10;
@@ -384,7 +469,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         return Encoding.ASCII.GetString(line[13..^2]); // "HTTP/1.1 200 OK\r\n" → "OK"
     }
 
-    public void OnCgiEnd(int exitCode, int signal, string stderr)
+    private void EndScript(int exitCode, int signal, string stderr)
     {
         _cgiLink = null;
         if (stderr.Length > 0 || exitCode != 0 || signal != 0)
@@ -414,35 +499,26 @@ internal sealed unsafe partial class Connection : ICgiClient
             _redirects++;
             EndCgiExchange(closeAfter: !_cgiBodyDone, status: 0);
             _headPending = true; // answer the same head again, for the new path
-            Drive();
+            _context.Loop.Post(this);
             return;
         }
 
         bool clean = exitCode == 0 && signal == 0 && !_cgiBroken;
         bool complete = script.ContentLength < 0 || _cgiBodySent == script.ContentLength || _cgiHeadOnly;
-        if (_cgiChunkedOut && clean)
+        // The runner's link is read only while the queue has room for a unit, so the last chunk fits; if it did
+        // not, the response must end as a broken one rather than a false complete one.
+        bool ended = !_cgiChunkedOut || !clean || _output.TryReserve(1, 5);
+        if (_cgiChunkedOut && clean && ended)
         {
-            var w = new HeaderWriter(_output.HeaderSpace);
-            w.Append("0\r\n\r\n"u8);
-            _output.CommitHeader(w.Length);
+            "0\r\n\r\n"u8.CopyTo(_output.HeaderSpace);
+            _output.CommitHeader(5);
         }
 
         // A script that died mid-body, or sent less than it promised: the client must see a broken response,
         // never a complete-looking one, so the connection closes without the final chunk.
-        bool close = !_cgiKeepAlive || !clean || !complete || !_cgiBodyDone || (!_cgiChunkedOut && script.ContentLength < 0 && !_cgiHeadOnly);
+        bool close = !ended || !_cgiKeepAlive || !clean || !complete || !_cgiBodyDone || (!_cgiChunkedOut && script.ContentLength < 0 && !_cgiHeadOnly);
         EndCgiExchange(close, script.Status);
-        Drive(); // send the end, then answer what the client pipelined behind this request
-    }
-
-    public void OnCgiFailed()
-    {
-        _cgiLink = null;
-        FailCgiRequest(502);
-    }
-
-    public void OnCgiRejected()
-    {
-        FailCgiRequest(503);
+        _context.Loop.Post(this); // send the end, then answer what the client pipelined behind this request
     }
 
     /// <summary>Ends the exchange with an error status if nothing was sent yet, else by cutting the connection.</summary>
@@ -465,7 +541,7 @@ internal sealed unsafe partial class Connection : ICgiClient
             EndCgiExchange(closeAfter: true, _cgiHead.Status);
         }
 
-        Drive();
+        _context.Loop.Post(this);
     }
 
     /// <summary>The request is done: log it, consume head and body, and go on with the next one.</summary>
@@ -479,12 +555,14 @@ internal sealed unsafe partial class Connection : ICgiClient
             _inStart += Math.Min(_cgiBodyOffset, _inEnd - _inStart);
             _head.Reset();
             _headPending = false;
+            _headTimed = false;
             _redirectPath = null;
             _redirects = 0;
         }
 
         _cgiTarget = null;
         _cgiHead = null;
+        _cgiHeld = null;
         if (closeAfter)
         {
             _closeAfterFlush = true;
@@ -502,6 +580,7 @@ internal sealed unsafe partial class Connection : ICgiClient
             _cgiLink = null;
             _cgiTarget = null;
             _cgiHead = null;
+            _cgiHeld = null;
         }
     }
 }

@@ -6,17 +6,15 @@ namespace Flash.Main.Connections;
 
 internal sealed unsafe partial class Connection
 {
-    /// <summary>Minimum free output space before another request is parsed (else: flush first).</summary>
-    private const int MinOutputRoom = 1024;
-
     /// <summary>
     /// Answers every complete request already in the buffer, in order, until the output queue is full,
-    /// a response must close the connection, or the next request is incomplete. True if anything was queued.
+    /// a response must close the connection, the next request is incomplete, or the turn's budget is spent
+    /// (one unit per request). True if anything was queued.
     /// </summary>
-    private bool AnswerBufferedRequests()
+    private bool AnswerBufferedRequests(ref int budget)
     {
         bool queued = false;
-        while (!_closeAfterFlush && !_waitingForJob)
+        while (!_closeAfterFlush && !_waitingForJob && budget > 0)
         {
             if (CgiActive)
             {
@@ -99,6 +97,8 @@ internal sealed unsafe partial class Connection
             _redirects = 0;
 
             _head.Reset();
+            _headTimed = false; // the next request's head gets a header timeout of its own
+            budget--;
             queued = true;
         }
 
@@ -107,6 +107,7 @@ internal sealed unsafe partial class Connection
 
     private ResponseInfo Answer(ReadOnlySpan<byte> request)
     {
+        InjectAnswerFault(request);
         // A body on a static resource is read and thrown away (up to a limit) so the connection can go
         // on; a chunked one, or one too large, closes the connection after the response instead.
         bool keepAlive = _head.KeepAlive && !_context.ShuttingDown
@@ -134,14 +135,19 @@ internal sealed unsafe partial class Connection
         return _discard == 0;
     }
 
+    /// <summary>Whether another request may be answered now: the parser is a source of the output queue.</summary>
     private bool EnsureOutputRoom()
+    {
+        EnsureOutputBuffer();
+        return _output.IsEmpty || !_output.SourceMustPause;
+    }
+
+    private void EnsureOutputBuffer()
     {
         if (!_output.HasBuffer)
         {
             _output.Attach(_context.OutputBuffers.Rent(), _context.OutputBuffers.BufferSize);
         }
-
-        return _output.IsEmpty || (_output.FreeBytes >= MinOutputRoom && _output.FreeSegments >= 3);
     }
 
     /// <summary>Reads what the socket has.</summary>

@@ -11,11 +11,22 @@ namespace Flash.Main.Connections;
 /// <see cref="OutputQueue"/>, and flushes all pending responses with as few syscalls as it can.
 /// One object per fd slot, reused for every connection that gets that fd: no allocation per request.
 /// </summary>
+/// <remarks>
+/// Only the loop drives a connection (its events, its timer, or a post): helpers and CGI runners leave their
+/// results here and post it. Its faults are its own: an exception in its work closes it (with a 500 when
+/// nothing of the response was sent), is logged and counted, and every other connection goes on.
+/// </remarks>
 internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 {
     private readonly ConnectionContext _context;
     private readonly RequestHead _head;
     private readonly OutputQueue _output = new();
+
+    /// <summary>
+    /// Requests answered and reads done in one turn before the connection yields to the others (posting itself
+    /// to go on): one client's pipelined flood cannot hold the loop.
+    /// </summary>
+    private const int WorkPerTurn = 32;
 
     private ConnectionState _state = ConnectionState.Closed;
     private byte* _in;
@@ -32,8 +43,8 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// <summary>Parked until a helper job finishes (amped): nothing is answered meanwhile, to keep order.</summary>
     private bool _waitingForJob;
 
-    private bool _driving;
-    private bool _driveAgain;
+    /// <summary>The header timer runs for the head now being read (it restarts for each request's head).</summary>
+    private bool _headTimed;
 
     /// <summary>Request body bytes (of a static request) still to read and throw away.</summary>
     private long _discard;
@@ -68,7 +79,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     public void Open(int fd)
     {
         _state = ConnectionState.Idle;
-        _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = false;
+        _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = _headTimed = false;
         _fresh = true;
         _discard = 0;
         _inStart = _inEnd = 0;
@@ -76,8 +87,10 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         _redirects = 0;
         _head.Reset();
         _context.Loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLOUT | Consts.EPOLLRDHUP | Consts.EPOLLET);
-        _context.KeepAliveTimer.Start(this, _context.Loop.NowMs);
+        _context.HeaderTimer.Start(this, _context.Loop.NowMs); // a new client has the header timeout to send its request
     }
+
+    protected override bool IsolatesFaults => true;
 
     public override void OnEvents(uint events)
     {
@@ -109,8 +122,56 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         if (_waitingForJob && _state != ConnectionState.Closed)
         {
             _waitingForJob = false;
+            _context.Loop.Post(this);
+        }
+    }
+
+    public override void OnPosted()
+    {
+        if (_state is not (ConnectionState.Closed or ConnectionState.Lingering))
+        {
             Drive();
         }
+    }
+
+    /// <summary>
+    /// An exception escaped this connection's work: its state cannot be trusted, so it ends here. The client
+    /// gets a 500 if nothing of the response was queued yet; otherwise the response is cut (never completed with
+    /// bytes that may be wrong). Main and every other connection go on.
+    /// </summary>
+    protected override void OnFault(Exception exception)
+    {
+        _context.Stats.Faults++;
+        _context.Log.ConnectionFault(this, exception);
+        if (_state == ConnectionState.Closed)
+        {
+            return;
+        }
+
+        try
+        {
+            bool nothingSent = _output.IsEmpty && !CgiResponseStarted;
+            AbandonCgi();
+            _waitingForJob = _headPending = false;
+            _discard = 0;
+            _inStart = _inEnd;
+            _head.Reset();
+            if (nothingSent)
+            {
+                EnsureOutputBuffer();
+                _context.Writer.Error(_output, 500, keepAlive: false, http10: false, headOnly: false);
+                _context.AccessLog.WriteError(this, 500);
+                _closeAfterFlush = _lingerOnClose = true;
+                _context.Loop.Post(this); // the loop flushes it and closes
+                return;
+            }
+        }
+        catch (Exception again)
+        {
+            _context.Log.ConnectionFault(this, again);
+        }
+
+        Close();
     }
 
     public override void OnTimeout()
@@ -120,6 +181,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             case ConnectionState.ReadingRequest when _waitingForJob && _output.IsEmpty:
                 // The disk work behind this request did not finish in time (no helper, or all stuck).
                 _waitingForJob = _headPending = false;
+                EnsureOutputBuffer();
                 _context.Writer.Error(_output, 503, keepAlive: false, http10: false, headOnly: false);
                 _context.AccessLog.WriteError(this, 503);
                 _closeAfterFlush = true;
@@ -130,6 +192,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 // Slowloris: the head did not arrive in time. Say so, then close. (A body still being
                 // skipped belongs to a request already answered: a 408 there would answer nothing and
                 // could be taken for the response to the client's next request, so that just closes.)
+                EnsureOutputBuffer();
                 _context.Writer.Error(_output, 408, keepAlive: false, http10: false, headOnly: false);
                 _context.AccessLog.WriteError(this, 408);
                 _closeAfterFlush = true;
@@ -152,35 +215,20 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         }
     }
 
-    /// <summary>The main state machine: flush, answer buffered requests, read, until nothing moves.</summary>
-    /// <summary>
-    /// Runs the state machine until nothing moves. Re-entrant calls (a CGI runner's output arriving while
-    /// the connection is already driving, via a resumed link) only ask for one more round.
-    /// </summary>
+    /// <summary>The state machine: flush, answer buffered requests, read, until nothing moves or the turn is up.
+    /// Called by the loop only (events, timer, post), never from inside another handler's work.</summary>
     private void Drive()
     {
-        if (_driving)
+        DriveOnce();
+        while (_state != ConnectionState.Closed && ResumeCgiOutput())
         {
-            _driveAgain = true;
-            return;
+            DriveOnce(); // held script output was queued: flush it
         }
-
-        _driving = true;
-        do
-        {
-            _driveAgain = false;
-            DriveOnce();
-            if (_cgiLink is { } link && _state != ConnectionState.Closed && _output.QueuedBytes < OutputHighWater / 2)
-            {
-                link.Pause(false); // the client took most of the script's output: read more of it
-            }
-        }
-        while (_driveAgain && _state != ConnectionState.Closed);
-        _driving = false;
     }
 
     private void DriveOnce()
     {
+        int budget = WorkPerTurn;
         while (true)
         {
             if (!_output.IsEmpty)
@@ -212,14 +260,26 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 return;
             }
 
-            if (AnswerBufferedRequests())
+            if (AnswerBufferedRequests(ref budget))
             {
+                if (budget <= 0)
+                {
+                    YieldTurn();
+                    return;
+                }
+
                 continue; // responses queued: flush them before reading more
             }
 
             if (!_readable || _peerClosed)
             {
                 break;
+            }
+
+            if (--budget < 0)
+            {
+                YieldTurn();
+                return;
             }
 
             var read = ReadSome();
@@ -244,6 +304,13 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         SettleTimers();
     }
 
+    /// <summary>Lets the other connections have the loop; this one goes on from the posted queue.</summary>
+    private void YieldTurn()
+    {
+        TimerOwner?.Remove(this); // it has work in hand, so no timeout applies; the next turn settles the timers
+        _context.Loop.Post(this);
+    }
+
     /// <summary>Picks the one timer that fits what the connection waits for now.</summary>
     private void SettleTimers()
     {
@@ -257,18 +324,22 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         if (_inEnd > _inStart || _headPending || _discard > 0)
         {
             _state = ConnectionState.ReadingRequest;
-            if (TimerOwner != _context.HeaderTimer)
+            if (!_headTimed || TimerOwner != _context.HeaderTimer)
             {
-                _context.HeaderTimer.Start(this, _context.Loop.NowMs); // not restarted by progress
+                // Per request head, and not restarted by progress: a head trickling in byte by byte still ends.
+                _context.HeaderTimer.Start(this, _context.Loop.NowMs);
+                _headTimed = true;
             }
 
             return;
         }
 
         _state = ConnectionState.Idle;
-        if (TimerOwner != _context.KeepAliveTimer)
+        _headTimed = false;
+        var idleTimer = _fresh ? _context.HeaderTimer : _context.KeepAliveTimer; // a new client gets no keep-alive grace
+        if (TimerOwner != idleTimer)
         {
-            _context.KeepAliveTimer.Start(this, _context.Loop.NowMs);
+            idleTimer.Start(this, _context.Loop.NowMs);
         }
 
         ReleaseBuffers();

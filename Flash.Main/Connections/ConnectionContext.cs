@@ -52,4 +52,7 @@ internal sealed class ServerStats
     public long OpenConnections;
     public long Requests;
     public long BytesSent;
+
+    /// <summary>Connections closed because an unexpected exception escaped their work (main went on).</summary>
+    public long Faults;
 }

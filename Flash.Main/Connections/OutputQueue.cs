@@ -15,11 +15,38 @@ public enum FlushResult : byte
 /// The bytes a connection still owes its client, in order: response headers in a native buffer, bodies
 /// as pointers into cached file data (writev, no copy) or as byte ranges of open files (sendfile).
 /// Pipelined responses queue up here and go out in as few syscalls as possible.
-/// Bounded in bytes and segments: when it is full, the connection stops reading requests (backpressure).
 /// </summary>
+/// <remarks>
+/// <para>
+/// Bounded where it lives: at most <see cref="MaxSegments"/> segments and the header buffer's bytes. Room
+/// that a partial flush freed (sent segments, sent header bytes) is reclaimed by compaction when it is
+/// needed. A writer asks for room first (<see cref="TryReserve"/>); an append without room throws instead of
+/// writing past the end, so a caller's mistake costs its connection, never memory that is not the queue's.
+/// </para>
+/// <para>
+/// The one rule for the sources that feed a connection's queue (the requests it parses, a CGI script's
+/// output): a source adds a unit only while <see cref="SourceMustPause"/> is false, is paused when it turns
+/// true, and is resumed once <see cref="SourceMayResume"/> holds after a flush. A unit is at most
+/// <see cref="UnitSegments"/> segments and <see cref="UnitHeaderBytes"/> header bytes; a larger response
+/// (multipart ranges) reserves what it needs itself.
+/// </para>
+/// </remarks>
 internal sealed unsafe class OutputQueue
 {
     public const int MaxSegments = 80;
+
+    /// <summary>Queued bytes at which sources pause: a pipeline or a script cannot pile up more than this.</summary>
+    public const long HighWaterBytes = 256 << 10;
+
+    /// <summary>A paused source resumes once the client has taken the queue down to this.</summary>
+    public const long LowWaterBytes = HighWaterBytes / 2;
+
+    /// <summary>The most segments one unit of a source adds (a CGI chunk: size line, data, CRLF).</summary>
+    public const int UnitSegments = 4;
+
+    /// <summary>The most header bytes one unit of a source writes (a response head, a chunk's framing).</summary>
+    public const int UnitHeaderBytes = 1024;
+
     private const int MaxIov = 64;
     private const long MaxSendfileChunk = 1L << 22;
 
@@ -29,29 +56,26 @@ internal sealed unsafe class OutputQueue
     private byte* _buffer;
     private int _capacity;
     private int _used;
+    private long _queuedBytes;
 
     public bool IsEmpty => _first == _end;
 
     public bool HasBuffer => _buffer != null;
 
-    public int FreeSegments => MaxSegments - _end;
+    /// <summary>Segments that can still be added (after compaction).</summary>
+    public int FreeSegments => MaxSegments - (_end - _first);
 
+    /// <summary>Contiguous header bytes free at the end of the buffer, without compaction.</summary>
     public int FreeBytes => _capacity - _used;
 
-    /// <summary>Bytes still to send (a CGI response pauses its runner above a limit).</summary>
-    public long QueuedBytes
-    {
-        get
-        {
-            long total = 0;
-            for (int i = _first; i < _end; i++)
-            {
-                total += _segments[i].Length;
-            }
+    /// <summary>Bytes still to send.</summary>
+    public long QueuedBytes => _queuedBytes;
 
-            return total;
-        }
-    }
+    /// <summary>True when a source must not add another unit (see the remarks).</summary>
+    public bool SourceMustPause => _queuedBytes >= HighWaterBytes || !TryReserve(UnitSegments, UnitHeaderBytes);
+
+    /// <summary>True when a paused source may go on; it implies <see cref="SourceMustPause"/> is false.</summary>
+    public bool SourceMayResume => _queuedBytes <= LowWaterBytes && !SourceMustPause;
 
     public void Attach(byte* buffer, int capacity)
     {
@@ -63,6 +87,11 @@ internal sealed unsafe class OutputQueue
     /// <summary>Gives the header buffer back; only when nothing is queued.</summary>
     public byte* Detach()
     {
+        if (!IsEmpty)
+        {
+            throw new InvalidOperationException("the header buffer is still in use");
+        }
+
         var buffer = _buffer;
         _buffer = null;
         _capacity = _used = 0;
@@ -72,6 +101,30 @@ internal sealed unsafe class OutputQueue
     /// <summary>Free space for header bytes; call <see cref="CommitHeader"/> with what was written.</summary>
     public Span<byte> HeaderSpace => new(_buffer + _used, _capacity - _used);
 
+    /// <summary>
+    /// True if <paramref name="segments"/> more segments and <paramref name="headerBytes"/> contiguous bytes
+    /// of <see cref="HeaderSpace"/> are available, compacting what partial flushes left behind if that makes room.
+    /// </summary>
+    public bool TryReserve(int segments, int headerBytes)
+    {
+        if (_buffer == null || FreeSegments < segments || LiveHeaderBytes() > _capacity - headerBytes)
+        {
+            return false;
+        }
+
+        if (_end + segments > MaxSegments)
+        {
+            CompactSegments();
+        }
+
+        if (_capacity - _used < headerBytes)
+        {
+            CompactHeaders();
+        }
+
+        return true;
+    }
+
     public void CommitHeader(int length)
     {
         if (length == 0)
@@ -79,20 +132,29 @@ internal sealed unsafe class OutputQueue
             return;
         }
 
+        if ((uint)length > (uint)(_capacity - _used))
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, "more header bytes than the header space holds");
+        }
+
         byte* start = _buffer + _used;
-        _used += length;
         // Consecutive header writes (pipelined 304s, multipart part headers) merge into one iovec.
         if (_end > _first)
         {
             ref var last = ref _segments[_end - 1];
-            if (last.File is null && last.Owner is null && last.Pointer + last.Length == start)
+            if (last.IsHeader && last.Pointer + last.Length == start)
             {
+                _used += length;
                 last.Length += length;
+                _queuedBytes += length;
                 return;
             }
         }
 
-        _segments[_end++] = new Segment { Pointer = start, Length = length };
+        ref var segment = ref NewSegment();
+        _used += length;
+        segment = new Segment { Pointer = start, Length = length };
+        _queuedBytes += length;
     }
 
     /// <summary>Queues bytes of a pinned array (cached file data); the reference keeps it alive.</summary>
@@ -103,8 +165,11 @@ internal sealed unsafe class OutputQueue
             return;
         }
 
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((ulong)offset + (ulong)length, (ulong)pinned.Length, nameof(length));
+        ref var segment = ref NewSegment();
         byte* p = (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(pinned));
-        _segments[_end++] = new Segment { Pointer = p + offset, Length = length, Owner = pinned };
+        segment = new Segment { Pointer = p + offset, Length = length, Owner = pinned };
+        _queuedBytes += length;
     }
 
     /// <summary>Queues bytes of a cached file held in native memory; the file cannot be freed until sent.</summary>
@@ -115,8 +180,10 @@ internal sealed unsafe class OutputQueue
             return;
         }
 
+        ref var segment = ref NewSegment();
         data.AddUser();
-        _segments[_end++] = new Segment { Pointer = data.Pointer + offset, Length = length, Owner = data };
+        segment = new Segment { Pointer = data.Pointer + offset, Length = length, Owner = data };
+        _queuedBytes += length;
     }
 
     /// <summary>Queues a byte range of a cached file's open fd for sendfile.</summary>
@@ -127,8 +194,10 @@ internal sealed unsafe class OutputQueue
             return;
         }
 
+        ref var segment = ref NewSegment();
         file.File!.AddUser();
-        _segments[_end++] = new Segment { File = file, FileOffset = offset, Length = length };
+        segment = new Segment { File = file, FileOffset = offset, Length = length };
+        _queuedBytes += length;
     }
 
     /// <summary>Writes as much as the socket takes. <paramref name="written"/> counts bytes sent.</summary>
@@ -188,6 +257,84 @@ internal sealed unsafe class OutputQueue
 
         _first = _end = 0;
         _used = 0;
+        _queuedBytes = 0;
+    }
+
+    /// <summary>The next free slot; compacts first when the slots at the end are used up.</summary>
+    private ref Segment NewSegment()
+    {
+        if (_end == MaxSegments)
+        {
+            if (_first == 0)
+            {
+                throw new InvalidOperationException($"output queue full ({MaxSegments} segments): the writer did not reserve room");
+            }
+
+            CompactSegments();
+        }
+
+        return ref _segments[_end++];
+    }
+
+    /// <summary>Moves the unsent segments to the front of the array.</summary>
+    private void CompactSegments()
+    {
+        int live = _end - _first;
+        if (_first == 0)
+        {
+            return;
+        }
+
+        Array.Copy(_segments, _first, _segments, 0, live);
+        Array.Clear(_segments, live, _end - live);
+        _first = 0;
+        _end = live;
+    }
+
+    /// <summary>Header bytes some unsent segment still points into: from the first unsent header byte to the end of what is written.</summary>
+    private int LiveHeaderBytes()
+    {
+        byte* start = FirstLiveHeaderByte();
+        return (int)(_buffer + _used - start);
+    }
+
+    private byte* FirstLiveHeaderByte()
+    {
+        for (int i = _first; i < _end; i++)
+        {
+            if (_segments[i].IsHeader)
+            {
+                return _segments[i].Pointer;
+            }
+        }
+
+        return _buffer + _used;
+    }
+
+    /// <summary>
+    /// Moves the unsent header bytes to the start of the buffer. They are one run: header segments are written
+    /// at increasing addresses and sent in order, so everything between the first unsent one and the end is unsent.
+    /// </summary>
+    private void CompactHeaders()
+    {
+        byte* start = FirstLiveHeaderByte();
+        long shift = start - _buffer;
+        if (shift == 0)
+        {
+            return;
+        }
+
+        int live = (int)(_buffer + _used - start);
+        Buffer.MemoryCopy(start, _buffer, _capacity, live);
+        for (int i = _first; i < _end; i++)
+        {
+            if (_segments[i].IsHeader)
+            {
+                _segments[i].Pointer -= shift;
+            }
+        }
+
+        _used = live;
     }
 
     private nint SendMemoryRun(int fd)
@@ -210,6 +357,7 @@ internal sealed unsafe class OutputQueue
 
     private void Consume(long n)
     {
+        _queuedBytes -= n;
         while (n > 0)
         {
             ref var head = ref _segments[_first];
@@ -256,5 +404,8 @@ internal sealed unsafe class OutputQueue
         public object? Owner;
         public CachedFile? File;
         public long FileOffset;
+
+        /// <summary>Bytes in the queue's own header buffer (not a file, not someone else's memory).</summary>
+        public readonly bool IsHeader => File is null && Owner is null;
     }
 }

@@ -20,6 +20,11 @@ internal sealed class MainLog
 
     public void Bug(string what) => s_log.Error("internal error: {0}", what);
 
+    /// <summary>An exception in one connection's work: that connection was closed, main goes on.</summary>
+    public void ConnectionFault(Connection connection, Exception exception) =>
+        s_log.Error(exception, "connection from {0} failed and was closed (main goes on): {1}",
+            System.Text.Encoding.ASCII.GetString(connection.PeerAddress, 0, connection.PeerAddressLength), exception.Message);
+
     public void AcceptFailed(int errno) => s_log.Warn("accept4 failed: errno {0}; pausing accepts", errno);
 
     public void Started(string listen, string root, int pid) => s_log.Info("main {0} serving {1} on {2}", pid, root, listen);
@@ -46,13 +51,13 @@ internal sealed class MainLog
     private static void Stats(ServerStats stats, long loopAllocatedBytes, long allocatedBytes, Resources.ResourceStore store,
         Helpers.HelperPool? helpers, long accessLogDropped, GCMemoryInfo gc) =>
         s_log.Info(
-            "stats: connections={0} accepted={1} requests={2} bytes_sent={3} loop_allocated_bytes={4} allocated_bytes={5} gc0={6} gc1={7} gc2={8} path_cache_hits={9} path_cache_misses={10} file_cache_hits={11} file_cache_misses={12} file_cache_bytes={13} access_log_dropped={14} helpers={15} helper_queue={16} helper_busy={17} helper_jobs_requeued={18} blocking_reads={19} prefetches={20} helper_in_flight={21} reloads_after_eviction={22} gc_pause_ms={23} gc_memory_load_percent={24} gc_heap_bytes={25}",
+            "stats: connections={0} accepted={1} requests={2} faults={26} bytes_sent={3} loop_allocated_bytes={4} allocated_bytes={5} gc0={6} gc1={7} gc2={8} path_cache_hits={9} path_cache_misses={10} file_cache_hits={11} file_cache_misses={12} file_cache_bytes={13} access_log_dropped={14} helpers={15} helper_queue={16} helper_busy={17} helper_jobs_requeued={18} blocking_reads={19} prefetches={20} helper_in_flight={21} reloads_after_eviction={22} gc_pause_ms={23} gc_memory_load_percent={24} gc_heap_bytes={25}",
             stats.OpenConnections, stats.Accepted, stats.Requests, stats.BytesSent, loopAllocatedBytes, allocatedBytes,
             GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), store.Paths.Hits, store.Paths.Misses,
             store.Files.Hits, store.Files.Misses, store.Files.MemoryBytes, accessLogDropped,
             helpers?.Connected ?? 0, helpers?.QueueDepth ?? 0, helpers?.Busy ?? 0, helpers?.JobsRequeued ?? 0, store.BlockingReads,
             store.Prefetches, helpers?.InFlight ?? 0, store.ReloadsAfterEviction, (long)GC.GetTotalPauseDuration().TotalMilliseconds,
-            MemoryLoadPercent(gc), gc.HeapSizeBytes);
+            MemoryLoadPercent(gc), gc.HeapSizeBytes, stats.Faults);
 
     /// <summary>The memory load the GC saw at its last collection: above its high-load threshold it compacts eagerly.</summary>
     private static long MemoryLoadPercent(GCMemoryInfo info) =>

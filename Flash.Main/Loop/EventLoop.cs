@@ -3,10 +3,17 @@ using Flash.Main.Native;
 namespace Flash.Main.Loop;
 
 /// <summary>
-/// The single-threaded epoll loop. Order per iteration, as nginx: wait (timeout = next timer), dispatch
-/// events, expire timers, run the per-iteration callbacks (date refresh, posted work).
-/// Only the loop thread touches handlers; other threads may only call <see cref="Wake"/>.
+/// The single-threaded epoll loop. Order per iteration, as nginx: wait (timeout = next timer, or none while
+/// work is posted), dispatch events, expire timers, run posted handlers, then the per-iteration callbacks
+/// (date refresh, accept back-off). Only the loop thread touches handlers; other threads may only call
+/// <see cref="Wake"/>.
 /// </summary>
+/// <remarks>
+/// Workers post, the connection pulls: a helper's reply or a CGI runner's output does not call into a
+/// connection's state machine; it leaves its result where the connection will find it and posts the
+/// connection, which the loop then drives once. So no handler's code runs inside another's, and an exception
+/// is the fault of the handler whose call raised it (<see cref="FdHandler.Run"/>).
+/// </remarks>
 internal sealed unsafe class EventLoop : IDisposable
 {
     private const int MaxEventsPerWait = 512;
@@ -17,6 +24,7 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly List<TimerQueue> _timerQueues = [];
     private readonly EpollEvent* _events;
     private readonly WakeHandler _wakeHandler;
+    private readonly Queue<FdHandler> _posted = new(256);
 
     public EventLoop(int maxFds)
     {
@@ -99,6 +107,20 @@ internal sealed unsafe class EventLoop : IDisposable
         handler.Fd = -1;
     }
 
+    /// <summary>
+    /// Runs HANDLER's <see cref="FdHandler.OnPosted"/> after this iteration's events and timers (once, however
+    /// often it is posted). A handler posted while the posted ones run waits for the next iteration, so one
+    /// that keeps posting itself (a connection yielding its turn) cannot keep the loop from epoll_wait.
+    /// </summary>
+    public void Post(FdHandler handler)
+    {
+        if (!handler.Posted)
+        {
+            handler.Posted = true;
+            _posted.Enqueue(handler);
+        }
+    }
+
     /// <summary>Thread-safe: wakes the loop if it is waiting in epoll_wait.</summary>
     public void Wake()
     {
@@ -138,7 +160,7 @@ internal sealed unsafe class EventLoop : IDisposable
             var handler = _handlers[fd];
             if (handler is not null && handler.Generation == generation)
             {
-                handler.OnEvents(_events[i].Events);
+                handler.Run(HandlerCall.Events, _events[i].Events);
             }
         }
 
@@ -147,11 +169,27 @@ internal sealed unsafe class EventLoop : IDisposable
             queue.Expire(NowMs);
         }
 
+        RunPosted();
         AfterIteration?.Invoke();
+    }
+
+    private void RunPosted()
+    {
+        for (int n = _posted.Count; n > 0; n--)
+        {
+            var handler = _posted.Dequeue();
+            handler.Posted = false;
+            handler.Run(HandlerCall.Posted);
+        }
     }
 
     private int ComputeTimeout()
     {
+        if (_posted.Count > 0)
+        {
+            return 0; // posted work waits for nothing but the events already there
+        }
+
         long next = long.MaxValue;
         foreach (var queue in _timerQueues)
         {

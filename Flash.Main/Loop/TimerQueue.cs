@@ -77,7 +77,7 @@ internal sealed class TimerQueue(string name, long durationMs)
         while (_head is { } first && first.TimerDeadline <= nowMs)
         {
             Remove(first);
-            first.OnTimeout();
+            first.Run(HandlerCall.Timeout);
         }
     }
 }

@@ -8,6 +8,9 @@ namespace Flash.Main.Responses;
 /// </summary>
 internal sealed class ResponseWriter(HttpClock clock)
 {
+    /// <summary>An error head without its extra field: status line, Server, Content-Type and -Length, Date, Connection.</summary>
+    private const int ErrorHeadBytes = 256;
+
     public HttpClock Clock { get; } = clock;
 
     /// <summary>Date, the Connection line a client needs, and the blank line that ends the head.</summary>
@@ -31,6 +34,11 @@ internal sealed class ResponseWriter(HttpClock clock)
         ReadOnlySpan<byte> extraName = default, ReadOnlySpan<byte> extraValue = default)
     {
         var body = StatusText.ErrorBody(status);
+        if (!output.TryReserve(1, ErrorHeadBytes + body.Length + extraName.Length + extraValue.Length))
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
         var w = new HeaderWriter(output.HeaderSpace);
         w.Append(StatusText.StatusLine(status));
         w.Append("Server: flashd\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "u8);

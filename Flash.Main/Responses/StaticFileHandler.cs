@@ -90,7 +90,7 @@ internal sealed class StaticFileHandler
     private ResponseInfo ServeFile(RequestHead head, ReadOnlySpan<byte> request, CachedFile file, OutputQueue output,
         bool keepAlive, bool http10, bool headOnly, IJobWaiter waiter)
     {
-        if (output.FreeBytes < SingleResponseBytes || output.FreeSegments < 2)
+        if (!output.TryReserve(2, SingleResponseBytes))
         {
             return ResponseInfo.NeedRoom;
         }
@@ -123,7 +123,7 @@ internal sealed class StaticFileHandler
 
                     return Partial(file, _ranges[0], output, keepAlive, http10, headOnly);
                 case RangeOutcome.Multiple:
-                    if (output.FreeSegments >= (2 * count) + 2 && output.FreeBytes >= (count + 2) * PartHeaderBytes)
+                    if (output.TryReserve((2 * count) + 2, (count + 2) * PartHeaderBytes))
                     {
                         if (!headOnly && !EnsureResident(file, _ranges.AsSpan(0, count), waiter))
                         {

@@ -51,11 +51,26 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
 
     private const uint InputEvents = Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLET;
 
-    /// <summary>Stops (true) or resumes (false) reading this worker's messages.</summary>
+    /// <summary>Reading this worker's messages is stopped (backpressure from a slow client).</summary>
+    public bool Paused => _paused;
+
+    /// <summary>
+    /// Stops (true) or resumes (false) reading this worker's messages. A resumed link reads what it left
+    /// unread from the loop (posted), never from inside its caller: the caller is a connection in the middle
+    /// of its own work.
+    /// </summary>
     public void Pause(bool paused)
     {
         _paused = paused;
-        if (!paused && _unread)
+        if (!paused && _unread && Fd >= 0)
+        {
+            loop.Post(this);
+        }
+    }
+
+    public override void OnPosted()
+    {
+        if (!_paused && _unread && Fd >= 0)
         {
             OnEvents(Consts.EPOLLIN);
         }

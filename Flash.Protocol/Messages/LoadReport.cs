@@ -8,8 +8,8 @@ namespace Flash.Protocol;
 /// </summary>
 /// <remarks>
 /// <see cref="Helpers"/> (one entry per connected helper) was appended as field 14, and <see cref="CgiRunners"/>
-/// (one entry per connected CGI runner) as field 15: a reader takes a report from an older main as one with no
-/// such entries, and an older reader skips the fields it does not know.
+/// (one entry per connected CGI runner) as field 15, <see cref="Faults"/> as field 16: a reader takes a report from
+/// an older main as one with no such entries (and no faults), and an older reader skips the fields it does not know.
 /// </remarks>
 public sealed record LoadReport(
     long Connections,
@@ -33,14 +33,19 @@ public sealed record LoadReport(
 
     internal const int FieldsWithCgiRunners = 15;
 
+    internal const int FieldsWithFaults = 16;
+
     /// <summary>The most fields this build reads; a later sender's further fields are skipped.</summary>
-    internal const int MaxFields = FieldsWithCgiRunners;
+    internal const int MaxFields = FieldsWithFaults;
 
     /// <summary>The helpers connected to this main, in no particular order.</summary>
     public HelperLoad[] Helpers { get; init; } = [];
 
     /// <summary>The CGI runners connected to this main (same shape as a helper's entry), in no particular order.</summary>
     public HelperLoad[] CgiRunners { get; init; } = [];
+
+    /// <summary>Connections main closed because an exception escaped their work (it went on serving the rest).</summary>
+    public long Faults { get; init; }
 
     public override MessageKind Kind => MessageKind.LoadReport;
 
@@ -63,6 +68,7 @@ public sealed record LoadReport(
         writer.Write(FileCacheMisses);
         WriteLoads(ref writer, Helpers);
         WriteLoads(ref writer, CgiRunners);
+        writer.Write(Faults);
     }
 
     /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (13 or more) up to <see cref="MaxFields"/>.</summary>
@@ -83,12 +89,13 @@ public sealed record LoadReport(
         long fileCacheMisses = FieldCodec.ReadInt64(ref reader);
         HelperLoad[] helpers = fields >= FieldsWithHelpers ? ReadLoads(ref reader) : [];
         HelperLoad[] runners = fields >= FieldsWithCgiRunners ? ReadLoads(ref reader) : [];
+        long faults = fields >= FieldsWithFaults ? FieldCodec.ReadInt64(ref reader) : 0;
         return new LoadReport(
             connections, requests, bytesSent,
             helperQueueDepth, helpersBusy, helpersIdle,
             cgiQueueDepth, cgiBusy, cgiIdle,
             nameCacheHits, nameCacheMisses, fileCacheHits, fileCacheMisses)
-        { Helpers = helpers, CgiRunners = runners };
+        { Helpers = helpers, CgiRunners = runners, Faults = faults };
     }
 
     private static void WriteLoads(ref MessagePackWriter writer, HelperLoad[]? loads)

@@ -48,6 +48,9 @@ public sealed class ServerStatus
 
     public long BytesSent { get; set; }
 
+    /// <summary>Connections main closed because an exception escaped their work, over every main flashd ran.</summary>
+    public long Faults { get; set; }
+
     /// <summary>Over the last second or so.</summary>
     public double RequestsPerSecond { get; set; }
 

@@ -63,7 +63,8 @@ internal sealed class LoadTracker
 }
 
 internal readonly record struct Totals(
-    long Connections, long Requests, long BytesSent, long NameCacheHits, long NameCacheMisses, long FileCacheHits, long FileCacheMisses)
+    long Connections, long Requests, long BytesSent, long NameCacheHits, long NameCacheMisses, long FileCacheHits, long FileCacheMisses,
+    long Faults)
 {
     public Totals Add(LoadReport r, bool withConnections) => new(
         Connections + (withConnections ? r.Connections : 0),
@@ -72,5 +73,6 @@ internal readonly record struct Totals(
         NameCacheHits + r.NameCacheHits,
         NameCacheMisses + r.NameCacheMisses,
         FileCacheHits + r.FileCacheHits,
-        FileCacheMisses + r.FileCacheMisses);
+        FileCacheMisses + r.FileCacheMisses,
+        Faults + r.Faults);
 }

@@ -51,6 +51,7 @@ internal sealed partial class Supervisor
                 Connections = totals.Connections,
                 Requests = totals.Requests,
                 BytesSent = totals.BytesSent,
+                Faults = totals.Faults,
                 RequestsPerSecond = Math.Round(_load.RequestsPerSecond, 1),
                 BytesPerSecond = Math.Round(_load.BytesPerSecond),
                 NameCacheHits = totals.NameCacheHits,

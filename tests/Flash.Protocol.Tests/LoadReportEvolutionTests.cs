@@ -89,16 +89,32 @@ public class LoadReportEvolutionTests
     }
 
     [Test]
-    public void Fields_after_the_runner_entries_are_skipped()
+    public void A_report_without_the_faults_field_has_none()
     {
         byte[] frame = RawFrames.Frame((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(18); // the kind, 13 fields, the helper entries, the runner entries, 2 future fields
+            w.WriteArrayHeader(16); // the kind, 13 fields, the helper entries, the runner entries: no faults
+            WriteThirteenFields(ref w);
+            w.WriteArrayHeader(0);
+            w.WriteArrayHeader(0);
+        });
+
+        Assert.That(RawFrames.ReadOne(frame, out Message? message), Is.EqualTo(FrameResult.Message));
+        Assert.That(((LoadReport)message!).Faults, Is.Zero);
+    }
+
+    [Test]
+    public void Fields_after_the_faults_are_skipped()
+    {
+        byte[] frame = RawFrames.Frame((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(19); // the kind, 13 fields, the helper entries, the runner entries, faults, 2 future fields
             WriteThirteenFields(ref w);
             w.WriteArrayHeader(1);
             WriteEntry(ref w, 3, 777, 42, 1);
             w.WriteArrayHeader(1);
             WriteEntry(ref w, 4, 888, 43, 0);
+            w.Write(5L);
             w.Write("a field from the future");
             w.WriteMapHeader(0);
         });
@@ -109,6 +125,7 @@ public class LoadReportEvolutionTests
         {
             Assert.That(report.Helpers, Is.EqualTo(new[] { new HelperLoad(3, 777, 42, 1) }));
             Assert.That(report.CgiRunners, Is.EqualTo(new[] { new HelperLoad(4, 888, 43, 0) }));
+            Assert.That(report.Faults, Is.EqualTo(5));
         }
     }
 

@@ -14,7 +14,9 @@ internal sealed class HttpConnection : IDisposable
     private int _start;
     private int _end;
 
-    public HttpConnection(int port, TimeSpan? timeout = null)
+    /// <param name="receiveBufferBytes">SO_RCVBUF set before connecting (a small one advertises a tiny
+    /// window: a client that reads slowly).</param>
+    public HttpConnection(int port, TimeSpan? timeout = null, int receiveBufferBytes = 0)
     {
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)
         {
@@ -22,10 +24,21 @@ internal sealed class HttpConnection : IDisposable
             SendTimeout = 15000,
             NoDelay = true,
         };
+        if (receiveBufferBytes > 0)
+        {
+            _socket.ReceiveBufferSize = receiveBufferBytes;
+        }
+
         _socket.Connect("127.0.0.1", port);
     }
 
     public Socket Socket => _socket;
+
+    /// <summary>At most this many bytes per receive (with <see cref="ReadPause"/>: a client that reads slowly).</summary>
+    public int ReadChunk { get; set; } = int.MaxValue;
+
+    /// <summary>Waited before every receive.</summary>
+    public TimeSpan ReadPause { get; set; } = TimeSpan.Zero;
 
     public void Send(string text) => Send(Encoding.Latin1.GetBytes(text));
 
@@ -207,10 +220,15 @@ internal sealed class HttpConnection : IDisposable
             throw new IOException("response head larger than the test buffer");
         }
 
+        if (ReadPause > TimeSpan.Zero)
+        {
+            Thread.Sleep(ReadPause);
+        }
+
         int n;
         try
         {
-            n = _socket.Receive(_buffer, _end, _buffer.Length - _end, SocketFlags.None);
+            n = _socket.Receive(_buffer, _end, Math.Min(_buffer.Length - _end, ReadChunk), SocketFlags.None);
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
         {

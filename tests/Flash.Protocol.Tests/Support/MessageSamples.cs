@@ -31,6 +31,7 @@ internal static class MessageSamples
         {
             Helpers = [new HelperLoad(1, 4001, 14, 0), new HelperLoad(2, 4002, 15, 1)],
             CgiRunners = [new HelperLoad(1, 5001, 16, 1)],
+            Faults = 17,
         };
         yield return new StatusRequest();
         yield return new StatusReply(Encoding.UTF8.GetBytes("{\"main\":{\"pid\":100}}"));
@@ -96,6 +97,7 @@ internal static class MessageSamples
         {
             Helpers = Enumerable.Range(0, 1000).Select(i => new HelperLoad(int.MaxValue - i, int.MinValue + i, long.MaxValue - i, i)).ToArray(),
             CgiRunners = Enumerable.Range(0, 1000).Select(i => new HelperLoad(i, -i, long.MinValue + i, int.MaxValue - i)).ToArray(),
+            Faults = long.MaxValue,
         };
         yield return new StatusReply(bigData);
         yield return new ScaleRequest(longText, int.MinValue);
