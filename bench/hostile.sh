@@ -11,7 +11,7 @@
 # env:   DURATION=20  ROUNDS=3  WARMUP=2  CONNECTIONS=50  SERVERS="flashd nginx lighttpd"
 #        SLOWLORIS=5000  SLOW_FILE=1000  SLOW_CGI=1000  PIPELINE=4  CHURN_RATE=200   (0 turns one off)
 #        SLOWLORIS_INTERVAL_MS=3000  SLOW_READ_BYTES=16  PIPELINE_READ_KB=64  LARGE_MB=64
-#        CGI_LINES=100000  FCGI_CHILDREN=32  NOFILE=20000  WRK_TIMEOUT=10s
+#        CGI_LINES=100000  CGI_PAUSE_MS=5  FCGI_CHILDREN=32  NOFILE=20000  WRK_TIMEOUT=10s
 #        ATTACK_READY_TIMEOUT=60  SETTLE_TIMEOUT=30  SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080
 #        FLASHD=out/bin/flashd  CC=cc
 set -euo pipefail
@@ -35,6 +35,7 @@ SLOW_READ_BYTES="${SLOW_READ_BYTES:-16}"
 PIPELINE_READ_KB="${PIPELINE_READ_KB:-64}"
 LARGE_MB="${LARGE_MB:-64}"
 CGI_LINES="${CGI_LINES:-100000}"
+CGI_PAUSE_MS="${CGI_PAUSE_MS:-5}"
 FCGI_CHILDREN="${FCGI_CHILDREN:-32}"
 NOFILE="${NOFILE:-20000}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
@@ -57,7 +58,7 @@ usage() {
     echo "  env: DURATION=$DURATION ROUNDS=$ROUNDS WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS SERVERS=\"$SERVERS\""
     echo "       SLOWLORIS=$SLOWLORIS SLOW_FILE=$SLOW_FILE SLOW_CGI=$SLOW_CGI PIPELINE=$PIPELINE CHURN_RATE=$CHURN_RATE (0: that attack off)"
     echo "       SLOWLORIS_INTERVAL_MS=$SLOWLORIS_INTERVAL_MS SLOW_READ_BYTES=$SLOW_READ_BYTES PIPELINE_READ_KB=$PIPELINE_READ_KB"
-    echo "       LARGE_MB=$LARGE_MB CGI_LINES=$CGI_LINES FCGI_CHILDREN=$FCGI_CHILDREN NOFILE=$NOFILE WRK_TIMEOUT=$WRK_TIMEOUT"
+    echo "       LARGE_MB=$LARGE_MB CGI_LINES=$CGI_LINES CGI_PAUSE_MS=$CGI_PAUSE_MS FCGI_CHILDREN=$FCGI_CHILDREN NOFILE=$NOFILE WRK_TIMEOUT=$WRK_TIMEOUT"
     echo "       ATTACK_READY_TIMEOUT=$ATTACK_READY_TIMEOUT SETTLE_TIMEOUT=$SETTLE_TIMEOUT"
     echo "       SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU BASE_PORT=$BASE_PORT FLASHD=$FLASHD"
     echo "  quick run: DURATION=5 ROUNDS=1 SLOWLORIS=500 SLOW_FILE=100 SLOW_CGI=100 $0"
@@ -85,18 +86,23 @@ build_attacker() {
         die "cannot compile bench/hostile-attack.c with $cc"
 }
 
-# The streaming CGI script: CGI_LINES lines of 64 bytes, each its own write(), since echo is a
-# builtin of /bin/sh that writes at once; a slow reader blocks it on a full pipe within a few KiB.
+# The streaming CGI script: CGI_LINES lines of 64 bytes, each its own write() (autoflush), paced
+# CGI_PAUSE_MS apart, as a script reporting progress does: the server gets many small chunks, often
+# several in one read when it is busy, and a slow reader makes it hold them all. "?fast" drops the
+# pause, for the check that the whole output comes through. Perl, not sh: a pause costs no process.
 stream_cgi() {
     cat <<SCRIPT
-#!/bin/sh
+#!$(command -v perl)
 # bench/hostile.sh's streaming CGI script: many small chunks.
-printf 'Content-Type: text/plain\r\n\r\n'
-i=0
-while [ "\$i" -lt $CGI_LINES ]; do
-    echo "bench/hostile.sh streaming CGI: one write per line, 64 bytes ...."
-    i=\$((i + 1))
-done
+use strict;
+use warnings;
+\$| = 1;
+my \$pause = (\$ENV{QUERY_STRING} // '') eq 'fast' ? 0 : $CGI_PAUSE_MS / 1000;
+print "Content-Type: text/plain\r\n\r\n";
+for my \$i (1 .. $CGI_LINES) {
+    printf "bench/hostile.sh streaming CGI line %8d, one write each ..\n", \$i;
+    select(undef, undef, undef, \$pause) if \$pause;
+}
 SCRIPT
 }
 
@@ -160,10 +166,10 @@ start_one() {
 # The script must stream all its lines through the server, or the CGI attack tests nothing.
 check_cgi() {
     local name="$1" body="$BENCH_TMP/$1/cgi.body" got lines
-    got=$(curl -s -o "$body" -w '%{http_code}' --max-time 60 "http://127.0.0.1:${SERVER_PORT[$name]}$CGI") || true
-    [[ "$got" == 200 ]] || die "$name: GET $CGI gave status '$got', expected 200"
-    lines=$(wc -l <"$body")
-    ((lines == CGI_LINES)) || die "$name: GET $CGI gave $lines lines, expected $CGI_LINES"
+    got=$(curl -s -o "$body" -w '%{http_code}' --max-time 60 "http://127.0.0.1:${SERVER_PORT[$name]}$CGI?fast") || true
+    [[ "$got" == 200 ]] || die "$name: GET $CGI?fast gave status '$got', expected 200"
+    lines=$(grep -c '^bench/hostile.sh streaming CGI line .*\.\.$' "$body" || true)
+    ((lines == CGI_LINES)) || die "$name: GET $CGI?fast gave $lines whole lines, expected $CGI_LINES"
     rm -f "$body"
 }
 
@@ -312,11 +318,13 @@ check_crashes() {
         RUN_CRASHES=$(grep -c "$pattern" <<<"$new" || true)
     fi
     if ((RUN_CRASHES > 0)); then
-        # The first crash line, and the first exception named after it (flashd's main prints its own).
+        # The first crash line, and the first exception logged since with its top frame (flashd's
+        # main logs its own before the supervisor logs the exit).
         RUN_NOTE=$(grep -m1 "$pattern" <<<"$new" | sed 's/^.*\(ERROR\|alert\)\]* *//' | cut -c1-160)
-        local exception
+        local exception frame
         exception=$(grep -m1 -oE '[A-Za-z.]+Exception(: [^|]{0,120})?' <<<"$new" || true)
-        [[ -z "$exception" ]] || RUN_NOTE+=" [$exception]"
+        frame=$(grep -m1 -A1 -E '[A-Za-z.]+Exception' <<<"$new" | grep -m1 -oE '^ +at [^ (]+' | sed 's/^ *//' || true)
+        [[ -z "$exception" ]] || RUN_NOTE+=" [$exception${frame:+ $frame}]"
     fi
     local name
     for name in "$server" $([[ "$server" == nginx && -n "${SERVER_PID[fcgiwrap]:-}" ]] && echo fcgiwrap); do
@@ -491,7 +499,7 @@ socket_errors() {
 }
 
 attack_sizes() {
-    echo "slowloris $SLOWLORIS (a byte every ~$((SLOWLORIS_INTERVAL_MS / 1000)) s), slow readers $SLOW_FILE of $LARGE ($LARGE_MB MiB) and $SLOW_CGI of $CGI ($SLOW_READ_BYTES B/s each, 4 KiB SO_RCVBUF), pipeline $PIPELINE connections (reading $PIPELINE_READ_KB KiB/s each), churn $CHURN_RATE connections/s"
+    echo "slowloris $SLOWLORIS (a byte every ~$((SLOWLORIS_INTERVAL_MS / 1000)) s), slow readers $SLOW_FILE of $LARGE ($LARGE_MB MiB) and $SLOW_CGI of $CGI (a 64-byte line every $CGI_PAUSE_MS ms) ($SLOW_READ_BYTES B/s each, 4 KiB SO_RCVBUF), pipeline $PIPELINE connections (reading $PIPELINE_READ_KB KiB/s each), churn $CHURN_RATE connections/s"
 }
 
 # verdict MESSAGE TEST...: one check of the done-when, "- MET: MESSAGE" or "- NOT MET: MESSAGE";
@@ -619,7 +627,7 @@ main() {
         SLOW_READ_BYTES PIPELINE_READ_KB NOFILE ATTACK_READY_TIMEOUT SETTLE_TIMEOUT; do
         check_number "$name" "${!name}" 1
     done
-    for name in SLOWLORIS SLOW_FILE SLOW_CGI PIPELINE CHURN_RATE; do
+    for name in SLOWLORIS SLOW_FILE SLOW_CGI PIPELINE CHURN_RATE CGI_PAUSE_MS; do
         check_number "$name" "${!name}" 0
     done
     for server in $SERVERS; do port_of "$server" >/dev/null; done
