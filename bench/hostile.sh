@@ -562,7 +562,7 @@ report() {
     if [[ " $SERVERS " == *" nginx "* && -z "${HAS_CGI[nginx]:-}" ]]; then
         echo "- NOTE: fcgiwrap is not installed: nginx ran without the slow-cgi attack"
     fi
-    echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r); load average at start: $LOAD_AT_START"
+    echo "- machine: $(nproc --all) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r); load average at start: $LOAD_AT_START"
     if awk -v l="${LOAD_AT_START%% *}" 'BEGIN { exit !(l > 0.5) }'; then
         echo "- NOTE: the machine was not idle at the start; other work on the cores changes every figure"
     fi
@@ -640,6 +640,8 @@ main() {
         check_number "$name" "${!name}" 0
     done
     for server in $SERVERS; do port_of "$server" >/dev/null; done
+    # --all: the count of the machine, not of this shell's affinity (which is pinned below).
+    (($(nproc --all) >= 2)) || die "needs two cores at least: one for the servers, one for the clients"
     # The attacker holds one fd per connection (churn: up to a second's worth), the server as many.
     local fds=$((SLOWLORIS + SLOW_FILE + SLOW_CGI + PIPELINE + (CHURN_RATE < 1024 ? CHURN_RATE : 1024) + CONNECTIONS + 100))
     ((fds <= NOFILE)) || die "the attack needs about $fds open files, more than NOFILE=$NOFILE"
