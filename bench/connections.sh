@@ -29,24 +29,11 @@ usage() {
 }
 
 # Both wrk and the server inherit this limit; each needs one fd per connection.
-raise_fd_limit() {
-    local hard
-    hard=$(ulimit -Hn)
-    if [[ "$hard" != unlimited ]] && ((hard < NOFILE)); then
-        die "hard limit on open files is $hard, below NOFILE=$NOFILE"
-    fi
-    ulimit -n "$NOFILE"
+check_fd_limit() {
+    raise_fd_limit "$NOFILE"
     if ((CONNECTIONS + 100 > NOFILE)); then
         die "CONNECTIONS=$CONNECTIONS does not fit under NOFILE=$NOFILE"
     fi
-}
-
-# Counts established TCP connections whose local port is PORT (the server side of each).
-established_count() {
-    local hex
-    hex=$(printf '%04X' "$1")
-    awk -v p=":$hex" 'FNR > 1 && $4 == "01" && substr($2, length($2) - 4) == p { n++ }
-        END { print n + 0 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
 # Samples the established count twice a second for SECONDS, writing the highest seen to FILE.
@@ -62,19 +49,11 @@ sample_peak() {
 }
 
 main() {
-    local build=1
-    while [[ $# -gt 0 ]]; do
-        case "$1" in
-            --no-build) build=0 ;;
-            -h | --help) usage; return 0 ;;
-            *) usage >&2; return 2 ;;
-        esac
-        shift
-    done
+    parse_bench_args "$@"
     port_of "$SERVER" >/dev/null
 
-    raise_fd_limit
-    prepare "$build" "$SERVER"
+    check_fd_limit
+    prepare "$BUILD" "$SERVER"
     require_tools curl wrk taskset pgrep awk
 
     make_bench_tmp

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Common functions for bench/static.sh, bench/connections.sh and bench/disk.sh: start the servers
-# from bench/conf/ templates pinned to one core (optionally inside a memory cgroup), wait for them,
-# run wrk pinned to another core, read CPU and disk counters, parse wrk's output, and stop
-# everything again. Sourced, not run.
+# Common functions for bench/static.sh, bench/connections.sh, bench/disk.sh and bench/hostile.sh:
+# start the servers from bench/conf/ templates pinned to one core (optionally inside a memory
+# cgroup), wait for them, run wrk pinned to another core, read CPU and disk counters, parse wrk's
+# output, and stop everything again. Sourced, not run.
 #
 # The caller sets BENCH_TMP (a private temporary folder) before starting servers, and calls
 # bench_cleanup from its EXIT trap.
@@ -64,6 +64,16 @@ port_listening() {
         END { exit !found }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
 
+# established_count PORT [STATES]: TCP sockets whose local port is PORT (the server side of each
+# connection) in one of the given /proc/net/tcp states, hex (default 01, ESTABLISHED; 08 is
+# CLOSE_WAIT: the client has gone and the server has not closed yet).
+established_count() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p=":$hex" -v states=" ${2:-01} " 'FNR > 1 && index(states, " " $4 " ") && substr($2, length($2) - 4) == p { n++ }
+        END { print n + 0 }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 # Copies a template, replacing @KEY@ with value for each KEY=value argument.
 render() {
     local template="$1" out="$2" pair key value
@@ -78,6 +88,32 @@ render() {
         sed_args+=(-e "s|@${key}@|${value}|g")
     done
     sed "${sed_args[@]}" "$template" >"$out"
+}
+
+# parse_bench_args ARGS...: the options of every bench script but disk.sh: --no-build sets BUILD=0
+# (reuse out/bin), -h/--help prints the caller's usage and exits 0; anything else exits 2.
+# shellcheck disable=SC2034 # BUILD is read by the caller
+parse_bench_args() {
+    BUILD=1
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            --no-build) BUILD=0 ;;
+            -h | --help) usage; exit 0 ;;
+            *) usage >&2; exit 2 ;;
+        esac
+        shift
+    done
+}
+
+# raise_fd_limit N: sets the open-files limit to N for this shell and all it starts (servers,
+# wrk, attackers each need one descriptor per connection); dies when the hard limit is lower.
+raise_fd_limit() {
+    local want="$1" hard
+    hard=$(ulimit -Hn)
+    if [[ "$hard" != unlimited ]] && ((hard < want)); then
+        die "hard limit on open files is $hard, below NOFILE=$want"
+    fi
+    ulimit -n "$want"
 }
 
 # Checks the tools a run needs, with a hint when one is missing.
@@ -237,14 +273,21 @@ start_wrk() {
     WRK_PIDS+=("$WRK_STARTED")
 }
 
-# wait_wrk PID URL OUTFILE: waits for a wrk run from start_wrk; dies when it failed.
-wait_wrk() {
-    local pid="$1" url="$2" out="$3" rc=0 p kept=()
+# reap_wrk PID: waits for a wrk run from start_wrk and forgets it; returns wrk's exit status.
+reap_wrk() {
+    local pid="$1" rc=0 p kept=()
     wait "$pid" || rc=$?
     for p in "${WRK_PIDS[@]}"; do
         [[ "$p" == "$pid" ]] || kept+=("$p")
     done
     WRK_PIDS=("${kept[@]}")
+    return "$rc"
+}
+
+# wait_wrk PID URL OUTFILE: waits for a wrk run from start_wrk; dies when it failed.
+wait_wrk() {
+    local pid="$1" url="$2" out="$3" rc=0
+    reap_wrk "$pid" || rc=$?
     if ((rc != 0)); then
         cat "$out" >&2
         die "wrk failed against $url (exit $rc)"

@@ -202,15 +202,7 @@ report() {
 }
 
 main() {
-    local build=1
-    while [[ $# -gt 0 ]]; do
-        case "$1" in
-            --no-build) build=0 ;;
-            -h | --help) usage; return 0 ;;
-            *) usage >&2; return 2 ;;
-        esac
-        shift
-    done
+    parse_bench_args "$@"
     check_number DURATION "$DURATION"
     check_number ROUNDS "$ROUNDS"
     check_number WARMUP "$WARMUP"
@@ -218,7 +210,7 @@ main() {
     local server
     for server in $SERVERS; do port_of "$server" >/dev/null; done
 
-    prepare "$build" "$SERVERS"
+    prepare "$BUILD" "$SERVERS"
     require_tools curl wrk taskset pgrep awk
     CLK_TCK=$(getconf CLK_TCK)
     LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)

@@ -6,11 +6,12 @@
 # usage: scripts/install-deps.sh [--bench] [-h|--help]
 #   (default)  tests:      curl, clang, zlib1g-dev (NativeAOT), procps, util-linux (taskset),
 #                          perl, php-cgi (the CGI tests run Perl and PHP scripts)
-#   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmark)
+#   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmarks),
+#                          fcgiwrap (nginx's CGI in bench/hostile.sh)
 set -euo pipefail
 
 readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux perl php-cgi)
-readonly BENCH_PACKAGES=(wrk nginx-light lighttpd)
+readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap)
 
 usage() {
     echo "usage: $0 [--bench] [-h|--help]"
@@ -97,6 +98,7 @@ main() {
         case "$package" in
             nginx*) started+=(nginx) ;;
             lighttpd) started+=(lighttpd) ;;
+            fcgiwrap) started+=(fcgiwrap) ;;
         esac
     done
     if [[ ${#started[@]} -gt 0 ]]; then
