@@ -14,7 +14,7 @@ public static partial class HttpParser
             return h.Fail(400, "duplicate Host");
         }
 
-        // An empty Host is valid (RFC 9110 §7.2: a client with no authority sends it empty).
+        // An empty Host is well-formed (RFC 9110 §7.2); CompleteHead refuses it on HTTP/1.1.
         if (!IsValidHost(value.Of(b), requireHost: false, requirePort: false))
         {
             return h.Fail(400, "invalid Host");

@@ -259,10 +259,16 @@ public static partial class HttpParser
     /// <summary>The empty line arrived: the checks that need the whole head.</summary>
     private static ParseStatus CompleteHead(RequestHead h)
     {
-        // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+        // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host. An empty one names no
+        // host either (RFC 9110 §7.2 allows it only for a target without authority, which no client of ours has).
         if (h.Version == HttpVersion.Http11 && h.FieldHost.Offset == 0)
         {
             return h.Fail(400, "missing Host");
+        }
+
+        if (h.Version == HttpVersion.Http11 && h.FieldHost.Length == 0)
+        {
+            return h.Fail(400, "empty Host");
         }
 
         // Only an empty Transfer-Encoding list gets here without chunked: the framing is unknown.

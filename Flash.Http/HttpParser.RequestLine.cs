@@ -15,10 +15,23 @@ public static partial class HttpParser
     private static readonly ulong Http11 = BinaryPrimitives.ReadUInt64LittleEndian("HTTP/1.1"u8);
     private static readonly ulong Http10 = BinaryPrimitives.ReadUInt64LittleEndian("HTTP/1.0"u8);
 
+    /// <summary>
+    /// No method we could implement is longer (the longest registered ones have 17 characters): a longer token
+    /// is 501 as soon as its 33rd byte is here, not 414, which is for the target.
+    /// </summary>
+    private const int MaxMethodBytes = 32;
+
     private static ParseStatus ScanMethod(ReadOnlySpan<byte> b, RequestHead h, HttpLimits limits, ref int pos)
     {
-        var window = b[..Math.Min(b.Length, LimitPos(h, limits))][pos..];
-        int stop = FindStop(b, h, limits, pos, IndexOfNonTchar(window));
+        int methodLimit = h.TokenStart + MaxMethodBytes + 1; // room for the longest method and its SP
+        var window = b[..Math.Min(b.Length, Math.Min(LimitPos(h, limits), methodLimit))][pos..];
+        int found = IndexOfNonTchar(window);
+        if (found < 0 && b.Length >= methodLimit && methodLimit <= LimitPos(h, limits))
+        {
+            return h.Fail(501, "method too long");
+        }
+
+        int stop = FindStop(b, h, limits, pos, found);
         if (stop < 0)
         {
             return FailOrWait(b, h, ref pos, stop);

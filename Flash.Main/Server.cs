@@ -90,6 +90,7 @@ internal sealed class Server : IDisposable
             KeepAliveTimer = _loop.CreateTimerQueue("keep-alive", Ms(config.Timeouts.KeepAliveSeconds)),
             SendTimer = _loop.CreateTimerQueue("send", Ms(config.Timeouts.SendSeconds)),
             LingerTimer = _loop.CreateTimerQueue("linger", Ms(config.Timeouts.LingerSeconds)),
+            DrainTimer = _loop.CreateTimerQueue("drain", Ms(config.Timeouts.DrainIdleSeconds)),
             MaxDiscardBodyBytes = config.Limits.MaxDiscardBodyBytes,
             Cgi = cgi,
         };

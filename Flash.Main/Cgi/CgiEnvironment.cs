@@ -66,6 +66,12 @@ internal static class CgiEnvironment
             env[variable] = env.TryGetValue(variable, out var earlier) ? $"{earlier}, {value}" : value;
         }
 
+        // RFC 9112 §3.2.2: an absolute-form target's authority is the request's host, whatever the Host field says.
+        if (!head.Host.IsEmpty)
+        {
+            env["HTTP_HOST"] = Latin1(head.Host.Of(request));
+        }
+
         return [.. env.Select(p => $"{p.Key}={p.Value}")];
     }
 

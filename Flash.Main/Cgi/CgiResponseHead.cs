@@ -77,8 +77,9 @@ internal sealed class CgiResponseHead
             switch (name.ToLowerInvariant())
             {
                 case "status":
+                    // A final status only: a 1xx is an interim response, which a CGI script cannot send (§6.3.3).
                     if (value.Length < 3 || !int.TryParse(value.AsSpan(0, 3), System.Globalization.NumberStyles.None, null, out int status)
-                        || status is < 100 or > 599 || (value.Length > 3 && value[3] != ' '))
+                        || status is < 200 or > 599 || (value.Length > 3 && value[3] != ' '))
                     {
                         return null;
                     }

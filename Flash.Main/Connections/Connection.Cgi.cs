@@ -44,6 +44,9 @@ internal sealed unsafe partial class Connection : ICgiClient
 
     private bool _cgiChunkedOut;
     private bool _cgiHeadOnly;
+
+    /// <summary>No body goes to the client: a HEAD request, or a 204 or 304 from the script (RFC 9110 §15.3.5, §15.4.5).</summary>
+    private bool _cgiNoBody;
     private bool _cgiKeepAlive;
     private long _cgiBodySent;
     private long _cgiOutputTotal;
@@ -81,8 +84,9 @@ internal sealed unsafe partial class Connection : ICgiClient
                 return _context.Writer.Error(_output, 411, keepAlive: false, http10, headOnly: false);
             }
 
+            // RFC 9110 §15.2: never a 1xx to an HTTP/1.0 client (it ignores the expectation's wait anyway).
             if (!_head.Expect.IsEmpty && Ascii.EqualsIgnoreCase(_head.Expect.Of(request), "100-continue"u8) && _head.HasBody
-                && _output.TryReserve(1, 32))
+                && !http10 && _output.TryReserve(1, 32))
             {
                 var w = new HeaderWriter(_output.HeaderSpace);
                 w.Append("HTTP/1.1 100 Continue\r\n\r\n"u8);
@@ -101,6 +105,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         _cgiStdinClosed = false;
         _cgiChunked = new ChunkedDecoder();
         _cgiHeadOnly = _head.Method == HttpMethod.Head && _redirectPath is null;
+        _cgiNoBody = _cgiHeadOnly;
         // The script consumes the whole body (chunked too), so keep-alive does not depend on it here.
         _cgiKeepAlive = keepAlive || (_head.KeepAlive && !_context.ShuttingDown);
         _cgiChunkedOut = false;
@@ -356,7 +361,7 @@ internal sealed unsafe partial class Connection : ICgiClient
 
     private void QueueCgiBody(ReadOnlySpan<byte> body)
     {
-        if (body.IsEmpty || _cgiHeadOnly || _cgiHead!.IsLocalRedirect)
+        if (body.IsEmpty || _cgiNoBody || _cgiHead!.IsLocalRedirect)
         {
             return;
         }
@@ -418,8 +423,9 @@ internal sealed unsafe partial class Connection : ICgiClient
         }
 
         bool http10 = _head.Version == HttpVersion.Http10;
-        bool bodyless = script.Status is 204 or 304 || _cgiHeadOnly;
-        if (script.ContentLength < 0 && !bodyless)
+        bool bodyless = script.Status is 204 or 304;
+        _cgiNoBody = bodyless || _cgiHeadOnly;
+        if (script.ContentLength < 0 && !_cgiNoBody)
         {
             // No length from the script: chunked keeps an HTTP/1.1 connection alive; 1.0 ends at close.
             _cgiChunkedOut = !http10;
@@ -438,8 +444,9 @@ internal sealed unsafe partial class Connection : ICgiClient
             w.Line("Location: "u8, Encoding.Latin1.GetBytes(script.Location));
         }
 
-        if (script.ContentLength >= 0)
+        if (script.ContentLength >= 0 && !bodyless)
         {
+            // A HEAD gets the length a GET would (§9.3.2); a 204 or 304 carries none, whatever the script says.
             w.Append("Content-Length: "u8);
             w.Append(script.ContentLength);
             w.Append("\r\n"u8);
@@ -448,7 +455,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         {
             w.Append("Transfer-Encoding: chunked\r\n"u8);
         }
-        else if (bodyless && script.Status is not (204 or 304))
+        else if (_cgiNoBody && !bodyless)
         {
             w.Append("Content-Length: 0\r\n"u8);
         }
@@ -491,10 +498,18 @@ internal sealed unsafe partial class Connection : ICgiClient
             return;
         }
 
-        if (script.IsLocalRedirect && _redirects < MaxRedirects)
+        if (script.IsLocalRedirect)
         {
             int q = script.Location!.IndexOf('?', StringComparison.Ordinal);
-            _redirectPath = Encoding.UTF8.GetBytes(q < 0 ? script.Location : script.Location[..q]);
+            var path = Encoding.UTF8.GetBytes(q < 0 ? script.Location : script.Location[..q]);
+            if (_redirects >= MaxRedirects || !IsValidRedirectPath(path))
+            {
+                // A loop of local redirects is the server's failure (500); a path no request could have is the script's (502).
+                FailCgiRequest(_redirects >= MaxRedirects ? 500 : 502);
+                return;
+            }
+
+            _redirectPath = path;
             _redirectQuery = q < 0 ? "" : script.Location[(q + 1)..];
             _redirects++;
             EndCgiExchange(closeAfter: !_cgiBodyDone, status: 0);
@@ -504,7 +519,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         }
 
         bool clean = exitCode == 0 && signal == 0 && !_cgiBroken;
-        bool complete = script.ContentLength < 0 || _cgiBodySent == script.ContentLength || _cgiHeadOnly;
+        bool complete = script.ContentLength < 0 || _cgiBodySent == script.ContentLength || _cgiNoBody;
         // The runner's link is read only while the queue has room for a unit, so the last chunk fits; if it did
         // not, the response must end as a broken one rather than a false complete one.
         bool ended = !_cgiChunkedOut || !clean || _output.TryReserve(1, 5);
@@ -516,9 +531,21 @@ internal sealed unsafe partial class Connection : ICgiClient
 
         // A script that died mid-body, or sent less than it promised: the client must see a broken response,
         // never a complete-looking one, so the connection closes without the final chunk.
-        bool close = !ended || !_cgiKeepAlive || !clean || !complete || !_cgiBodyDone || (!_cgiChunkedOut && script.ContentLength < 0 && !_cgiHeadOnly);
+        bool close = !ended || !_cgiKeepAlive || !clean || !complete || !_cgiBodyDone || (!_cgiChunkedOut && script.ContentLength < 0 && !_cgiNoBody);
         EndCgiExchange(close, script.Status);
         _context.Loop.Post(this); // send the end, then answer what the client pipelined behind this request
+    }
+
+    /// <summary>A local redirect's path must be one a request line could carry: within its length, and normal.</summary>
+    private bool IsValidRedirectPath(byte[] path)
+    {
+        if (path.Length > _context.Limits.MaxRequestLineBytes)
+        {
+            return false;
+        }
+
+        var scratch = new byte[path.Length];
+        return UrlPath.Normalize(path, scratch, out _) == PathStatus.Ok;
     }
 
     /// <summary>Ends the exchange with an error status if nothing was sent yet, else by cutting the connection.</summary>
@@ -554,6 +581,7 @@ internal sealed unsafe partial class Connection : ICgiClient
             _context.AccessLog.Write(this, _head, request, new ResponseInfo(status, _cgiBodySent, closeAfter));
             _inStart += Math.Min(_cgiBodyOffset, _inEnd - _inStart);
             _head.Reset();
+            _bodyCheck = BodyCheck.None;
             _headPending = false;
             _headTimed = false;
             _redirectPath = null;

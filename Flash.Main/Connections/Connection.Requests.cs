@@ -1,3 +1,4 @@
+using System.Text;
 using Flash.Http;
 using Flash.Main.Native;
 using Flash.Main.Responses;
@@ -59,6 +60,26 @@ internal sealed unsafe partial class Connection
                 }
             }
 
+            if (_head.Chunked && _redirectPath is null && _bodyCheck is BodyCheck.None or BodyCheck.Skipping)
+            {
+                switch (CheckChunkedBody(request))
+                {
+                    case BodyCheck.Waiting:
+                        _headPending = true;
+                        return queued;
+                    case BodyCheck.WaitingForHelper:
+                        _headPending = _waitingForJob = true;
+                        return queued;
+                    case BodyCheck.Malformed:
+                        _context.Writer.Error(_output, 400, keepAlive: false, http10: _head.Version == HttpVersion.Http10, headOnly: false);
+                        _context.AccessLog.WriteError(this, 400);
+                        _context.Log.BadRequest(this, 400, "malformed chunked body");
+                        _closeAfterFlush = _lingerOnClose = true;
+                        _inStart = _inEnd;
+                        return true;
+                }
+            }
+
             var info = Answer(request);
             if (info.IsNeedRoom && _output.IsEmpty)
             {
@@ -85,7 +106,7 @@ internal sealed unsafe partial class Connection
             if (info.Close)
             {
                 _closeAfterFlush = true;
-                _lingerOnClose = _head.HasBody || info.Status >= 400;
+                _lingerOnClose = _head.HasBody || info.Status >= 400 || _context.ShuttingDown;
             }
             else
             {
@@ -97,6 +118,7 @@ internal sealed unsafe partial class Connection
             _redirects = 0;
 
             _head.Reset();
+            _bodyCheck = BodyCheck.None;
             _headTimed = false; // the next request's head gets a header timeout of its own
             budget--;
             queued = true;
@@ -108,10 +130,25 @@ internal sealed unsafe partial class Connection
     private ResponseInfo Answer(ReadOnlySpan<byte> request)
     {
         InjectAnswerFault(request);
-        // A body on a static resource is read and thrown away (up to a limit) so the connection can go
-        // on; a chunked one, or one too large, closes the connection after the response instead.
-        bool keepAlive = _head.KeepAlive && !_context.ShuttingDown
-            && !_head.Chunked && _head.ContentLength <= _context.MaxDiscardBodyBytes;
+        bool http10 = _head.Version == HttpVersion.Http10;
+        bool continueExpected = false;
+        if (!_head.Expect.IsEmpty && _redirectPath is null)
+        {
+            // RFC 9110 §10.1.1: 100-continue is the one expectation; any other cannot be met.
+            if (!Ascii.EqualsIgnoreCase(_head.Expect.Of(request), "100-continue"u8))
+            {
+                return _context.Writer.Error(_output, 417, keepAlive: false, http10, _head.Method == HttpMethod.Head);
+            }
+
+            continueExpected = _head.HasBody;
+        }
+
+        // A body on a static resource is read and thrown away (up to a limit) so the connection can go on; a
+        // chunked one was checked and dropped already (CheckChunkedBody). One that is too large, or one whose
+        // client waits for a 100 Continue that a static answer never sends (it may never send that body, and
+        // its next request must not be eaten as one), closes the connection after the response instead.
+        bool keepAlive = _head.KeepAlive && !_context.ShuttingDown && !continueExpected
+            && (_head.Chunked ? _bodyCheck == BodyCheck.Done : _head.ContentLength <= _context.MaxDiscardBodyBytes);
         var info = _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs, this, _redirectPath, out var script);
         if (!info.IsCgi)
         {
@@ -120,10 +157,64 @@ internal sealed unsafe partial class Connection
 
         if (_context.Cgi is null)
         {
-            return _context.Writer.Error(_output, 503, keepAlive, _head.Version == HttpVersion.Http10, headOnly: false);
+            return _context.Writer.Error(_output, 503, keepAlive, http10, headOnly: false);
         }
 
         return StartCgi(script!, request, keepAlive);
+    }
+
+    /// <summary>
+    /// A chunked body on a request that no script will take: its framing is checked and the body dropped before
+    /// the answer, as Apache does, so a malformed one is a 400 (and close) and a well-formed one keeps the
+    /// connection. The decoded bytes are removed from the input buffer behind the head as they come; over
+    /// <c>Limits.MaxDiscardBodyBytes</c> the request is answered at once and the connection closes after it.
+    /// </summary>
+    private BodyCheck CheckChunkedBody(ReadOnlySpan<byte> request)
+    {
+        if (_bodyCheck == BodyCheck.None)
+        {
+            switch (_context.StaticFiles.Classify(_head, request, _context.Loop.NowMs, this))
+            {
+                case RequestKind.Pending:
+                    return BodyCheck.WaitingForHelper;
+                case RequestKind.Script:
+                    return _bodyCheck = BodyCheck.ForScript; // the CGI path decodes it for the script
+            }
+
+            _bodyCheck = BodyCheck.Skipping;
+            _bodySkip = new ChunkedDecoder();
+            _bodySkipped = 0;
+        }
+
+        Span<byte> sink = stackalloc byte[4096];
+        int offset = _inStart + _head.HeadLength;
+        while (true)
+        {
+            var input = new ReadOnlySpan<byte>(_in + offset, _inEnd - offset);
+            var status = _bodySkip.Decode(input, sink, out int consumed, out int written);
+            input[consumed..].CopyTo(new Span<byte>(_in + offset, input.Length - consumed)); // what follows moves up to the head
+            _inEnd -= consumed;
+            _bodySkipped += written;
+            if (status == ChunkedStatus.Error)
+            {
+                return _bodyCheck = BodyCheck.Malformed;
+            }
+
+            if (status == ChunkedStatus.Done)
+            {
+                return _bodyCheck = BodyCheck.Done;
+            }
+
+            if (_bodySkipped > _context.MaxDiscardBodyBytes)
+            {
+                return _bodyCheck = BodyCheck.TooLarge;
+            }
+
+            if (consumed == 0 && written == 0)
+            {
+                return BodyCheck.Waiting;
+            }
+        }
     }
 
     /// <summary>Skips body bytes of the previous request; false while more are still to come.</summary>
@@ -215,6 +306,33 @@ internal sealed unsafe partial class Connection
             return ReadResult.Closed;
         }
     }
+}
+
+/// <summary>Where the check of a chunked body that no script takes stands (<see cref="Connection.CheckChunkedBody"/>).</summary>
+internal enum BodyCheck : byte
+{
+    /// <summary>Not begun (or no chunked body).</summary>
+    None,
+
+    /// <summary>Decoding and dropping it.</summary>
+    Skipping,
+
+    /// <summary>More of it is still to come from the client.</summary>
+    Waiting,
+
+    /// <summary>The request's path is with a helper first.</summary>
+    WaitingForHelper,
+
+    /// <summary>Well-formed and dropped: the connection may go on.</summary>
+    Done,
+
+    /// <summary>Over the discard limit: answered at once, the connection closes after it.</summary>
+    TooLarge,
+
+    Malformed,
+
+    /// <summary>A script takes the request: its body is the script's.</summary>
+    ForScript,
 }
 
 internal enum ReadResult : byte

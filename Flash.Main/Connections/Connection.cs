@@ -48,6 +48,11 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 
     /// <summary>Request body bytes (of a static request) still to read and throw away.</summary>
     private long _discard;
+
+    /// <summary>The check of a chunked body that no script takes (decoded and dropped before the answer).</summary>
+    private BodyCheck _bodyCheck;
+    private ChunkedDecoder _bodySkip; // Mutable struct! Keep it in this field; never copy it.
+    private long _bodySkipped;
     private bool _closeAfterFlush;
     private bool _lingerOnClose;
 
@@ -82,6 +87,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = _headTimed = false;
         _fresh = true;
         _discard = 0;
+        _bodyCheck = BodyCheck.None;
         _inStart = _inEnd = 0;
         _redirectPath = null;
         _redirects = 0;
@@ -154,6 +160,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             AbandonCgi();
             _waitingForJob = _headPending = false;
             _discard = 0;
+            _bodyCheck = BodyCheck.None;
             _inStart = _inEnd;
             _head.Reset();
             if (nothingSent)
@@ -206,12 +213,18 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         }
     }
 
-    /// <summary>Graceful shutdown: idle connections close now; busy ones close after their response.</summary>
+    /// <summary>
+    /// Graceful shutdown (reload, stop), with no error a client could see: every connection's next response says
+    /// Connection: close and the connection closes after it (lingering, so nothing the client sent resets it). An
+    /// idle keep-alive connection is not closed at once, since its client may be sending its next request right
+    /// now (a close would race it): it waits <c>Timeouts.DrainIdleSeconds</c> for that request, then closes. A
+    /// connection accepted but not yet read from waits for its request under the header timeout.
+    /// </summary>
     public void BeginShutdown()
     {
         if (_state == ConnectionState.Idle && !_fresh)
         {
-            Close();
+            _context.DrainTimer.Start(this, _context.Loop.NowMs);
         }
     }
 
@@ -336,17 +349,14 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 
         _state = ConnectionState.Idle;
         _headTimed = false;
-        var idleTimer = _fresh ? _context.HeaderTimer : _context.KeepAliveTimer; // a new client gets no keep-alive grace
+        // A new client gets no keep-alive grace, and a draining main keeps a connection only for a request in flight.
+        var idleTimer = _fresh ? _context.HeaderTimer : _context.ShuttingDown ? _context.DrainTimer : _context.KeepAliveTimer;
         if (TimerOwner != idleTimer)
         {
             idleTimer.Start(this, _context.Loop.NowMs);
         }
 
         ReleaseBuffers();
-        if (_context.ShuttingDown && !_fresh)
-        {
-            Close();
-        }
     }
 
     private void FinishClose()

@@ -34,6 +34,9 @@ internal sealed class ConnectionContext
 
     public required TimerQueue LingerTimer { get; init; }
 
+    /// <summary>An idle keep-alive connection of a draining main: its client's next request is still answered.</summary>
+    public required TimerQueue DrainTimer { get; init; }
+
     public required long MaxDiscardBodyBytes { get; init; }
 
     /// <summary>CGI runners (null when main runs without them: CGI requests then get 503).</summary>

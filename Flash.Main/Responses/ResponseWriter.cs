@@ -29,6 +29,30 @@ internal sealed class ResponseWriter(HttpClock clock)
         w.Append("\r\n"u8);
     }
 
+    /// <summary>A status with no body at all (Content-Length: 0) and one extra field: OPTIONS' 200 with Allow.</summary>
+    public ResponseInfo Empty(OutputQueue output, int status, bool keepAlive, bool http10,
+        ReadOnlySpan<byte> extraName, ReadOnlySpan<byte> extraValue)
+    {
+        if (!output.TryReserve(1, ErrorHeadBytes + extraName.Length + extraValue.Length))
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(status));
+        w.Append("Server: flashd\r\n"u8);
+        w.Line(extraName, extraValue);
+        w.Append("Content-Length: 0\r\n"u8);
+        EndHead(ref w, keepAlive, http10);
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        return new ResponseInfo(status, 0, !keepAlive);
+    }
+
     /// <summary>An error page (or any status with the canned HTML body). HEAD gets the head alone.</summary>
     public ResponseInfo Error(OutputQueue output, int status, bool keepAlive, bool http10, bool headOnly,
         ReadOnlySpan<byte> extraName = default, ReadOnlySpan<byte> extraValue = default)

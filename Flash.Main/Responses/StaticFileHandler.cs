@@ -15,6 +15,9 @@ namespace Flash.Main.Responses;
 internal sealed class StaticFileHandler
 {
     private const int SingleResponseBytes = 1024;
+
+    /// <summary>What a static resource (and the server as a whole, OPTIONS *) allows.</summary>
+    private static ReadOnlySpan<byte> StaticMethods => "GET, HEAD, OPTIONS"u8;
     private const int PartHeaderBytes = 256;
 
     private readonly ResourceStore _store;
@@ -51,15 +54,20 @@ internal sealed class StaticFileHandler
             return _writer.Error(output, 501, keepAlive, http10, headOnly);
         }
 
-        // An absolute-form target without a path ("http://host") means "/" (RFC 9110 §4.2.3).
-        var rawPath = redirected ? pathOverride : head.Path.IsEmpty ? "/"u8 : head.Path.Of(request);
-        if ((head.IsAsteriskForm && !redirected) || UrlPath.Normalize(rawPath, _normalized, out int length) != PathStatus.Ok)
+        if (head.IsAsteriskForm && !redirected)
         {
-            return _writer.Error(output, 400, keepAlive, http10, headOnly);
+            // RFC 9110 §9.3.7: "OPTIONS *" asks about the server itself; no other method has that target.
+            return method == HttpMethod.Options
+                ? _writer.Empty(output, 200, keepAlive, http10, "Allow: "u8, StaticMethods)
+                : _writer.Error(output, 400, keepAlive, http10, headOnly);
         }
 
-        var path = _normalized.AsSpan(0, length);
-        var translation = _store.Lookup(path, nowMs, waiter);
+        var translation = Resolve(head, request, pathOverride, nowMs, waiter, out var path, out int badPath);
+        if (badPath != 0)
+        {
+            return _writer.Error(output, badPath, keepAlive, http10, headOnly);
+        }
+
         if (translation is null)
         {
             return ResponseInfo.Pending;
@@ -71,9 +79,14 @@ internal sealed class StaticFileHandler
             return ResponseInfo.Cgi;
         }
 
-        if (method is not (HttpMethod.Get or HttpMethod.Head))
+        if (method == HttpMethod.Options && translation.Kind is ResolveOutcome.File or ResolveOutcome.DirectoryListing)
         {
-            return _writer.Error(output, 405, keepAlive, http10, headOnly, "Allow: "u8, "GET, HEAD"u8);
+            return _writer.Empty(output, 200, keepAlive, http10, "Allow: "u8, StaticMethods);
+        }
+
+        if (method is not (HttpMethod.Get or HttpMethod.Head or HttpMethod.Options))
+        {
+            return _writer.Error(output, 405, keepAlive, http10, headOnly, "Allow: "u8, StaticMethods);
         }
 
         return translation.Kind switch
@@ -85,6 +98,47 @@ internal sealed class StaticFileHandler
             ResolveOutcome.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
             _ => _writer.Error(output, 500, keepAlive, http10, headOnly),
         };
+    }
+
+    /// <summary>
+    /// What answering the request will take, without answering it: a script, a static answer, or first a helper
+    /// (the waiter is woken). The connection asks before it reads a chunked body that only a script would decode.
+    /// </summary>
+    public RequestKind Classify(RequestHead head, ReadOnlySpan<byte> request, long nowMs, IJobWaiter waiter)
+    {
+        if (head.Method == HttpMethod.Unknown || head.IsAsteriskForm)
+        {
+            return RequestKind.Static;
+        }
+
+        var translation = Resolve(head, request, default, nowMs, waiter, out _, out int badPath);
+        return badPath != 0 ? RequestKind.Static
+            : translation is null ? RequestKind.Pending
+            : translation.Cgi is not null && head.Method is not (HttpMethod.Connect or HttpMethod.Trace) ? RequestKind.Script
+            : RequestKind.Static;
+    }
+
+    /// <summary>
+    /// The translation of the request's path (or of a local redirect's), null while a helper resolves it;
+    /// <paramref name="badPath"/> is the status for a path that cannot be one (400, 414), else 0.
+    /// </summary>
+    private Translation? Resolve(RequestHead head, ReadOnlySpan<byte> request, ReadOnlySpan<byte> pathOverride, long nowMs,
+        IJobWaiter waiter, out ReadOnlySpan<byte> path, out int badPath)
+    {
+        // An absolute-form target without a path ("http://host") means "/" (RFC 9110 §4.2.3).
+        var rawPath = !pathOverride.IsEmpty ? pathOverride : head.Path.IsEmpty ? "/"u8 : head.Path.Of(request);
+        path = default;
+        int length = 0;
+        badPath = rawPath.Length > _normalized.Length ? 414 // normalizing never lengthens a path: this one can never fit
+            : UrlPath.Normalize(rawPath, _normalized, out length) != PathStatus.Ok ? 400
+            : 0;
+        if (badPath != 0)
+        {
+            return null;
+        }
+
+        path = _normalized.AsSpan(0, length);
+        return _store.Lookup(path, nowMs, waiter);
     }
 
     private ResponseInfo ServeFile(RequestHead head, ReadOnlySpan<byte> request, CachedFile file, OutputQueue output,
@@ -324,4 +378,14 @@ internal sealed class StaticFileHandler
 
         return _writer.Error(output, 301, keepAlive, http10, headOnly, "Location: "u8, location[..n]);
     }
+}
+
+/// <summary>What a request will take to answer (<see cref="StaticFileHandler.Classify"/>).</summary>
+internal enum RequestKind : byte
+{
+    Static,
+    Script,
+
+    /// <summary>A helper resolves its path first; the waiter is woken when it is done.</summary>
+    Pending,
 }

@@ -166,6 +166,12 @@ public sealed class TimeoutsConfig
     /// <summary>Seconds for in-flight responses to finish after SIGTERM.</summary>
     public double ShutdownSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Seconds a draining main (reload, stop) keeps an idle keep-alive connection open for its client's next
+    /// request, which it answers with Connection: close; closing at once would race that request.
+    /// </summary>
+    public double DrainIdleSeconds { get; set; } = 1;
+
     /// <summary>Seconds to drain a client's unread input after an error response, so the close does not reset it.</summary>
     public double LingerSeconds { get; set; } = 2;
 }

@@ -55,6 +55,7 @@ internal static class ConfigSchema
         ConfigKey.Real("Timeouts.SendSeconds", c => c.Timeouts.SendSeconds, (c, v) => c.Timeouts.SendSeconds = v),
         ConfigKey.Real("Timeouts.ShutdownSeconds", c => c.Timeouts.ShutdownSeconds, (c, v) => c.Timeouts.ShutdownSeconds = v),
         ConfigKey.Real("Timeouts.LingerSeconds", c => c.Timeouts.LingerSeconds, (c, v) => c.Timeouts.LingerSeconds = v),
+        ConfigKey.Real("Timeouts.DrainIdleSeconds", c => c.Timeouts.DrainIdleSeconds, (c, v) => c.Timeouts.DrainIdleSeconds = v),
         ConfigKey.Int("Cache.PathEntries", c => c.Cache.PathEntries, (c, v) => c.Cache.PathEntries = v),
         ConfigKey.Long("Cache.FileBytes", c => c.Cache.FileBytes, (c, v) => c.Cache.FileBytes = v),
         ConfigKey.Long("Cache.SmallFileBytes", c => c.Cache.SmallFileBytes, (c, v) => c.Cache.SmallFileBytes = v),

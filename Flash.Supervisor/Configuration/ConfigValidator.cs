@@ -68,7 +68,8 @@ internal static class ConfigValidator
         // Every part header of a multipart response must fit in one 16 KB output buffer.
         Require(limits.MaxRanges is >= 1 and <= 48, "Limits.MaxRanges must be 1..48");
         var t = config.Timeouts;
-        Require(t.HeaderSeconds > 0 && t.KeepAliveSeconds > 0 && t.SendSeconds > 0 && t.ShutdownSeconds >= 0 && t.LingerSeconds >= 0,
+        Require(t.HeaderSeconds > 0 && t.KeepAliveSeconds > 0 && t.SendSeconds > 0 && t.ShutdownSeconds >= 0 && t.LingerSeconds >= 0
+            && t.DrainIdleSeconds >= 0,
             "Timeouts must be positive");
         Require(config.Cache.PathEntries >= 1 && config.Cache.OpenFiles >= 1 && config.Cache.FileBytes >= 0
             && config.Cache.SmallFileBytes >= 0 && config.Cache.RevalidateMilliseconds is >= 0 and <= 1000,

@@ -31,6 +31,30 @@ public class HeadLimitTests
     }
 
     [Test]
+    public void A_method_longer_than_any_we_could_implement_is_501_not_414_as_soon_as_its_33rd_byte_arrives()
+    {
+        var bytes = ParseHarness.Bytes(new string('M', 200) + " / HTTP/1.1\r\nHost: h\r\n\r\n");
+        var p = ParseHarness.Parse(bytes);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(p.Status, Is.EqualTo(ParseStatus.Error));
+            Assert.That(p.ErrorStatus, Is.EqualTo(501));
+            Assert.That(ParseHarness.DecisionPoint(bytes, HttpLimits.Default), Is.EqualTo(33));
+        }
+    }
+
+    [Test]
+    public void A_32_byte_method_is_still_a_method()
+    {
+        var p = ParseHarness.Parse(new string('M', 32) + " / HTTP/1.1\r\nHost: h\r\n\r\n");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(p.Status, Is.EqualTo(ParseStatus.Complete));
+            Assert.That(p.Head.Method, Is.EqualTo(HttpMethod.Unknown), "the server answers it 501");
+        }
+    }
+
+    [Test]
     public void An_endless_request_line_gets_414_as_soon_as_the_first_byte_past_the_limit_arrives()
     {
         var bytes = ParseHarness.Bytes("GET /" + new string('a', 1000));

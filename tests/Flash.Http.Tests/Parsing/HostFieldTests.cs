@@ -27,10 +27,23 @@ public class HostFieldTests
         }
     }
 
-    [Test]
-    public void An_empty_Host_is_accepted()
+    [TestCase("Host:")]
+    [TestCase("Host: ")]
+    [TestCase("Host:\t ")]
+    public void An_empty_Host_on_HTTP_1_1_is_400(string field)
     {
-        var p = ParseHarness.Parse("GET / HTTP/1.1\r\nHost:\r\n\r\n");
+        var p = ParseHarness.Parse("GET / HTTP/1.1\r\n" + field + "\r\n\r\n");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(p.Status, Is.EqualTo(ParseStatus.Error));
+            Assert.That(p.ErrorStatus, Is.EqualTo(400));
+        }
+    }
+
+    [Test]
+    public void An_empty_Host_on_HTTP_1_0_is_accepted()
+    {
+        var p = ParseHarness.Parse("GET / HTTP/1.0\r\nHost:\r\n\r\n");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(p.Status, Is.EqualTo(ParseStatus.Complete));

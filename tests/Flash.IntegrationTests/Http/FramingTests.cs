@@ -55,20 +55,56 @@ public class FramingTests : FlashdFixture
         AssertRejectedAndClosed("GET /index.html HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
 
     [Test]
-    public void A_chunked_body_on_a_static_file_is_answered_then_the_connection_closes()
+    public void A_well_formed_chunked_body_on_a_static_file_is_dropped_and_the_connection_kept()
     {
-        // A static resource does not decode bodies; rather than guess where a chunked body ends,
-        // main answers and closes (the request after it is never read as a request).
+        // The body is checked and dropped before the answer (its last chunk is split from the rest, and its
+        // data looks like a request: were it not decoded, it would be answered).
         using var c = Connect();
-        c.Send(Get + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" + "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        const string data = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+        c.Send(Get + $"Transfer-Encoding: chunked\r\n\r\n{data.Length:x};ext=1\r\n{data}\r\n0\r\n");
+        c.Send("Trailer-Field: x\r\n\r\n" + "GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        var first = c.ReadResponse();
+        var second = c.ReadResponse();
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Status, Is.EqualTo(200));
+            Assert.That(first.Header("Connection"), Is.Null, "kept alive");
+            Assert.That(second.Status, Is.EqualTo(200), "the next request, not the body, was answered next");
+            Assert.That(second.Text, Is.EqualTo(IndexBody));
+        });
+        AssertStillServes();
+    }
+
+    [TestCase("0x5\r\nhello\r\n0\r\n\r\n", TestName = "a chunked body with a bad size on a static file is 400 and close")]
+    [TestCase("5\r\nhelloX\r\n0\r\n\r\n", TestName = "a chunked body without the CRLF after its data on a static file is 400 and close")]
+    [TestCase("5;=\r\nhello\r\n0\r\n\r\n", TestName = "a chunked body with a bad extension on a static file is 400 and close")]
+    public void A_malformed_chunked_body_on_a_static_file_is_400_and_close(string body) =>
+        AssertRejectedAndClosed(Get + "Transfer-Encoding: chunked\r\n\r\n" + body, 400);
+
+    [Test]
+    public void A_chunked_body_larger_than_the_discard_limit_is_answered_then_the_connection_closes()
+    {
+        using var c = Connect();
+        c.Send(Get + "Transfer-Encoding: chunked\r\n\r\n");
+        var chunk = "100000\r\n" + new string('x', 0x100000) + "\r\n"; // 1 MiB, the default limit
+        var sender = Task.Run(() =>
+        {
+            try
+            {
+                c.Send(chunk + chunk);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // the server closed while we were still sending: that is the point
+            }
+        });
         var r = c.ReadResponse();
         Assert.Multiple(() =>
         {
             Assert.That(r.Status, Is.EqualTo(200));
-            Assert.That(r.Text, Is.EqualTo(IndexBody));
             Assert.That(r.Header("Connection"), Is.EqualTo("close"));
-            Assert.That(c.IsClosedByServer(), Is.True, "no second response: the connection closed");
         });
+        sender.Wait(TimeSpan.FromSeconds(30));
         AssertStillServes();
     }
 

@@ -66,6 +66,8 @@ public class ReloadTests
             Assert.That(first.Stdout, Does.Contain("reloaded: generation 2 serving"));
             Assert.That(second.Stdout, Does.Contain("reloaded: generation 3 serving"), second.Stderr);
             Assert.That(result.Failed + result.Refused + result.Non200, Is.Zero, result.ToString());
+            Assert.That(result.RetriedAfterKeepAliveClose, Is.Zero,
+                "no keep-alive connection was closed under a request: a draining main answers it with Connection: close");
             Assert.That(status.Server.Generation, Is.EqualTo(3));
             Assert.That(status.Processes.Single(p => p.Role == "main").Pid, Is.Not.EqualTo(firstMain));
             Assert.That(FlashdProcess.IsAlive(firstMain), Is.False, "the first main drained and exited");
@@ -73,6 +75,34 @@ public class ReloadTests
             Assert.That(index.Text, Is.EqualTo("new index"), "the new IndexFiles");
             Assert.That(flashd.Output, Does.Contain("generation 1 retired"));
         }
+    }
+
+    [Test]
+    public void A_keep_alive_connection_idle_at_a_reload_gets_its_next_request_answered_with_a_close()
+    {
+        _root.File("index.html", "index");
+        using var flashd = FlashdProcess.Start(_root, c => c.Timeouts.DrainIdleSeconds = 30);
+        int oldMain = flashd.MainPid;
+        using var idle = flashd.Connect();
+        Assert.That(idle.Get("/index.html").Status, Is.EqualTo(200));
+
+        var reload = Flashctl.Run("reload", "--run-dir", flashd.RunDirectory);
+        Assert.That(reload.ExitCode, Is.Zero, reload.Stderr);
+        Assert.That(flashd.WaitForLog($"main\\[{oldMain}\\] shutting down", TimeSpan.FromSeconds(10)), Is.True, "the old main drains");
+        var r = idle.Get("/index.html");
+        bool closed = idle.IsClosedByServer();
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(r.Status, Is.EqualTo(200), "the old main still answers the request of a connection it holds");
+            Assert.That(r.Header("Connection"), Is.EqualTo("close"));
+            Assert.That(closed, Is.True);
+        }
+
+        Assert.That(SpinWait.SpinUntil(() => !FlashdProcess.IsAlive(oldMain), TimeSpan.FromSeconds(15)), Is.True,
+            "with its last connection gone, the old main exits");
+        using var next = flashd.Connect();
+        Assert.That(next.Get("/index.html").Status, Is.EqualTo(200), "the new main serves");
     }
 
     [Test]
