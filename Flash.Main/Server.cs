@@ -166,7 +166,7 @@ internal sealed class Server : IDisposable
     private void BeginShutdown()
     {
         _context.ShuttingDown = true;
-        _listener.Pause();
+        _listener.Close();
         _shutdownDeadlineMs = _loop.NowMs + Ms(_config.Timeouts.ShutdownSeconds);
         _log.ShuttingDown((int)_context.Stats.OpenConnections);
         foreach (var connection in _connections)

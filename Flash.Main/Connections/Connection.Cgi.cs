@@ -284,6 +284,13 @@ internal sealed unsafe partial class Connection : ICgiClient
     private void TakeOutput(byte[] data)
     {
         InjectCgiOutputFault(data);
+        if (_cgiHeld is not null)
+        {
+            // The link is paused while output is held, so this cannot come; were it to, dropping or reordering
+            // the script's bytes is worse than ending this one connection (the fault barrier does that).
+            throw new InvalidOperationException("script output arrived while earlier output was held for room");
+        }
+
         _cgiOutputTotal += data.Length;
         if (_cgiOutputTotal > _context.Cgi!.Config.MaxOutputBytes)
         {

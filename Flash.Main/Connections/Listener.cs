@@ -14,6 +14,7 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
     private const int AcceptsPerEvent = 64;
 
     private bool _listening;
+    private bool _closed;
 
     public bool Paused => !_listening;
 
@@ -27,14 +28,29 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
             LibC.fcntl(listenFd, Consts.F_SETFL, flags | Consts.O_NONBLOCK);
         }
 
-        if (!_listening)
+        if (!_listening && !_closed)
         {
             loop.Register(listenFd, this, Consts.EPOLLIN);
             _listening = true;
         }
     }
 
-    /// <summary>Stops taking connections (at the limit, or for shutdown). The socket stays open.</summary>
+    /// <summary>
+    /// Stops taking connections for good (a drain) and closes this process's copy of the socket: on a reload the
+    /// supervisor and the new main keep it open and queueing; on a stop the supervisor has closed its own, so the
+    /// last main's close makes the kernel refuse new clients instead of queueing them where nobody accepts.
+    /// </summary>
+    public void Close()
+    {
+        Pause();
+        if (!_closed)
+        {
+            _closed = true; // once: the fd number may belong to someone else after
+            LibC.close(listenFd);
+        }
+    }
+
+    /// <summary>Stops taking connections (at the connection limit). The socket stays open.</summary>
     public void Pause()
     {
         if (_listening)

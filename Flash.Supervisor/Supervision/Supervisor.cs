@@ -103,6 +103,9 @@ internal sealed partial class Supervisor : IControlHandler
     {
         _stopping.Cancel();
         _notifier.Stopping();
+        // Nothing will serve new connections: once every main has closed its copy as it drains, the kernel
+        // refuses them at once, rather than queueing them in a backlog nobody accepts (and resetting them at exit).
+        _listen.Dispose();
         foreach (var generation in Enumerable.Reverse(_generations).ToList())
         {
             if (generation.Main is { Process: { HasExited: false } process } main)
