@@ -9,6 +9,9 @@ public enum FlushResult : byte
     Done,
     WouldBlock,
     Failed,
+
+    /// <summary>The caller's byte budget is spent and more is queued: the socket may take more later.</summary>
+    Budget,
 }
 
 /// <summary>
@@ -201,11 +204,22 @@ internal sealed unsafe class OutputQueue
     }
 
     /// <summary>Writes as much as the socket takes. <paramref name="written"/> counts bytes sent.</summary>
-    public FlushResult Flush(int fd, out long written)
+    public FlushResult Flush(int fd, out long written) => Flush(fd, long.MaxValue, out written);
+
+    /// <summary>
+    /// Writes as much as the socket takes, up to about <paramref name="budget"/> bytes (a sendfile is cut to what
+    /// is left of it; memory runs go out whole). <paramref name="written"/> counts bytes sent.
+    /// </summary>
+    public FlushResult Flush(int fd, long budget, out long written)
     {
         written = 0;
         while (_first < _end)
         {
+            if (written >= budget)
+            {
+                return FlushResult.Budget;
+            }
+
             ref var head = ref _segments[_first];
             nint n;
             if (head.File is { } file)
@@ -216,7 +230,7 @@ internal sealed unsafe class OutputQueue
                 }
 
                 long offset = head.FileOffset;
-                n = LibC.sendfile(fd, file.File!.Fd, &offset, (nint)Math.Min(head.Length, MaxSendfileChunk));
+                n = LibC.sendfile(fd, file.File!.Fd, &offset, (nint)Math.Min(Math.Min(head.Length, MaxSendfileChunk), budget - written));
                 if (n == 0)
                 {
                     return FlushResult.Failed; // the file shrank: the promised length cannot be sent

@@ -18,6 +18,13 @@ internal sealed unsafe class EventLoop : IDisposable
 {
     private const int MaxEventsPerWait = 512;
 
+    /// <summary>
+    /// How long one iteration's work may run before the rest waits for the next (after an epoll_wait that does
+    /// not block): a herd of connections woken at once (a thousand slow readers whose file was just read in) is
+    /// served over several iterations, and everyone else's events are looked at in between.
+    /// </summary>
+    private static readonly long s_iterationBudgetTicks = System.Diagnostics.Stopwatch.Frequency / 1000;
+
     private readonly int _epollFd;
     private readonly int _wakeFd;
     private readonly FdHandler?[] _handlers;
@@ -25,6 +32,8 @@ internal sealed unsafe class EventLoop : IDisposable
     private readonly EpollEvent* _events;
     private readonly WakeHandler _wakeHandler;
     private readonly Queue<FdHandler> _posted = new(256);
+    private readonly Queue<FdHandler> _deferred = new(256);
+    private long _iterationStart;
 
     public EventLoop(int maxFds)
     {
@@ -55,6 +64,12 @@ internal sealed unsafe class EventLoop : IDisposable
     public Action? OnWake { get; set; }
 
     public int MaxFds => _handlers.Length;
+
+    /// <summary>
+    /// True once this iteration has run for its budget (1 ms): a handler with work to do should post itself
+    /// rather than do it now (a connection does), and the posted queue stops for this iteration.
+    /// </summary>
+    public bool OverIterationBudget => System.Diagnostics.Stopwatch.GetTimestamp() - _iterationStart > s_iterationBudgetTicks;
 
     public TimerQueue CreateTimerQueue(string name, long durationMs)
     {
@@ -121,6 +136,19 @@ internal sealed unsafe class EventLoop : IDisposable
         }
     }
 
+    /// <summary>
+    /// As <see cref="Post"/>, for a handler that had an event but found the iteration's budget spent: it runs
+    /// before the posted ones, so a client with a new request never waits behind a herd of posted bulk work.
+    /// </summary>
+    public void Defer(FdHandler handler)
+    {
+        if (!handler.Posted)
+        {
+            handler.Posted = true;
+            _deferred.Enqueue(handler);
+        }
+    }
+
     /// <summary>Thread-safe: wakes the loop if it is waiting in epoll_wait.</summary>
     public void Wake()
     {
@@ -141,6 +169,7 @@ internal sealed unsafe class EventLoop : IDisposable
         int timeout = ComputeTimeout();
         int n = LibC.epoll_wait(_epollFd, _events, MaxEventsPerWait, timeout);
         NowMs = Environment.TickCount64;
+        _iterationStart = System.Diagnostics.Stopwatch.GetTimestamp();
         if (n < 0)
         {
             int errno = LibC.Errno;
@@ -175,17 +204,31 @@ internal sealed unsafe class EventLoop : IDisposable
 
     private void RunPosted()
     {
-        for (int n = _posted.Count; n > 0; n--)
+        int ran = RunQueued(_deferred, 0);
+        RunQueued(_posted, ran);
+    }
+
+    /// <summary>Runs the handlers QUEUE held when called, while the iteration's budget lasts (at least one in all).</summary>
+    private int RunQueued(Queue<FdHandler> queue, int ran)
+    {
+        for (int count = queue.Count; count > 0; count--, ran++)
         {
-            var handler = _posted.Dequeue();
+            if (ran > 0 && OverIterationBudget)
+            {
+                break; // the rest keep their order, ahead of anything posted since, for the next iteration
+            }
+
+            var handler = queue.Dequeue();
             handler.Posted = false;
             handler.Run(HandlerCall.Posted);
         }
+
+        return ran;
     }
 
     private int ComputeTimeout()
     {
-        if (_posted.Count > 0)
+        if (_posted.Count > 0 || _deferred.Count > 0)
         {
             return 0; // posted work waits for nothing but the events already there
         }

@@ -158,7 +158,7 @@ public sealed class ShutdownTests
 
             TestContext.Out.WriteLine(ran ? "the runner read the job first: it ran, confirmed" : "the runner saw SIGTERM first: the job never started");
             Assert.That(first, Is.EqualTo(new Goodbye("shutdown")));
-            Assert.That(runner.Receive(), Is.Null);
+            Assert.That(runner.ReceiveClose(), Is.True, "the runner closes after its Goodbye");
             Assert.That(main.WaitForExit(TimeSpan.FromSeconds(10)), Is.True);
             Assert.That(main.RunnerExitCode, Is.Zero);
             Assert.That(File.Exists(marker), Is.EqualTo(ran), "the script ran if and only if its start was confirmed before the Goodbye");

@@ -49,6 +49,22 @@ internal sealed class RunnerConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// True once the runner has closed the connection. A runner that exits with frames it never read (a job that
+    /// crossed its SIGTERM) closes with them queued, and the kernel reports that close as a reset, not an EOF.
+    /// </summary>
+    public bool ReceiveClose(TimeSpan? timeout = null)
+    {
+        try
+        {
+            return Receive(timeout) is null;
+        }
+        catch (TimeoutException ex) when (ex.InnerException?.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionReset })
+        {
+            return true;
+        }
+    }
+
     /// <summary>Sends the body (in chunks, on another thread, while output is read) after CgiStart.</summary>
     public JobResult Run(CgiStart start, byte[]? body = null, int chunkBytes = 64 * 1024, TimeSpan? timeout = null)
     {
