@@ -93,8 +93,9 @@ done
 
 if [[ ${MINIMIZE:-0} == 1 ]]; then
     rm -rf "$work/cmin"
+    # afl-cmin wants the target program by its full path.
     setsid afl-cmin -i "$out/default/queue" -o "$work/cmin" -t 5000 -m none -- \
-        dotnet "$bin/flash-fuzz.dll" "$target" >"$work/cmin.log" 2>&1 &
+        "$(command -v dotnet)" "$bin/flash-fuzz.dll" "$target" >"$work/cmin.log" 2>&1 &
     afl_pid=$!
     wait "$afl_pid" || { echo "afl-cmin failed; see $work/cmin.log" >&2; exit 1; }
     afl_pid=""
