@@ -20,7 +20,8 @@ internal static class RangeTarget
         }
 
         // Small sizes (0..32767) most of the time, and sizes near long.MaxValue for overflow edges.
-        long size = input[0] < 128 ? (input[0] << 8) | input[1] : (long.MaxValue >> (input[0] & 63)) - input[1];
+        // A file's size is never negative: the largest shift leaves 0, and 0 minus the second byte stays 0.
+        long size = input[0] < 128 ? (input[0] << 8) | input[1] : Math.Max(0, (long.MaxValue >> (input[0] & 63)) - input[1]);
         int cap = 1 + (input[2] % MaxCap);
         var value = input[3..];
 
@@ -81,6 +82,7 @@ internal static class RangeTarget
             int dash = spec.IndexOf('-', StringComparison.Ordinal);
             if (dash < 0 || !Digits(spec[..dash], out long first, allowEmpty: true) || !Digits(spec[(dash + 1)..], out long last, allowEmpty: dash > 0))
             {
+                ranges.Clear(); // a malformed element voids the ranges before it
                 return RangeOutcome.Ignore;
             }
 
@@ -97,6 +99,7 @@ internal static class RangeTarget
             bool open = dash == spec.Length - 1;
             if (!open && last < first)
             {
+                ranges.Clear();
                 return RangeOutcome.Ignore;
             }
 
