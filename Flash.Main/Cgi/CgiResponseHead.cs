@@ -33,6 +33,19 @@ internal sealed class CgiResponseHead
     /// <summary>Finds the end of the header block: the index just past the blank line, or -1.</summary>
     public static int FindEnd(ReadOnlySpan<byte> data)
     {
+        // A script whose output starts with the blank line has no fields at all. This comes first: main calls
+        // FindEnd on the output so far each time more arrives and keeps the first end it gets, so a later
+        // blank line must never win over the leading one (or the split of the output would decide).
+        if (data.StartsWith("\r\n"u8))
+        {
+            return 2;
+        }
+
+        if (data.StartsWith("\n"u8))
+        {
+            return 1;
+        }
+
         for (int i = data.IndexOf((byte)'\n'); i >= 0;)
         {
             // A blank line: "\n\n" or "\n\r\n".
@@ -50,8 +63,7 @@ internal sealed class CgiResponseHead
             i = next < 0 ? -1 : i + 1 + next;
         }
 
-        // A script whose output starts with the blank line has no fields at all.
-        return data.Length >= 2 && data[0] == (byte)'\r' && data[1] == (byte)'\n' ? 2 : data.Length >= 1 && data[0] == (byte)'\n' ? 1 : -1;
+        return -1;
     }
 
     /// <summary>Parses the block (without its blank line). Null: the script broke the protocol (502).</summary>
