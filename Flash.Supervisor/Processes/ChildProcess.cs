@@ -14,9 +14,9 @@ namespace Flash.Supervisor.Processes;
 /// </summary>
 /// <remarks>
 /// Every child arms PR_SET_PDEATHSIG against our pid (<see cref="SupervisorLifetime"/>), and the kernel sends that
-/// signal when the thread that forked the child exits, not the process. Process.Start forks on the calling thread
-/// (vfork, strace-verified), so children must be started from our main thread, the supervisor loop's, which ends only
-/// with the process: started from a thread-pool thread, a child would be killed when that thread retired.
+/// signal when the thread that forked the child exits, not the process. Process.Start forks (vfork) on the calling
+/// thread, so children must be started from our main thread, the supervisor loop's, which ends only with the process:
+/// started from a thread-pool thread, a child would be killed when that thread retired.
 /// </remarks>
 internal sealed class ChildProcess : IDisposable
 {

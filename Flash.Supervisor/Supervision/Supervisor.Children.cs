@@ -134,7 +134,10 @@ internal sealed partial class Supervisor
                 else if (role == ProcessRole.CgiRunner)
                 {
                     RemoveSpawnGate(pid);
-                    KillLeftScripts(child, pid);
+                    if (exitCode != 0)
+                    {
+                        KillLeftScripts(child, pid);
+                    }
                 }
 
                 child.Process = null;
@@ -266,8 +269,9 @@ internal sealed partial class Supervisor
     private static string Describe(int exitCode) => exitCode > 128 ? $"signal {exitCode - 128}" : $"code {exitCode}";
 
     /// <summary>
-    /// What a runner's scripts left in its session once it is gone: nothing after a clean exit (it kills a script's
-    /// group itself), the scripts themselves after a SIGKILL. See <see cref="SessionSweep"/>.
+    /// What a runner that did not exit cleanly (killed, crashed) left running in its session: its script, and what
+    /// that forked. One that exits 0 has ended its script's group itself, so its session is not searched (a pass over
+    /// /proc). See <see cref="SessionSweep"/>.
     /// </summary>
     private static void KillLeftScripts(Child child, int pid)
     {
