@@ -17,7 +17,14 @@ internal static class Program
 {
     private static unsafe int Main()
     {
-        if (!WorkerSettings.TryLoad("FLASHD_CGI_SOCKET", "FLASHD_CGI_ID", needsDocumentRoot: false, out var settings, out string error))
+        // First: from here on, flashd's death (even by SIGKILL) is our SIGTERM.
+        if (!SupervisorLifetime.TryBind(out var lifetime, out string gone))
+        {
+            Console.Error.WriteLine("flash-cgi: " + gone);
+            return 1;
+        }
+
+        if (!WorkerSettings.TryLoad(ChildEnvironment.CgiSocket, ChildEnvironment.CgiId, needsDocumentRoot: false, out var settings, out string error))
         {
             Console.Error.WriteLine("flash-cgi: " + error);
             return 2;
@@ -53,7 +60,7 @@ internal static class Program
                 log.Warn("sched_setscheduler(SCHED_BATCH) failed: errno {0}", Posix.Errno);
             }
 
-            using var wakeup = new Wakeup();
+            using var wakeup = new Wakeup(lifetime);
             // After Wakeup: its handlers start the runtime's signal handling, which catches SIGCHLD too (for
             // System.Diagnostics.Process, which we do not use). Each script's exit then interrupted a thread
             // and woke the runtime's signal thread: two context switches per request on a CPU the scripts

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using Flash.Cgi.Native;
+using Flash.Protocol.Hosting;
+using NLog;
 
 namespace Flash.Cgi;
 
@@ -15,12 +17,16 @@ namespace Flash.Cgi;
 /// </remarks>
 internal sealed unsafe class Wakeup : IDisposable
 {
+    private static readonly Logger s_log = LogManager.GetLogger("cgi");
+
+    private readonly SupervisorLifetime _lifetime;
     private readonly PosixSignalRegistration _term;
     private readonly PosixSignalRegistration _interrupt;
     private volatile bool _shutdown;
 
-    public Wakeup()
+    public Wakeup(SupervisorLifetime lifetime)
     {
+        _lifetime = lifetime;
         Fd = Posix.eventfd(0, Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         if (Fd < 0)
         {
@@ -53,6 +59,12 @@ internal sealed unsafe class Wakeup : IDisposable
     private void Stop(PosixSignalContext context)
     {
         context.Cancel = true; // ours to handle: the job in hand finishes, then Goodbye
+        if (_lifetime.NoticeGone())
+        {
+            // The script in hand still finishes for the draining main; main's link closing kills it.
+            s_log.Warn("flashd (pid {0}) is gone: finishing the script in hand and exiting", _lifetime.SupervisorPid);
+        }
+
         RequestShutdown();
     }
 

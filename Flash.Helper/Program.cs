@@ -18,7 +18,14 @@ internal static class Program
 {
     private static int Main()
     {
-        if (!WorkerSettings.TryLoad("FLASHD_HELPER_SOCKET", "FLASHD_HELPER_ID", needsDocumentRoot: true, out var settings, out string error))
+        // First: from here on, flashd's death (even by SIGKILL) is our SIGTERM.
+        if (!SupervisorLifetime.TryBind(out var lifetime, out string gone))
+        {
+            Console.Error.WriteLine("flash-helper: " + gone);
+            return 1;
+        }
+
+        if (!WorkerSettings.TryLoad(ChildEnvironment.HelperSocket, ChildEnvironment.HelperId, needsDocumentRoot: true, out var settings, out string error))
         {
             Console.Error.WriteLine("flash-helper: " + error);
             return 2;
@@ -51,6 +58,11 @@ internal static class Program
             void Stop(PosixSignalContext context)
             {
                 context.Cancel = true;
+                if (lifetime.NoticeGone())
+                {
+                    log.Warn("flashd (pid {0}) is gone: finishing the jobs in hand and exiting", lifetime.SupervisorPid);
+                }
+
                 shutdown.Request();
             }
         }

@@ -19,8 +19,15 @@ internal static class Program
 
     private static int Main()
     {
-        var configJson = Environment.GetEnvironmentVariable("FLASHD_CONFIG");
-        if (configJson is null || !int.TryParse(Environment.GetEnvironmentVariable("FLASHD_LISTEN_FD"), out int listenFd))
+        // First: from here on, flashd's death (even by SIGKILL) is our SIGTERM.
+        if (!SupervisorLifetime.TryBind(out var lifetime, out string gone))
+        {
+            Console.Error.WriteLine("flash-main: " + gone);
+            return 1;
+        }
+
+        var configJson = Environment.GetEnvironmentVariable(ChildEnvironment.Config);
+        if (configJson is null || !int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.ListenFd), out int listenFd))
         {
             Console.Error.WriteLine("flash-main: run by flashd (FLASHD_CONFIG and FLASHD_LISTEN_FD are not set)");
             return 2;
@@ -32,13 +39,13 @@ internal static class Program
         try
         {
             int maxFds = Server.RaiseFileLimit();
-            int helperListenFd = int.TryParse(Environment.GetEnvironmentVariable("FLASHD_HELPER_LISTEN_FD"), out int h) ? h : -1;
+            int helperListenFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.HelperListenFd), out int h) ? h : -1;
             if (config.Architecture == "amped" && helperListenFd < 0)
             {
                 throw new InvalidOperationException("amped needs the helpers' socket (FLASHD_HELPER_LISTEN_FD)");
             }
 
-            int cgiListenFd = int.TryParse(Environment.GetEnvironmentVariable("FLASHD_CGI_LISTEN_FD"), out int c) ? c : -1;
+            int cgiListenFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiListenFd), out int c) ? c : -1;
             using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, cgiListenFd, maxFds);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
@@ -59,6 +66,12 @@ internal static class Program
             void Shutdown(PosixSignalContext context)
             {
                 context.Cancel = true;
+                if (lifetime.NoticeGone())
+                {
+                    // Nobody will start another main: drain what is in flight and leave, as on flashctl stop.
+                    log.Warn("flashd (pid {0}) is gone: draining and exiting", lifetime.SupervisorPid);
+                }
+
                 server.RequestShutdown();
             }
         }

@@ -1,5 +1,6 @@
 using Flash.Main.Native;
 using Flash.Protocol;
+using Flash.Protocol.Hosting;
 
 namespace Flash.Main;
 
@@ -19,7 +20,7 @@ internal sealed unsafe class SupervisorLink
 
     /// <summary>The link from the environment, or null when main runs without a supervisor.</summary>
     public static SupervisorLink? FromEnvironment() =>
-        int.TryParse(Environment.GetEnvironmentVariable("FLASHD_SUPERVISOR_FD"), out int fd) && fd >= 0 ? new SupervisorLink(fd) : null;
+        int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.SupervisorFd), out int fd) && fd >= 0 ? new SupervisorLink(fd) : null;
 
     public void SayHello()
     {

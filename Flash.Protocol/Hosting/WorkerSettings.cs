@@ -19,7 +19,7 @@ public sealed record WorkerSettings(ServerConfig Config, string SocketPath, int 
         out WorkerSettings? settings, out string error)
     {
         settings = null;
-        string? json = Environment.GetEnvironmentVariable("FLASHD_CONFIG");
+        string? json = Environment.GetEnvironmentVariable(ChildEnvironment.Config);
         string? socketPath = Environment.GetEnvironmentVariable(socketVariable);
         if (string.IsNullOrEmpty(json) || string.IsNullOrEmpty(socketPath))
         {
@@ -50,7 +50,7 @@ public sealed record WorkerSettings(ServerConfig Config, string SocketPath, int 
             return false;
         }
 
-        settings = new WorkerSettings(config, socketPath, ParseInt(idVariable, 0), ParseInt("FLASHD_SUPERVISOR_FD", -1));
+        settings = new WorkerSettings(config, socketPath, ParseInt(idVariable, 0), ParseInt(ChildEnvironment.SupervisorFd, -1));
         error = "";
         return true;
     }

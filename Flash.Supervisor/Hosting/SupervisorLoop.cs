@@ -8,6 +8,10 @@ namespace Flash.Supervisor.Hosting;
 /// is touched by one thread only and needs no lock, as in nginx's master loop. Other threads (signal handlers,
 /// the runtime's process-exit watcher) only post work to it.
 /// </summary>
+/// <remarks>
+/// flashd runs it on the process's main thread, which lives exactly as long as the process, and every child is
+/// forked here: a child's death signal fires when the thread that forked it exits (see <c>ChildProcess</c>).
+/// </remarks>
 internal sealed class SupervisorLoop : SynchronizationContext
 {
     private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue = [];

@@ -24,6 +24,9 @@ internal static unsafe partial class Posix
     public static partial long sysconf(int name);
 
     [LibraryImport("libc")]
+    public static partial int gettid();
+
+    [LibraryImport("libc")]
     private static partial int clock_gettime(int clock, out Timespec time);
 
     private const int CLOCK_MONOTONIC = 1;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
 using Flash.Protocol;
+using Flash.Protocol.Hosting;
 using Flash.Supervisor.Native;
 
 namespace Flash.Supervisor.Processes;
@@ -11,6 +12,12 @@ namespace Flash.Supervisor.Processes;
 /// reports). fds listed in the spec's <c>Inherit</c> are made inheritable just for the spawn and closed-on-exec
 /// again right after, so no other child picks them up by accident.
 /// </summary>
+/// <remarks>
+/// Every child arms PR_SET_PDEATHSIG against our pid (<see cref="SupervisorLifetime"/>), and the kernel sends that
+/// signal when the thread that forked the child exits, not the process. Process.Start forks (vfork) on the calling
+/// thread, so children must be started from our main thread, the supervisor loop's, which ends only with the process:
+/// started from a thread-pool thread, a child would be killed when that thread retired.
+/// </remarks>
 internal sealed class ChildProcess : IDisposable
 {
     private static readonly Lock s_spawnLock = new();
@@ -48,6 +55,13 @@ internal sealed class ChildProcess : IDisposable
 
     public static ChildProcess Start(ChildSpec spec)
     {
+        if (Posix.gettid() != Environment.ProcessId)
+        {
+            // A bug, and a silent one otherwise: the child would die some time later with flashd alive.
+            Environment.FailFast($"{spec.Executable} started on thread {Posix.gettid()}, not on flashd's main thread: "
+                + "its PR_SET_PDEATHSIG would fire when this thread exits");
+        }
+
         var (ours, theirs) = Posix.SocketPair();
         var info = new ProcessStartInfo(spec.Executable) { UseShellExecute = false };
         foreach (var name in s_notInherited)
@@ -60,7 +74,8 @@ internal sealed class ChildProcess : IDisposable
             info.Environment[key] = value;
         }
 
-        info.Environment["FLASHD_SUPERVISOR_FD"] = theirs.ToString(CultureInfo.InvariantCulture);
+        info.Environment[ChildEnvironment.SupervisorFd] = theirs.ToString(CultureInfo.InvariantCulture);
+        info.Environment[ChildEnvironment.SupervisorPid] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         Process process;
         lock (s_spawnLock)
         {

@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Flash.Protocol;
+using Flash.Protocol.Hosting;
 using Flash.Supervisor.Native;
 using Flash.Supervisor.Processes;
 using Flash.Supervisor.Scaling;
@@ -55,19 +56,19 @@ internal sealed partial class Supervisor
     {
         var environment = new Dictionary<string, string>
         {
-            ["FLASHD_CONFIG"] = generation.ConfigJson,
-            ["FLASHD_LISTEN_FD"] = _listen.Fd.ToString(CultureInfo.InvariantCulture),
+            [ChildEnvironment.Config] = generation.ConfigJson,
+            [ChildEnvironment.ListenFd] = _listen.Fd.ToString(CultureInfo.InvariantCulture),
         };
         var inherit = new List<int> { _listen.Fd };
         if (generation.HelperSocket is { } helperSocket)
         {
-            environment["FLASHD_HELPER_LISTEN_FD"] = helperSocket.Fd.ToString(CultureInfo.InvariantCulture);
+            environment[ChildEnvironment.HelperListenFd] = helperSocket.Fd.ToString(CultureInfo.InvariantCulture);
             inherit.Add(helperSocket.Fd);
         }
 
         if (generation.CgiSocket is { } cgiSocket)
         {
-            environment["FLASHD_CGI_LISTEN_FD"] = cgiSocket.Fd.ToString(CultureInfo.InvariantCulture);
+            environment[ChildEnvironment.CgiListenFd] = cgiSocket.Fd.ToString(CultureInfo.InvariantCulture);
             inherit.Add(cgiSocket.Fd);
         }
 
@@ -80,9 +81,9 @@ internal sealed partial class Supervisor
         RestartPolicy.Permanent, s_helperShutdownTimeout,
         new Dictionary<string, string>
         {
-            ["FLASHD_CONFIG"] = generation.ConfigJson,
-            ["FLASHD_HELPER_SOCKET"] = generation.HelperSocket!.Path,
-            ["FLASHD_HELPER_ID"] = id.ToString(CultureInfo.InvariantCulture),
+            [ChildEnvironment.Config] = generation.ConfigJson,
+            [ChildEnvironment.HelperSocket] = generation.HelperSocket!.Path,
+            [ChildEnvironment.HelperId] = id.ToString(CultureInfo.InvariantCulture),
         },
         []);
 
@@ -90,9 +91,9 @@ internal sealed partial class Supervisor
         RestartPolicy.Permanent, TimeSpan.FromSeconds(generation.Config.Cgi.TimeoutSeconds + 5),
         new Dictionary<string, string>
         {
-            ["FLASHD_CONFIG"] = generation.ConfigJson,
-            ["FLASHD_CGI_SOCKET"] = generation.CgiSocket!.Path,
-            ["FLASHD_CGI_ID"] = id.ToString(CultureInfo.InvariantCulture),
+            [ChildEnvironment.Config] = generation.ConfigJson,
+            [ChildEnvironment.CgiSocket] = generation.CgiSocket!.Path,
+            [ChildEnvironment.CgiId] = id.ToString(CultureInfo.InvariantCulture),
         },
         []);
 
@@ -133,6 +134,10 @@ internal sealed partial class Supervisor
                 else if (role == ProcessRole.CgiRunner)
                 {
                     RemoveSpawnGate(pid);
+                    if (exitCode != 0)
+                    {
+                        KillLeftScripts(child, pid);
+                    }
                 }
 
                 child.Process = null;
@@ -262,6 +267,20 @@ internal sealed partial class Supervisor
     }
 
     private static string Describe(int exitCode) => exitCode > 128 ? $"signal {exitCode - 128}" : $"code {exitCode}";
+
+    /// <summary>
+    /// What a runner that did not exit cleanly (killed, crashed) left running in its session: its script, and what
+    /// that forked. One that exits 0 has ended its script's group itself, so its session is not searched (a pass over
+    /// /proc). See <see cref="SessionSweep"/>.
+    /// </summary>
+    private static void KillLeftScripts(Child child, int pid)
+    {
+        int killed = SessionSweep.KillSession(pid);
+        if (killed > 0)
+        {
+            s_log.Warn("{0} (pid {1}) left {2} process(es) of its scripts running: killed", child.Name, pid, killed);
+        }
+    }
 
     /// <summary>
     /// A runner removes its spawn gate's FIFOs (RUN_DIR/.cgi-gate-PID-*) when it exits; one that was killed cannot,

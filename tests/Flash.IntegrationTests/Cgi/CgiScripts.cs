@@ -9,6 +9,26 @@ internal static class CgiScripts
 
     public const string Echo = "#!/bin/sh\nprintf 'Content-Type: application/octet-stream\\n\\n'\ncat\n";
 
+    /// <summary>
+    /// cgi-bin/hold.cgi: sends its header (main starts the response), then waits on a child of its own; neither ever
+    /// ends by itself. It writes "SHELL_PID CHILD_PID PARENT_PID" (its parent: the runner) to the returned file.
+    /// </summary>
+    public static string HoldScript(this TempDocRoot root)
+    {
+        string pidFile = Path.Combine(root.Path, "hold.pids");
+        root.Script("cgi-bin/hold.cgi",
+            $"#!/bin/sh\nsleep 300 &\necho \"$$ $! $PPID\" > {pidFile}.tmp && mv {pidFile}.tmp {pidFile}\nprintf 'Content-Type: text/plain\\n\\n'\nwait\n");
+        return pidFile;
+    }
+
+    /// <summary>The pids a <see cref="HoldScript"/> wrote, once it has run that far.</summary>
+    public static int[] WaitForHoldPids(string pidFile)
+    {
+        Assert.That(ProcessTable.WaitUntil(() => File.Exists(pidFile), TimeSpan.FromSeconds(20)), Is.True, "the hold script runs");
+        return File.ReadAllText(pidFile).Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.Parse(s, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    }
+
     public static string Script(this TempDocRoot root, string relative, string content, bool executable = true)
     {
         var path = root.File(relative, content);

@@ -209,7 +209,8 @@ internal sealed partial class FlashdProcess : IDisposable
 
     private void Kill()
     {
-        if (MainPid > 0)
+        // Only while it is this flashd's main: once it has exited, its pid may already be another process's.
+        if (MainPid > 0 && ProcessTable.WithEnvironment(RunDirectory).Contains(MainPid))
         {
             kill(MainPid, 9);
         }

@@ -1,0 +1,38 @@
+namespace Flash.Protocol.Hosting;
+
+/// <summary>
+/// The environment variables through which flashd hands each child what it needs: the contract between the
+/// supervisor (which sets them) and flash-main, flash-helper and flash-cgi (which read them), in one place.
+/// </summary>
+public static class ChildEnvironment
+{
+    /// <summary>The whole ServerConfig as JSON (every child).</summary>
+    public const string Config = "FLASHD_CONFIG";
+
+    /// <summary>One end of a socket pair to the supervisor, inherited: Hello on it when ready (every child).</summary>
+    public const string SupervisorFd = "FLASHD_SUPERVISOR_FD";
+
+    /// <summary>The supervisor's pid: a child whose parent is not this process has lost it (see <see cref="SupervisorLifetime"/>).</summary>
+    public const string SupervisorPid = "FLASHD_SUPERVISOR_PID";
+
+    /// <summary>Main: the inherited TCP listen socket's fd number.</summary>
+    public const string ListenFd = "FLASHD_LISTEN_FD";
+
+    /// <summary>Main: the inherited helpers' listening Unix socket (amped).</summary>
+    public const string HelperListenFd = "FLASHD_HELPER_LISTEN_FD";
+
+    /// <summary>Main: the inherited CGI runners' listening Unix socket (when CGI is on).</summary>
+    public const string CgiListenFd = "FLASHD_CGI_LISTEN_FD";
+
+    /// <summary>A helper: the path of main's helper socket.</summary>
+    public const string HelperSocket = "FLASHD_HELPER_SOCKET";
+
+    /// <summary>A helper: its number in the pool (1..N).</summary>
+    public const string HelperId = "FLASHD_HELPER_ID";
+
+    /// <summary>A CGI runner: the path of main's CGI socket.</summary>
+    public const string CgiSocket = "FLASHD_CGI_SOCKET";
+
+    /// <summary>A CGI runner: its number in the pool (1..N).</summary>
+    public const string CgiId = "FLASHD_CGI_ID";
+}
