@@ -81,6 +81,7 @@ internal sealed unsafe partial class Connection
             }
 
             var info = Answer(request);
+            _woken &= info.IsPending; // answered (or handed to a script): the next request's lookups check age again
             if (info.IsNeedRoom && _output.IsEmpty)
             {
                 // Cannot fit even in an empty buffer (a redirect to an enormous path): refuse it plainly.

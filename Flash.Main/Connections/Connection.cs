@@ -49,6 +49,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 
     /// <summary>Parked until a helper job finishes (amped): nothing is answered meanwhile, to keep order.</summary>
     private bool _waitingForJob;
+    private bool _woken; // a job it waited for finished, and the request is not answered yet (IJobWaiter.Woken)
 
     /// <summary>The header timer runs for the head now being read (it restarts for each request's head).</summary>
     private bool _headTimed;
@@ -91,7 +92,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     public void Open(int fd)
     {
         _state = ConnectionState.Idle;
-        _readable = _peerClosed = _headPending = _waitingForJob = _closeAfterFlush = _lingerOnClose = _headTimed = false;
+        _readable = _peerClosed = _headPending = _waitingForJob = _woken = _closeAfterFlush = _lingerOnClose = _headTimed = false;
         _fresh = true;
         _discard = 0;
         _bodyCheck = BodyCheck.None;
@@ -141,9 +142,12 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         if (_waitingForJob && _state != ConnectionState.Closed)
         {
             _waitingForJob = false;
+            _woken = true;
             _context.Loop.Post(this);
         }
     }
+
+    public bool Woken => _woken;
 
     public override void OnPosted()
     {

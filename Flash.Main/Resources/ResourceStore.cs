@@ -40,7 +40,8 @@ internal sealed partial class ResourceStore : IDisposable
         _mime = mime;
         _cgi = new Cgi.CgiRules(config);
         _smallFileBytes = config.Cache.SmallFileBytes;
-        // At least 1 ms: an answer that arrives now is fresh for the waiters woken in this same iteration.
+        // At least 1 ms: an answer that arrives now is fresh for a request that comes in this same iteration
+        // (the waiters the answer wakes take it whatever its age: IJobWaiter.Woken).
         _revalidateMs = Math.Max(1, config.Cache.RevalidateMilliseconds);
     }
 
@@ -70,7 +71,8 @@ internal sealed partial class ResourceStore : IDisposable
     {
         int hash = PathCache.HashOf(urlPath);
         var cached = _paths.Find(urlPath, hash);
-        if (cached is not null && nowMs - cached.ValidatedAtMs < _revalidateMs && IsLoaded(cached) && !ChangedInPlace(cached))
+        // A waiter woken by the job that cached this takes it, whatever its age.
+        if (cached is not null && (waiter.Woken || nowMs - cached.ValidatedAtMs < _revalidateMs) && IsLoaded(cached) && !ChangedInPlace(cached))
         {
             if (cached.File is { } file)
             {
