@@ -96,7 +96,7 @@ internal sealed class Server : IDisposable
         };
         _context.OnConnectionClosed = OnConnectionClosed;
         int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);
-        _listener = new Listener(listenFd, _loop, ConnectionFor, _context.Stats, maxConnections, OnAcceptError);
+        _listener = new Listener(listenFd, _loop, ConnectionFor, _context.Stats, maxConnections, config.Limits.UnsentBytesPerConnection, OnAcceptError);
         _loop.AfterIteration = AfterIteration;
         _loop.OnWake = OnWake;
     }

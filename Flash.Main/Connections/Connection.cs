@@ -245,6 +245,27 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         }
     }
 
+    /// <summary>
+    /// The body being sent reached the end of what is known to be in the page cache: check the next window (true:
+    /// flush on), or have a helper read it in (false: this connection waits for the job, like a request does).
+    /// </summary>
+    private bool CheckNextWindow()
+    {
+        if (!_output.NextUncheckedFile(out var file, out long offset, out long length))
+        {
+            return true;
+        }
+
+        if (_context.StaticFiles.EnsureResident(file!, offset, length, this, out long residentUntil))
+        {
+            _output.MarkResident(residentUntil);
+            return true;
+        }
+
+        _waitingForJob = true;
+        return false;
+    }
+
     /// <summary>The state machine: flush, answer buffered requests, read, until nothing moves or the turn is up.
     /// Called by the loop only (events, timer, post), never from inside another handler's work.</summary>
     private void Drive()
@@ -276,6 +297,17 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                     _state = ConnectionState.Writing;
                     YieldTurn();
                     return;
+                }
+
+                if (result == FlushResult.NeedsResidency)
+                {
+                    if (!CheckNextWindow())
+                    {
+                        _state = ConnectionState.Writing; // a helper reads it in; OnJobDone posts this connection
+                        return;
+                    }
+
+                    continue;
                 }
 
                 if (result == FlushResult.WouldBlock)

@@ -9,7 +9,7 @@ namespace Flash.Main.Connections;
 /// backlog rather than being refused.
 /// </summary>
 internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Connection> connectionForFd,
-    ServerStats stats, int maxConnections, Action<int> onAcceptError) : FdHandler
+    ServerStats stats, int maxConnections, int unsentBytes, Action<int> onAcceptError) : FdHandler
 {
     private const int AcceptsPerEvent = 64;
 
@@ -98,6 +98,13 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
 
             int one = 1;
             LibC.setsockopt(fd, Consts.IPPROTO_TCP, Consts.TCP_NODELAY, &one, sizeof(int));
+            if (unsentBytes > 0)
+            {
+                // What a client does not read stays in our file cache or page cache, not in socket memory.
+                int unsent = unsentBytes;
+                LibC.setsockopt(fd, Consts.IPPROTO_TCP, Consts.TCP_NOTSENT_LOWAT, &unsent, sizeof(int));
+            }
+
             var connection = connectionForFd(fd);
             connection.PeerAddressLength = PeerAddress.Format(new ReadOnlySpan<byte>(address, length), connection.PeerAddress);
             connection.PeerPort = PeerAddress.Port(new ReadOnlySpan<byte>(address, length));

@@ -12,6 +12,13 @@ public enum FlushResult : byte
 
     /// <summary>The caller's byte budget is spent and more is queued: the socket may take more later.</summary>
     Budget,
+
+    /// <summary>
+    /// The next bytes are a file's, past what is known to be in the page cache: the caller checks the next window
+    /// (<see cref="OutputQueue.NextUncheckedFile"/>, a helper reads it in if need be), marks it
+    /// (<see cref="OutputQueue.MarkResident"/>) and flushes again.
+    /// </summary>
+    NeedsResidency,
 }
 
 /// <summary>
@@ -189,8 +196,16 @@ internal sealed unsafe class OutputQueue
         _queuedBytes += length;
     }
 
-    /// <summary>Queues a byte range of a cached file's open fd for sendfile.</summary>
-    public void AddFile(CachedFile file, long offset, long length)
+    /// <summary>Queues a byte range of a cached file's open fd for sendfile, all of it known to be in memory (or
+    /// allowed to block: sped).</summary>
+    public void AddFile(CachedFile file, long offset, long length) => AddFile(file, offset, length, long.MaxValue);
+
+    /// <summary>
+    /// Queues a byte range of a cached file's open fd for sendfile, known to be in the page cache up to
+    /// <paramref name="residentUntil"/> (a file offset): past it, <see cref="Flush(int, long, out long)"/> stops
+    /// with <see cref="FlushResult.NeedsResidency"/> rather than let sendfile wait for the disk.
+    /// </summary>
+    public void AddFile(CachedFile file, long offset, long length, long residentUntil)
     {
         if (length == 0)
         {
@@ -199,8 +214,33 @@ internal sealed unsafe class OutputQueue
 
         ref var segment = ref NewSegment();
         file.File!.AddUser();
-        segment = new Segment { File = file, FileOffset = offset, Length = length };
+        segment = new Segment { File = file, FileOffset = offset, Length = length, ResidentUntil = residentUntil };
         _queuedBytes += length;
+    }
+
+    /// <summary>The file range the queue stopped at (after <see cref="FlushResult.NeedsResidency"/>): what is left of
+    /// the first segment.</summary>
+    public bool NextUncheckedFile(out CachedFile? file, out long offset, out long length)
+    {
+        if (_first < _end && _segments[_first].File is { } f)
+        {
+            ref var head = ref _segments[_first];
+            (file, offset, length) = (f, head.FileOffset, head.Length);
+            return true;
+        }
+
+        (file, offset, length) = (null, 0, 0);
+        return false;
+    }
+
+    /// <summary>The first segment's file is in the page cache up to file offset <paramref name="until"/>.</summary>
+    public void MarkResident(long until)
+    {
+        if (_first < _end && _segments[_first].File is not null)
+        {
+            ref var head = ref _segments[_first];
+            head.ResidentUntil = Math.Max(head.ResidentUntil, until);
+        }
     }
 
     /// <summary>Writes as much as the socket takes. <paramref name="written"/> counts bytes sent.</summary>
@@ -230,7 +270,13 @@ internal sealed unsafe class OutputQueue
                 }
 
                 long offset = head.FileOffset;
-                n = LibC.sendfile(fd, file.File!.Fd, &offset, (nint)Math.Min(Math.Min(head.Length, MaxSendfileChunk), budget - written));
+                if (offset >= head.ResidentUntil)
+                {
+                    return FlushResult.NeedsResidency; // sendfile would read the disk, in the loop
+                }
+
+                long chunk = Math.Min(Math.Min(head.Length, MaxSendfileChunk), Math.Min(budget - written, head.ResidentUntil - offset));
+                n = LibC.sendfile(fd, file.File!.Fd, &offset, (nint)chunk);
                 if (n == 0)
                 {
                     return FlushResult.Failed; // the file shrank: the promised length cannot be sent
@@ -418,6 +464,9 @@ internal sealed unsafe class OutputQueue
         public object? Owner;
         public CachedFile? File;
         public long FileOffset;
+
+        /// <summary>File offset up to which the range is known to be in the page cache.</summary>
+        public long ResidentUntil;
 
         /// <summary>Bytes in the queue's own header buffer (not a file, not someone else's memory).</summary>
         public readonly bool IsHeader => File is null && Owner is null;

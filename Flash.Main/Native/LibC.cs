@@ -87,7 +87,7 @@ internal static class Consts
         EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
 
     public const int SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    public const int SOL_SOCKET = 1, IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_CORK = 3;
+    public const int SOL_SOCKET = 1, IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_CORK = 3, TCP_NOTSENT_LOWAT = 25;
     public const int SHUT_WR = 1;
     public const int MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
 

@@ -41,6 +41,11 @@ internal sealed class CachedFile : LruNode<CachedFile>
     /// <summary>When a helper last read (part of) this file into the page cache (amped; 0 = never).</summary>
     public long PrefetchedAtMs { get; set; }
 
+    /// <summary>The byte range that last read covered: [<see cref="PrefetchedFrom"/>, <see cref="PrefetchedTo"/>).</summary>
+    public long PrefetchedFrom { get; set; }
+
+    public long PrefetchedTo { get; set; }
+
     /// <summary>Set when the file cache dropped this version; the next request loads it again.</summary>
     public bool Evicted { get; set; }
 }

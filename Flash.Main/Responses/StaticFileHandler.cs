@@ -26,6 +26,10 @@ internal sealed class StaticFileHandler
     private readonly ByteRange[] _ranges;
     private readonly byte[] _boundary;
 
+    /// <summary>The file offset up to which the response being built may be sent without a residency check (set
+    /// by the check before its head is written; a body past it is checked as it goes out).</summary>
+    private long _residentUntil;
+
     public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges)
     {
         _store = store;
@@ -45,6 +49,7 @@ internal sealed class StaticFileHandler
         IJobWaiter waiter, ReadOnlySpan<byte> pathOverride, out CgiTarget? cgi)
     {
         cgi = null;
+        _residentUntil = 0; // nothing known yet: a body queued without a check is checked as it goes out
         bool http10 = head.Version == HttpVersion.Http10;
         bool redirected = !pathOverride.IsEmpty;
         var method = redirected ? HttpMethod.Get : head.Method;
@@ -170,7 +175,7 @@ internal sealed class StaticFileHandler
             switch (outcome)
             {
                 case RangeOutcome.Single:
-                    if (!headOnly && !_store.EnsureResident(file, _ranges[0].First, _ranges[0].Length, waiter))
+                    if (!headOnly && !_store.EnsureResident(file, _ranges[0].First, _ranges[0].Length, waiter, out _residentUntil))
                     {
                         return ResponseInfo.Pending;
                     }
@@ -201,7 +206,7 @@ internal sealed class StaticFileHandler
             }
         }
 
-        if (!headOnly && !_store.EnsureResident(file, 0, file.Size, waiter))
+        if (!headOnly && !_store.EnsureResident(file, 0, file.Size, waiter, out _residentUntil))
         {
             return ResponseInfo.Pending;
         }
@@ -241,7 +246,7 @@ internal sealed class StaticFileHandler
             last = Math.Max(last, range.Last);
         }
 
-        return _store.EnsureResident(file, first, last - first + 1, waiter);
+        return _store.EnsureResident(file, first, last - first + 1, waiter, out _residentUntil);
     }
 
     private ResponseInfo NotModified(CachedFile file, OutputQueue output, bool keepAlive, bool http10)
@@ -350,7 +355,7 @@ internal sealed class StaticFileHandler
         w.Append("\r\n"u8);
     }
 
-    private static void AddBody(OutputQueue output, CachedFile file, long offset, long length)
+    private void AddBody(OutputQueue output, CachedFile file, long offset, long length)
     {
         if (file.Data is { } data)
         {
@@ -358,9 +363,16 @@ internal sealed class StaticFileHandler
         }
         else
         {
-            output.AddFile(file, offset, length);
+            output.AddFile(file, offset, length, _residentUntil);
         }
     }
+
+    /// <summary>
+    /// The next window of a body the output queue stopped at (<see cref="FlushResult.NeedsResidency"/>): true with
+    /// the offset it may be sent up to; false while a helper reads it in (the waiter is called back).
+    /// </summary>
+    public bool EnsureResident(CachedFile file, long offset, long length, IJobWaiter waiter, out long residentUntil) =>
+        _store.EnsureResident(file, offset, length, waiter, out residentUntil);
 
     private ResponseInfo Redirect(RequestHead head, ReadOnlySpan<byte> request, ReadOnlySpan<byte> path,
         OutputQueue output, bool keepAlive, bool http10, bool headOnly)

@@ -150,6 +150,14 @@ public sealed class LimitsConfig
 
     /// <summary>Request body bytes main will read and discard for a static resource before it closes instead.</summary>
     public long MaxDiscardBodyBytes { get; set; } = 1 << 20;
+
+    /// <summary>
+    /// Response bytes the kernel holds for one client beyond what is on the wire (TCP_NOTSENT_LOWAT); 0 leaves the
+    /// kernel's default, which lets a socket queue up to its send buffer (4 MB on loopback). A thousand clients
+    /// that do not read would then pin gigabytes of kernel memory and push TCP into memory pressure, which slows
+    /// every other client down. Main refills the socket as it drains.
+    /// </summary>
+    public int UnsentBytesPerConnection { get; set; } = 256 << 10;
 }
 
 public sealed class TimeoutsConfig

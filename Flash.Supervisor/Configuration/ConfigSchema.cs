@@ -50,6 +50,7 @@ internal static class ConfigSchema
         ConfigKey.Int("Limits.MaxConnections", c => c.Limits.MaxConnections, (c, v) => c.Limits.MaxConnections = v),
         ConfigKey.Int("Limits.MaxRanges", c => c.Limits.MaxRanges, (c, v) => c.Limits.MaxRanges = v),
         ConfigKey.Long("Limits.MaxDiscardBodyBytes", c => c.Limits.MaxDiscardBodyBytes, (c, v) => c.Limits.MaxDiscardBodyBytes = v),
+        ConfigKey.Int("Limits.UnsentBytesPerConnection", c => c.Limits.UnsentBytesPerConnection, (c, v) => c.Limits.UnsentBytesPerConnection = v),
         ConfigKey.Real("Timeouts.HeaderSeconds", c => c.Timeouts.HeaderSeconds, (c, v) => c.Timeouts.HeaderSeconds = v),
         ConfigKey.Real("Timeouts.KeepAliveSeconds", c => c.Timeouts.KeepAliveSeconds, (c, v) => c.Timeouts.KeepAliveSeconds = v),
         ConfigKey.Real("Timeouts.SendSeconds", c => c.Timeouts.SendSeconds, (c, v) => c.Timeouts.SendSeconds = v),

@@ -67,6 +67,8 @@ internal static class ConfigValidator
         Require(limits.MaxConnections >= 1, "Limits.MaxConnections must be positive");
         // Every part header of a multipart response must fit in one 16 KB output buffer.
         Require(limits.MaxRanges is >= 1 and <= 48, "Limits.MaxRanges must be 1..48");
+        Require(limits.UnsentBytesPerConnection is 0 or (>= 16384 and <= 64 << 20),
+            "Limits.UnsentBytesPerConnection must be 0 (the kernel's default) or 16384..67108864");
         var t = config.Timeouts;
         Require(t.HeaderSeconds > 0 && t.KeepAliveSeconds > 0 && t.SendSeconds > 0 && t.ShutdownSeconds >= 0 && t.LingerSeconds >= 0
             && t.DrainIdleSeconds >= 0,

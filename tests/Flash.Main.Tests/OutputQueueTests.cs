@@ -108,6 +108,43 @@ public sealed unsafe class OutputQueueTests
     }
 
     [Test]
+    public void A_file_range_stops_where_it_is_not_known_to_be_resident_and_goes_on_once_marked()
+    {
+        using var pair = new TcpPair();
+        var content = RandomBytes(100_000, 11);
+        var file = TestFiles.FromFd(_files.Open(_files.Write(content)));
+        Header("HEAD\r\n");
+        _queue.AddFile(file, 1000, 50_000, residentUntil: 21_000);
+        Header("TAIL");
+
+        Assert.That(Flush(pair, out long first), Is.EqualTo(FlushResult.NeedsResidency));
+        Assert.That(_queue.NextUncheckedFile(out var next, out long offset, out long length), Is.True);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Is.EqualTo(6 + 20_000), "the head and the resident part only");
+            Assert.That(next, Is.SameAs(file));
+            Assert.That(offset, Is.EqualTo(21_000));
+            Assert.That(length, Is.EqualTo(30_000));
+        }
+
+        Assert.That(Flush(pair, out long none), Is.EqualTo(FlushResult.NeedsResidency), "not marked: still stopped");
+        Assert.That(none, Is.Zero);
+        _queue.MarkResident(41_000);
+        Assert.That(Flush(pair, out long second), Is.EqualTo(FlushResult.NeedsResidency));
+        _queue.MarkResident(long.MaxValue);
+        Assert.That(Flush(pair, out long third), Is.EqualTo(FlushResult.Done));
+        var received = pair.Receive(6 + 50_000 + 4);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(second, Is.EqualTo(20_000));
+            Assert.That(third, Is.EqualTo(10_004));
+            Assert.That(received.AsSpan(6, 50_000).SequenceEqual(content.AsSpan(1000, 50_000)), Is.True, "the file's bytes, in order");
+            Assert.That(received.AsSpan(50_006).ToArray(), Is.EqualTo("TAIL"u8.ToArray()));
+            Assert.That(_queue.NextUncheckedFile(out _, out _, out _), Is.False, "nothing queued");
+        }
+    }
+
+    [Test]
     public void A_full_socket_takes_partial_writes_and_the_rest_follows_in_order()
     {
         using var pair = new TcpPair(bufferBytes: 4096);

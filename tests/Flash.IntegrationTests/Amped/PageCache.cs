@@ -9,7 +9,10 @@ internal static unsafe partial class PageCache
     private const int SysCachestat = 451;
 
     /// <summary>fsync, then POSIX_FADV_DONTNEED: the kernel drops the file's clean pages.</summary>
-    public static void Evict(string path)
+    public static void Evict(string path) => Evict(path, 0, 0);
+
+    /// <summary>As <see cref="Evict(string)"/>, for LENGTH bytes from OFFSET (0: to the end).</summary>
+    public static void Evict(string path, long offset, long length)
     {
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
         int fd = (int)handle.DangerousGetHandle();
@@ -18,7 +21,7 @@ internal static unsafe partial class PageCache
             throw new IOException($"fsync {path}: errno {Marshal.GetLastPInvokeError()}");
         }
 
-        int error = posix_fadvise(fd, 0, 0, PosixFadvDontneed);
+        int error = posix_fadvise(fd, offset, length, PosixFadvDontneed);
         if (error != 0)
         {
             throw new IOException($"posix_fadvise(DONTNEED) {path}: {error}");
@@ -26,11 +29,15 @@ internal static unsafe partial class PageCache
     }
 
     /// <summary>Pages of the file in the page cache (cachestat, Linux 6.5+), or -1 if the kernel cannot say.</summary>
-    public static long CachedPages(string path)
+    public static long CachedPages(string path) => CachedPages(path, 0, 0);
+
+    /// <summary>As <see cref="CachedPages(string)"/>, of LENGTH bytes from OFFSET (0: to the end).</summary>
+    public static long CachedPages(string path, long offset, long length)
     {
         using var handle = File.OpenHandle(path);
-        var range = stackalloc ulong[2]; // offset 0, length 0: the whole file
-        range[0] = range[1] = 0;
+        var range = stackalloc ulong[2];
+        range[0] = (ulong)offset;
+        range[1] = (ulong)length;
         var result = stackalloc ulong[5];
         return syscall(SysCachestat, (int)handle.DangerousGetHandle(), (nint)range, (nint)result, 0) == 0 ? (long)result[0] : -1;
     }

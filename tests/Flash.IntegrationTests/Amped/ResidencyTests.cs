@@ -11,6 +11,8 @@ namespace Flash.IntegrationTests.Amped;
 public class ResidencyTests
 {
     private const int Size = 4 << 20; // over Cache.SmallFileBytes (256 KB): sent from its fd
+    private const int LongSize = 16 << 20; // four residency windows (ResourceStore.ResidencyWindowBytes)
+    private const int Window = 4 << 20;
     private const int PageSize = 4096;
     private const int RevalidateMs = 100;
 
@@ -18,6 +20,8 @@ public class ResidencyTests
     private FlashdProcess _flashd = null!;
     private byte[] _content = null!;
     private string _path = null!;
+    private byte[] _longContent = null!;
+    private string _longPath = null!;
 
     [OneTimeSetUp]
     public void StartFlashd()
@@ -26,6 +30,9 @@ public class ResidencyTests
         _content = new byte[Size];
         new Random(3).NextBytes(_content);
         _path = _root.File("big.bin", _content);
+        _longContent = new byte[LongSize];
+        new Random(4).NextBytes(_longContent);
+        _longPath = _root.File("long.bin", _longContent);
         _flashd = AmpedFlashd.Start(_root, helpers: 1, config => config.Cache.RevalidateMilliseconds = RevalidateMs);
     }
 
@@ -99,6 +106,36 @@ public class ResidencyTests
             Assert.That(response.Body, Is.EqualTo(_content.AsSpan(2_000_000, 100).ToArray()));
             Assert.That(Prefetches(), Is.EqualTo(before + 1));
         });
+    }
+
+    [Test]
+    public void A_long_response_is_checked_window_by_window_and_what_was_evicted_behind_its_start_is_read_in_by_helpers()
+    {
+        long prefetched = 0;
+        bool done = ShieldedFromDropCaches(() =>
+        {
+            // The first window in memory, the other three not: a check of the whole file up front would have seen
+            // one range to read in (one job); window by window, each of the three is read in as the response gets there.
+            _ = File.ReadAllBytes(_longPath);
+            PageCache.Evict(_longPath, Window, 0);
+            if (PageCache.CachedPages(_longPath, 0, Window) != Window / PageSize || PageCache.CachedPages(_longPath, Window, 0) != 0)
+            {
+                return false; // the kernel kept or dropped other pages than asked (someone else's drop_caches)
+            }
+
+            Thread.Sleep(2 * RevalidateMs); // past the interval in which a recent prefetch is trusted without asking
+            long before = Prefetches();
+
+            using var c = _flashd.Connect();
+            var response = c.Get("/long.bin");
+
+            Assert.That(response.Status, Is.EqualTo(200));
+            Assert.That(response.Body.AsSpan().SequenceEqual(_longContent), Is.True, "every byte, in order");
+            prefetched = Prefetches() - before;
+            return prefetched >= 2; // 3 unless the kernel's readahead behind a sendfile brought a window in first
+        });
+
+        Assert.That(done, Is.True, $"a prefetch job per evicted window that the response reached ({prefetched})");
     }
 
     [Test]

@@ -129,7 +129,10 @@ public abstract class FlashdFixture
     /// <summary>Request bytes the kernel holds for main on the connection from CLIENTPORT that main has not read.</summary>
     protected long ServerUnreadBytes(int clientPort) => ServerSocketEntry(clientPort)?.RxQueue ?? 0;
 
-    private (string Inode, long RxQueue)? ServerSocketEntry(int clientPort)
+    /// <summary>Response bytes the kernel holds for main on the connection from CLIENTPORT: not sent, or not acknowledged.</summary>
+    protected long ServerUnsentBytes(int clientPort) => ServerSocketEntry(clientPort)?.TxQueue ?? 0;
+
+    private (string Inode, long RxQueue, long TxQueue)? ServerSocketEntry(int clientPort)
     {
         // Columns: sl local_address rem_address st tx_queue:rx_queue tr:when retrnsmt uid timeout inode
         foreach (var line in File.ReadLines("/proc/net/tcp").Skip(1))
@@ -137,13 +140,15 @@ public abstract class FlashdFixture
             var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (Port(cols[1]) == Flashd.Port && Port(cols[2]) == clientPort)
             {
-                return (cols[9], long.Parse(cols[4][(cols[4].IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+                int colon = cols[4].IndexOf(':', StringComparison.Ordinal);
+                return (cols[9], Hex(cols[4][(colon + 1)..]), Hex(cols[4][..colon]));
             }
         }
 
         return null;
 
         static int Port(string address) => int.Parse(address[(address.IndexOf(':', StringComparison.Ordinal) + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        static long Hex(string digits) => long.Parse(digits, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
     }
 
     /// <summary>Polls a condition that a server action will make true; false if it did not within the timeout.</summary>
