@@ -82,7 +82,7 @@ internal sealed class Server : IDisposable
             InputBuffers = new BufferPool(Math.Max(limits.MaxHeaderBytes, limits.MaxRequestLineBytes) + InputSlack, 1024),
             OutputBuffers = new BufferPool(OutputBufferBytes, 1024),
             Writer = writer,
-            StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges),
+            StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges, config.HiddenFiles != "allow"),
             AccessLog = _accessLog,
             Log = _log,
             Stats = new ServerStats(),

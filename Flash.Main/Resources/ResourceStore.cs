@@ -316,7 +316,9 @@ internal sealed partial class ResourceStore : IDisposable
         pathInfoStart = rest.Length > relativePath.Length && rest.StartsWith(relativePath) && rest[relativePath.Length] == (byte)'/'
             ? 1 + relativePath.Length
             : urlPath.Length;
-        bool named = urlPath.Length == pathInfoStart || rest.StartsWith(relativePath);
+        // Named: the URL spells the file (up to its PATH_INFO). Not named: an index file of the directory the URL
+        // names, which is a script by its own name ("/app/" → "app/index.cgi" runs, as Apache's DirectoryIndex).
+        bool named = rest[..(pathInfoStart - 1)].SequenceEqual(relativePath);
         if (named && !_cgi.MayMatch(urlPath[..pathInfoStart]))
         {
             forbidden = false;

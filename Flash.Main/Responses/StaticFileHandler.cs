@@ -30,8 +30,11 @@ internal sealed class StaticFileHandler
     /// by the check before its head is written; a body past it is checked as it goes out).</summary>
     private long _residentUntil;
 
-    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges)
+    private readonly bool _denyHidden;
+
+    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden)
     {
+        _denyHidden = denyHidden;
         _store = store;
         _writer = writer;
         _normalized = new byte[maxTargetBytes];
@@ -143,7 +146,28 @@ internal sealed class StaticFileHandler
         }
 
         path = _normalized.AsSpan(0, length);
+        if (_denyHidden && IsHidden(path))
+        {
+            badPath = 404; // as if it were not there: nginx and Apache setups deny these the same way
+            return null;
+        }
+
         return _store.Lookup(path, nowMs, waiter);
+    }
+
+    /// <summary>
+    /// A normalized path (no "." or ".." segments left) with a segment that begins with ".": a dotfile or a
+    /// dot-directory (.git, .env, .htpasswd), except the RFC 8615 /.well-known/ prefix itself.
+    /// </summary>
+    public static bool IsHidden(ReadOnlySpan<byte> path)
+    {
+        if (path.SequenceEqual("/.well-known"u8))
+        {
+            return false; // redirected to /.well-known/ like any directory
+        }
+
+        var rest = path.StartsWith("/.well-known/"u8) ? path["/.well-known".Length..] : path;
+        return rest.IndexOf("/."u8) >= 0;
     }
 
     private ResponseInfo ServeFile(RequestHead head, ReadOnlySpan<byte> request, CachedFile file, OutputQueue output,

@@ -26,6 +26,12 @@ public sealed class ServerConfig
     /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
     public bool DirectoryListing { get; set; }
 
+    /// <summary>
+    /// "deny": a path with a segment that begins with "." (/.git/config, /.env, /a/.htpasswd) is 404, except
+    /// under /.well-known/ (RFC 8615). "allow": served as any other file. Listings never show them.
+    /// </summary>
+    public string HiddenFiles { get; set; } = "deny";
+
     public HelpersConfig Helpers { get; set; } = new();
 
     public CgiConfig Cgi { get; set; } = new();

@@ -23,6 +23,11 @@ internal static class ConfigValidator
 
         config.DocumentRoot = root;
         ParseListen(config.Listen);
+        if (config.HiddenFiles is not ("deny" or "allow"))
+        {
+            throw new StartupException($"HiddenFiles must be \"deny\" or \"allow\", not \"{config.HiddenFiles}\"");
+        }
+
         if (config.Architecture is not ("amped" or "sped"))
         {
             throw new StartupException($"Architecture must be \"amped\" or \"sped\", not \"{config.Architecture}\"");
