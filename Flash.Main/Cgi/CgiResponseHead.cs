@@ -101,6 +101,11 @@ internal sealed class CgiResponseHead
                     head.Reason = value.Length > 4 ? value[4..] : null;
                     break;
                 case "location":
+                    if (!IsLocation(value))
+                    {
+                        return null; // §6.3.2: a local path or an absolute URI; anything else is not a redirect
+                    }
+
                     head.Location = value;
                     break;
                 case "content-length":
@@ -127,6 +132,47 @@ internal sealed class CgiResponseHead
 
         // §6.3.1: a document needs a Content-Type; a redirect or a bare status may do without.
         return head.HasContentType || head.Location is not null || head._statusGiven ? head : null;
+    }
+
+    /// <summary>
+    /// RFC 3875 §6.3.2: a local path ("/...") or an absolute URI (scheme ":" ...), with no space or control byte.
+    /// Bytes past ASCII pass (browsers take an unencoded IRI, and they cannot break the header).
+    /// </summary>
+    private static bool IsLocation(string value)
+    {
+        if (value.Length == 0)
+        {
+            return false;
+        }
+
+        foreach (char c in value)
+        {
+            if (c <= ' ' || c == 0x7f)
+            {
+                return false;
+            }
+        }
+
+        if (value[0] == '/')
+        {
+            return true;
+        }
+
+        int colon = value.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 1 || !char.IsAsciiLetter(value[0]))
+        {
+            return false;
+        }
+
+        foreach (char c in value.AsSpan(1, colon - 1))
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool IsToken(ReadOnlySpan<char> name)

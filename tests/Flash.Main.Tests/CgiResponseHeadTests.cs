@@ -57,4 +57,26 @@ public class CgiResponseHeadTests
             Assert.That(head.Fields, Is.EqualTo(new[] { ("Content-Type", "text/plain"), ("X-A", "1") }));
         }
     }
+    [TestCase("/local/path?q=1", true)]
+    [TestCase("http://example.com/x", true)]
+    [TestCase("https://example.com:8443/a%20b", true)]
+    [TestCase("mailto:a@example.com", true)]
+    [TestCase("x-scheme+1.2:opaque", true)]
+    [TestCase("not a url", false)]
+    [TestCase("example.com/x", false)]
+    [TestCase("://nohost", false)]
+    [TestCase("1http://x", false)]
+    [TestCase("/with space", false)]
+    [TestCase("/caf\u00e9", true)]
+    [TestCase("/del\u007f", false)]
+    [TestCase("/tab\there", false)]
+    public void Location_is_a_local_path_or_an_absolute_URI_or_the_head_is_refused(string location, bool accepted)
+    {
+        var head = CgiResponseHead.Parse(Encoding.Latin1.GetBytes($"Location: {location}\n\n"));
+        Assert.That(head is not null, Is.EqualTo(accepted), location);
+    }
+
+    [Test]
+    public void An_empty_Location_is_refused() =>
+        Assert.That(CgiResponseHead.Parse(Encoding.Latin1.GetBytes("Location:\nContent-Type: text/plain\n\n")), Is.Null);
 }
