@@ -60,7 +60,7 @@ internal sealed class Server : IDisposable
         if (helperListenFd >= 0)
         {
             _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds, config.Helpers.JobsPerHelper);
-            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept);
+            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept, "helper", _log.WorkerRefused);
         }
 
         _store = new ResourceStore(config, MimeTypes.Load(), _helpers, () => _loop.NowMs);
@@ -68,7 +68,7 @@ internal sealed class Server : IDisposable
         if (cgiListenFd >= 0)
         {
             _cgiPool = new CgiPool(_loop, config.Cgi.MaxQueue);
-            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool.Accept);
+            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool.Accept, "cgi", _log.WorkerRefused);
             var listen = System.Net.IPEndPoint.Parse(config.Listen);
             cgi = new CgiDispatcher(_cgiPool, config, listen.Address.ToString(), listen.Port);
         }

@@ -25,6 +25,25 @@ internal sealed class MainLog
         s_log.Error(exception, "connection from {0} failed and was closed (main goes on): {1}",
             System.Text.Encoding.ASCII.GetString(connection.PeerAddress, 0, connection.PeerAddressLength), exception.Message);
 
+    private long _lastRefusalMs = -1_000_000; // long ago (TickCount64 counts from boot); MinValue would overflow the subtraction
+    private int _refusalsUnlogged;
+
+    /// <summary>A foreign process knocked on a worker socket. At most a line a second: a script that loops on
+    /// connect must not fill the log.</summary>
+    public void WorkerRefused(string what)
+    {
+        long now = Environment.TickCount64;
+        if (now - _lastRefusalMs < 1000)
+        {
+            _refusalsUnlogged++;
+            return;
+        }
+
+        s_log.Warn("{0}{1}", what, _refusalsUnlogged > 0 ? $" (and {_refusalsUnlogged} more refused since the last line)" : "");
+        _lastRefusalMs = now;
+        _refusalsUnlogged = 0;
+    }
+
     public void AcceptFailed(int errno) => s_log.Warn("accept4 failed: errno {0}; pausing accepts", errno);
 
     public void Started(string listen, string root, int pid) => s_log.Info("main {0} serving {1} on {2}", pid, root, listen);

@@ -1,14 +1,30 @@
 using Flash.Main.Loop;
 using Flash.Main.Native;
+using Flash.Protocol.Transport;
 
 namespace Flash.Main.Workers;
 
 /// <summary>
 /// A Unix listening socket for worker processes (helpers, CGI runners), created by the supervisor (so
-/// workers can connect even while main restarts) and inherited like the TCP listen socket.
+/// workers can connect even while main restarts) and inherited like the TCP listen socket. Only a process the
+/// supervisor started, as this user, is taken (SO_PEERCRED, then its parent in /proc): a CGI script that
+/// connects to pose as a runner (and be handed other clients' requests), or a helper left over from a flashd
+/// that was killed (answering with another server's document root), is refused before it says anything.
 /// </summary>
-internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action<int> accept) : FdHandler
+internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action<int> accept, string role,
+    Action<string> onRefused) : FdHandler
 {
+    /// <summary>Debug builds only: the tests' fake helpers (the test process is no child of the supervisor).</summary>
+    public const string FakeWorkersVariable = "FLASH_MAIN_TEST_FAKE_WORKERS";
+
+#if DEBUG
+    private static readonly bool s_fakeWorkers = Environment.GetEnvironmentVariable(FakeWorkersVariable) == "1";
+#else
+    private const bool s_fakeWorkers = false;
+#endif
+
+    private readonly int _supervisorPid = PeerCredentials.ParentPid;
+
     public void Start()
     {
         int flags = LibC.fcntl(listenFd, Consts.F_GETFL, 0);
@@ -26,7 +42,27 @@ internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action
                 return; // EAGAIN, or an error that the next event retries
             }
 
+            if (!s_fakeWorkers && !IsOurs(fd, out string why))
+            {
+                LibC.close(fd);
+                onRefused($"{role} socket: refused a connection from {why}");
+                continue;
+            }
+
             accept(fd);
         }
+    }
+
+    private bool IsOurs(int fd, out string why)
+    {
+        if (!PeerCredentials.TryGet(fd, out int pid, out uint uid))
+        {
+            why = "a peer the kernel cannot name";
+            return false;
+        }
+
+        int parent = PeerCredentials.ParentOf(pid);
+        why = $"pid {pid} (uid {uid}, parent {parent}): not a {role} the supervisor (pid {_supervisorPid}) started";
+        return uid == PeerCredentials.EffectiveUid && parent == _supervisorPid;
     }
 }

@@ -16,6 +16,8 @@ internal interface IControlHandler
 /// RUN_DIR/control.sock (mode 0600, in a 0700 directory: only flashd's user gets in), MessagePack framed as
 /// every other link: Hello both ways, then request, reply, request, reply... until flashctl closes. The
 /// connection is not closed after a stop: flashctl sees it end when flashd exits, and so knows it has stopped.
+/// The peer must be root or flashd's own user (SO_PEERCRED), and no process flashd started, however far down:
+/// a CGI script runs as flashd's user, and `flashctl stop` from inside one must not stop the server.
 /// </summary>
 internal sealed class ControlServer(UnixListenSocket socket, IControlHandler handler)
 {
@@ -47,7 +49,51 @@ internal sealed class ControlServer(UnixListenSocket socket, IControlHandler han
                 continue;
             }
 
+            if (!MayControl(client, out string why))
+            {
+                LogRefusal(why);
+                client.Dispose();
+                continue;
+            }
+
             _ = ServeAsync(client);
+        }
+    }
+
+    private long _lastRefusalMs = -1_000_000; // long ago (TickCount64 counts from boot); MinValue would overflow the subtraction
+
+    /// <summary>Root or our user, and not one of our own descendants (a CGI script, or what it started).</summary>
+    private static bool MayControl(Socket client, out string why)
+    {
+        if (!Flash.Protocol.Transport.PeerCredentials.TryGet((int)client.Handle, out int pid, out uint uid))
+        {
+            why = "a peer the kernel cannot name";
+            return false;
+        }
+
+        if (uid != 0 && uid != Flash.Protocol.Transport.PeerCredentials.EffectiveUid)
+        {
+            why = $"pid {pid}: uid {uid} is neither root nor flashd's";
+            return false;
+        }
+
+        if (Flash.Protocol.Transport.PeerCredentials.IsDescendantOf(pid, Environment.ProcessId))
+        {
+            why = $"pid {pid}: a process flashd started (a CGI script?) may not control it";
+            return false;
+        }
+
+        why = "";
+        return true;
+    }
+
+    private void LogRefusal(string why)
+    {
+        long now = Environment.TickCount64;
+        if (now - _lastRefusalMs >= 1000) // a script looping on connect must not fill the log
+        {
+            s_log.Warn("control connection refused: {0}", why);
+            _lastRefusalMs = now;
         }
     }
 

@@ -18,8 +18,11 @@ internal static partial class AmpedFlashd
 
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(15);
 
-    /// <summary>Starts flashd in amped and waits until main has all COUNT helpers connected.</summary>
-    public static FlashdProcess Start(TempDocRoot root, int helpers, Action<ServerConfig>? configure = null)
+    /// <summary>
+    /// Starts flashd in amped and waits until main has all COUNT helpers connected. FAKEWORKERS: main (a Debug
+    /// build) also takes helpers that it did not start, the tests' <see cref="FakeHelper"/>s.
+    /// </summary>
+    public static FlashdProcess Start(TempDocRoot root, int helpers, Action<ServerConfig>? configure = null, bool fakeWorkers = false)
     {
         // scripts/test.sh runs the suite a second time in sped; these tests pin amped, so that pass would
         // only repeat them.
@@ -28,7 +31,8 @@ internal static partial class AmpedFlashd
             Assert.Ignore("amped only (already run in the amped pass)");
         }
 
-        var flashd = FlashdProcess.Start(root, config =>
+        var environment = new Dictionary<string, string?> { ["FLASH_MAIN_TEST_FAKE_WORKERS"] = fakeWorkers ? "1" : null };
+        var flashd = FlashdProcess.StartWithEnvironment(environment, root, config =>
         {
             config.Architecture = "amped";
             config.Helpers.Count = helpers;
@@ -178,7 +182,7 @@ internal static partial class AmpedFlashd
         {
             config.Cache.RevalidateMilliseconds = 0;
             config.Helpers.JobsPerHelper = jobsPerHelper;
-        });
+        }, fakeWorkers: true);
 
     /// <summary>
     /// Runs ACTION while the real helper is stopped holding JOBS jobs (as many as it takes: files held0.txt... that

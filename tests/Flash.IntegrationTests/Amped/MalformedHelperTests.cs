@@ -34,7 +34,7 @@ public class MalformedHelperTests
         {
             config.Cache.RevalidateMilliseconds = 0;
             config.Helpers.JobsPerHelper = 1;
-        });
+        }, fakeWorkers: true);
     }
 
     [OneTimeTearDown]
@@ -193,7 +193,7 @@ public class MalformedHelperTests
             config.Cache.RevalidateMilliseconds = 0;
             config.Helpers.JobTimeoutSeconds = 1;
             config.Helpers.JobsPerHelper = 1;
-        });
+        }, fakeWorkers: true);
         int mark = AmpedFlashd.Mark(flashd);
         using var b = flashd.Connect();
         using var fake = new FakeHelper(flashd.RunDirectory);
