@@ -74,8 +74,11 @@ internal static class Program
 
     private static int Start(StartOptions options, ServerConfig config)
     {
-        Directory.CreateDirectory(config.RunDirectory);
-        File.SetUnixFileMode(config.RunDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (RunDirectory.Prepare(config.RunDirectory) is { } refused)
+        {
+            throw new StartupException(refused);
+        }
+
         Logs.Configure("flashd", config.LogLevel);
         var log = LogManager.GetLogger("supervisor");
 

@@ -30,6 +30,80 @@ public static partial class RunDirectory
     /// <summary>The run directory given (empty: the default), as a full path.</summary>
     public static string Resolve(string? given) => Path.GetFullPath(string.IsNullOrEmpty(given) ? Default() : given);
 
+    private const int O_RDONLY = 0, O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000;
+    private const int ELOOP = 40, ENOTDIR = 20;
+    private const uint PrivateMode = 0x1C0; // 0700
+
+    /// <summary>
+    /// Creates the run directory (0700) or checks the one that is there, and returns null, or why it cannot be
+    /// used: it must be a real directory (not a symlink) that this user owns, and it is made 0700. In a shared
+    /// /tmp another user could have made /tmp/flashd-UID first, to read the sockets or plant their own.
+    /// </summary>
+    public static unsafe string? Prepare(string path)
+    {
+        try
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot create the run directory {path}: {ex.Message}";
+        }
+
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            return errno is ELOOP or ENOTDIR
+                ? $"the run directory {path} is a symlink or not a directory: refusing it (remove it, or choose another with --run-dir)"
+                : $"cannot open the run directory {path}: errno {errno}";
+        }
+
+        try
+        {
+            var st = stackalloc byte[StatxBytes];
+            if (statx(fd, "", AT_EMPTY_PATH, STATX_MODE | STATX_UID, st) != 0)
+            {
+                return $"cannot stat the run directory {path}: errno {Marshal.GetLastPInvokeError()}";
+            }
+
+            uint owner = *(uint*)(st + StatxUidOffset);
+            if (owner != geteuid())
+            {
+                return $"the run directory {path} belongs to uid {owner}, not to this user ({geteuid()}): refusing it";
+            }
+
+            uint mode = *(ushort*)(st + StatxModeOffset) & 0xFFFu;
+            if (mode != PrivateMode && fchmod(fd, PrivateMode) != 0)
+            {
+                return $"cannot make the run directory {path} private (0700): errno {Marshal.GetLastPInvokeError()}";
+            }
+
+            return null;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
+    // struct statx has one layout on every architecture: stx_uid (u32) at 20, stx_mode (u16) at 28; 256 bytes.
+    private const int StatxBytes = 256, StatxUidOffset = 20, StatxModeOffset = 28;
+    private const int AT_EMPTY_PATH = 0x1000;
+    private const uint STATX_MODE = 0x2, STATX_UID = 0x8;
+
     [LibraryImport("libc")]
     private static partial uint geteuid();
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int open(string path, int flags);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buf);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fchmod(int fd, uint mode);
+
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
 }

@@ -47,6 +47,40 @@ public class StartupErrorTests
         AssertFailure(code, stderr, $"127.0.0.1:{port}", "in use");
     }
 
+    [Test]
+    public void A_run_directory_that_is_a_symlink_is_refused()
+    {
+        var target = Directory.CreateDirectory(Path.Combine(_root.Path, "elsewhere")).FullName;
+        var link = Path.Combine(_root.Path, "run-link");
+        File.CreateSymbolicLink(link, target);
+        var (code, stderr) = Run("start", _root.Root, "--listen", "127.0.0.1:0", "--run-dir", link);
+        AssertFailure(code, stderr, "run directory", "symlink");
+    }
+
+    [Test]
+    public void A_run_directory_another_user_owns_is_refused()
+    {
+        Assume.That(Environment.UserName, Is.EqualTo("root"), "only root can give a directory to another user");
+        var dir = Directory.CreateDirectory(Path.Combine(_root.Path, "theirs")).FullName;
+        Assert.That(Chown(dir, 65534, 65534), Is.Zero, "chown to nobody");
+        var (code, stderr) = Run("start", _root.Root, "--listen", "127.0.0.1:0", "--run-dir", dir);
+        AssertFailure(code, stderr, "run directory", "belongs to uid 65534");
+    }
+
+    [Test]
+    public void A_run_directory_open_to_others_is_made_private()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root.Path, "run")).FullName; // where FlashdProcess puts it
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF); // 0777
+        using var flashd = FlashdProcess.Start(_root);
+        Assert.That(File.GetUnixFileMode(dir), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int chown(string path, int owner, int group);
+
+    private static int Chown(string path, int owner, int group) => chown(path, owner, group);
+
     [TestCase("--bogus", "x")]
     [TestCase("--port=80")]
     [TestCase("-v")]
