@@ -267,9 +267,28 @@ internal sealed class CgiJob
         }
 
         _exited = true;
+        KillLeftovers();
         Posix.CloseAndForget(ref _pidFd);
         _groupGiveUpAt = now + KillDrainMs;
         DropInput(); // nobody reads it any more
+    }
+
+    /// <summary>
+    /// What the script left behind outside its process group (a `setsid cmd &amp;`, a daemon that double-forked)
+    /// was reparented to us, the child subreaper, when the script exited: with the script gone, every child the
+    /// runner still has is such a leftover (the runner runs one script at a time, and spawns the next only after
+    /// this). Each is killed; what it started comes to us in turn as it dies, and <see cref="RunnerLoop.Reap"/>
+    /// kills that while the runner is idle.
+    /// </summary>
+    public static void KillLeftovers(int except = 0)
+    {
+        foreach (int pid in Posix.Children())
+        {
+            if (pid != except)
+            {
+                Posix.kill(pid, Posix.SIGKILL);
+            }
+        }
     }
 
     /// <summary>Fires the timeout and the shutdown grace.</summary>

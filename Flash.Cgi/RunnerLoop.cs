@@ -211,6 +211,10 @@ internal sealed unsafe class RunnerLoop
             else
             {
                 Posix.waitpid(pid, null, Posix.WNOHANG);
+                if (_job is null || _job.HasExited)
+                {
+                    CgiJob.KillLeftovers(); // a leftover's own children came to us as it died
+                }
             }
         }
     }

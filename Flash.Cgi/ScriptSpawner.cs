@@ -34,6 +34,8 @@ internal sealed unsafe class ScriptSpawner
 {
     private readonly int _cpuSeconds;
     private readonly long _memoryBytes;
+    private readonly int _maxProcesses;
+    private readonly int _maxOpenFiles;
     private readonly SpawnGate? _gate;
     private readonly Func<int, int> _applyLimits;
 
@@ -43,6 +45,8 @@ internal sealed unsafe class ScriptSpawner
     {
         _cpuSeconds = config.CpuSeconds;
         _memoryBytes = config.MemoryBytes;
+        _maxProcesses = config.MaxProcesses;
+        _maxOpenFiles = config.MaxOpenFiles;
         _gate = gate;
         _applyLimits = ApplyLimits;
     }
@@ -231,6 +235,17 @@ internal sealed unsafe class ScriptSpawner
         }
 
         if (_memoryBytes > 0 && !SetLimit(pid, Posix.RLIMIT_AS, (ulong)_memoryBytes, (ulong)_memoryBytes))
+        {
+            return Posix.Errno;
+        }
+
+        // Processes: a fork bomb ends here (forks fail with EAGAIN). Files: as many open at once.
+        if (_maxProcesses > 0 && !SetLimit(pid, Posix.RLIMIT_NPROC, (ulong)_maxProcesses, (ulong)_maxProcesses))
+        {
+            return Posix.Errno;
+        }
+
+        if (_maxOpenFiles > 0 && !SetLimit(pid, Posix.RLIMIT_NOFILE, (ulong)_maxOpenFiles, (ulong)_maxOpenFiles))
         {
             return Posix.Errno;
         }

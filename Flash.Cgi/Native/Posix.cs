@@ -24,7 +24,7 @@ internal static unsafe partial class Posix
 
     /// <summary>sizeof(siginfo_t), and where si_pid sits in it on LP64 (after signo, errno, code and padding).</summary>
     public const int SigInfoBytes = 128, SigInfoPidOffset = 16;
-    public const int RLIMIT_CPU = 0, RLIMIT_AS = 9;
+    public const int RLIMIT_CPU = 0, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_AS = 9;
     public const int PR_SET_CHILD_SUBREAPER = 36;
     public const int SIGCHLD = 17;
     public static readonly nint SIG_DFL = 0, SIG_ERR = -1;
@@ -93,6 +93,44 @@ internal static unsafe partial class Posix
     /// <summary>sched_setscheduler(2) for the calling thread; <paramref name="param"/> points at an int priority (0).</summary>
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, int* param);
+
+    /// <summary>This process's children, from /proc/self/task/TID/children of each thread (a child is listed
+    /// under the thread that forked it, or that adopted it as the subreaper).</summary>
+    public static List<int> Children()
+    {
+        var children = new List<int>();
+        try
+        {
+            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+            {
+                string text;
+                try
+                {
+                    text = File.ReadAllText(Path.Combine(task, "children"));
+                }
+                catch (IOException)
+                {
+                    continue; // the thread ended
+                }
+
+                foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (int.TryParse(word, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
+                    {
+                        children.Add(pid);
+                    }
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+
+        return children;
+    }
 
     /// <summary>signal(2); only ever used to restore a default disposition (SIG_DFL), never to install a handler.</summary>
     [LibraryImport(Lib, SetLastError = true)]

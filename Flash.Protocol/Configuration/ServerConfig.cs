@@ -138,6 +138,13 @@ public sealed class CgiConfig
 
     /// <summary>RLIMIT_AS of a script, bytes.</summary>
     public long MemoryBytes { get; set; } = 1L << 30;
+
+    /// <summary>RLIMIT_NPROC of a script: a fork bomb stops here. The kernel counts every process and thread of the
+    /// user (flashd's own included, as scripts run as flashd's user), and does not apply it to root.</summary>
+    public int MaxProcesses { get; set; } = 4096;
+
+    /// <summary>RLIMIT_NOFILE of a script: open files at once.</summary>
+    public int MaxOpenFiles { get; set; } = 1024;
 }
 
 public sealed class LimitsConfig

