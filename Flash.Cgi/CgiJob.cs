@@ -282,7 +282,7 @@ internal sealed class CgiJob
     /// </summary>
     public static void KillLeftovers(int except = 0)
     {
-        foreach (int pid in Posix.Children())
+        foreach (int pid in Posix.AdoptedChildren())
         {
             if (pid != except)
             {

@@ -94,39 +94,34 @@ internal static unsafe partial class Posix
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, int* param);
 
-    /// <summary>This process's children, from /proc/self/task/TID/children of each thread (a child is listed
-    /// under the thread that forked it, or that adopted it as the subreaper).</summary>
-    public static List<int> Children()
+    /// <summary>
+    /// The orphans reparented to this process (a child subreaper) that are still alive: the children file of its
+    /// main thread, where the kernel lists them (it hands an orphan to the subreaper's first live thread, the
+    /// group leader). One small read: enumerating every thread's file cost 7% of CGI throughput (bench/cgi.sh).
+    /// </summary>
+    public static List<int> AdoptedChildren()
     {
         var children = new List<int>();
+        string text;
         try
         {
-            foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
-            {
-                string text;
-                try
-                {
-                    text = File.ReadAllText(Path.Combine(task, "children"));
-                }
-                catch (IOException)
-                {
-                    continue; // the thread ended
-                }
-
-                foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (int.TryParse(word, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
-                    {
-                        children.Add(pid);
-                    }
-                }
-            }
+            text = File.ReadAllText($"/proc/self/task/{Environment.ProcessId}/children");
         }
         catch (IOException)
         {
+            return children;
         }
         catch (UnauthorizedAccessException)
         {
+            return children;
+        }
+
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (int.TryParse(word, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
+            {
+                children.Add(pid);
+            }
         }
 
         return children;
