@@ -280,14 +280,11 @@ internal sealed class CgiJob
     /// this). Each is killed; what it started comes to us in turn as it dies, and <see cref="RunnerLoop.Reap"/>
     /// kills that while the runner is idle.
     /// </summary>
-    public static void KillLeftovers(int except = 0)
+    public static void KillLeftovers()
     {
         foreach (int pid in Posix.AdoptedChildren())
         {
-            if (pid != except)
-            {
-                Posix.kill(pid, Posix.SIGKILL);
-            }
+            Posix.kill(pid, Posix.SIGKILL);
         }
     }
 
