@@ -79,7 +79,23 @@ public class SessionSweepTests
         Assert.That(killed, Is.Zero);
     }
 
-    private static bool IsAlive(int pid) => SessionOf(pid) != 0;
+    /// <summary>
+    /// Alive = a /proc entry that is not a zombie. Not "has a session": a process whose session leader is outside its
+    /// pid namespace (as under a CI runner or a container) reads session 0 while very much alive.
+    /// </summary>
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int end = stat.LastIndexOf(')');
+            return end > 0 && end + 2 < stat.Length && stat[end + 2] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     private static int SessionOf(int pid)
     {
