@@ -74,7 +74,8 @@ internal static class Program
             using var gate = CreateGate(settings.SocketPath, log);
             var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.CgiRunner, settings.Id);
             var spawner = new ScriptSpawner(settings.Config.Cgi, gate);
-            var loop = new RunnerLoop(settings.Id, spawner, wakeup, readiness, settings.Config.Cgi.TimeoutSeconds);
+            var loop = new RunnerLoop(settings.Id, spawner, wakeup, readiness, settings.Config.Cgi.TimeoutSeconds,
+                RunDirectory(settings.SocketPath), settings.Config.Cgi.MaxBodyBytes);
             return new CgiService(settings.SocketPath, settings.Id, loop, wakeup).Run();
         }
         catch (Exception ex)
@@ -92,8 +93,7 @@ internal static class Program
     /// <summary>The spawn gate, its FIFO made in the run directory (private to flashd), else in the temp directory.</summary>
     private static SpawnGate? CreateGate(string socketPath, Logger log)
     {
-        string runDirectory = Path.GetDirectoryName(socketPath) is { Length: > 0 } directory ? directory : ".";
-        var gate = SpawnGate.TryCreate(runDirectory, out string why) ?? SpawnGate.TryCreate(Path.GetTempPath(), out why);
+        var gate = SpawnGate.TryCreate(RunDirectory(socketPath), out string why) ?? SpawnGate.TryCreate(Path.GetTempPath(), out why);
         if (gate is null)
         {
             log.Warn("no spawn gate ({0}): a script's rlimits are set just after its exec, not before", why);
@@ -101,6 +101,10 @@ internal static class Program
 
         return gate;
     }
+
+    /// <summary>The run directory: main's CGI socket is in it.</summary>
+    private static string RunDirectory(string socketPath) =>
+        Path.GetDirectoryName(socketPath) is { Length: > 0 } directory ? directory : ".";
 
     /// <summary>
     /// Makes sure fds 0-2 are open (on /dev/null if we were started without them), so the pipes we create

@@ -63,6 +63,8 @@ internal sealed unsafe class RunnerLoop
     private readonly Wakeup _wakeup;
     private readonly ReadinessSignal _readiness;
     private readonly double _timeoutSeconds;
+    private readonly string _runDirectory;
+    private readonly long _maxBodyBytes;
     private readonly StderrTail _stderrTail = new();
     private readonly byte[] _scratch = new byte[CgiJob.OutputChunkBytes];
 
@@ -72,22 +74,37 @@ internal sealed unsafe class RunnerLoop
     private bool _shuttingDown;
     private SessionEnd _end;
     private CgiJob? _job;
+
+    // A job whose script waits for its whole request body (BufferBody: a chunked upload), and that body so far.
+    private CgiStart? _waiting;
+    private BodyBuffer? _body;
+    private long _waitingSince;
     private long _nextOrphanReap;
     private int _heldStartedBytes; // the outbox holds only a CgiStarted, this long, which may wait (see HoldingBack)
 
-    public RunnerLoop(int id, ScriptSpawner spawner, Wakeup wakeup, ReadinessSignal readiness, double timeoutSeconds)
+    /// <param name="runDirectory">Where a long buffered request body goes (see <see cref="BodyBuffer"/>).</param>
+    public RunnerLoop(int id, ScriptSpawner spawner, Wakeup wakeup, ReadinessSignal readiness, double timeoutSeconds,
+        string runDirectory, long maxBodyBytes)
     {
         _id = id;
         _spawner = spawner;
         _wakeup = wakeup;
         _readiness = readiness;
         _timeoutSeconds = timeoutSeconds;
+        _runDirectory = runDirectory;
+        _maxBodyBytes = maxBodyBytes;
     }
 
     /// <summary>True when the last <see cref="Serve"/> got as far as main's Hello.</summary>
     public bool Handshaken => _handshaken;
 
     private static long Now => Environment.TickCount64;
+
+    /// <summary>No job in hand: no script running, and none waiting for its body.</summary>
+    private bool Idle => _job is null && _waiting is null;
+
+    /// <summary>When a job waiting for its body times out (the script's timeout counts from the job's arrival).</summary>
+    private long WaitingDeadline => _waiting is null || _timeoutSeconds <= 0 ? long.MaxValue : _waitingSince + (long)(_timeoutSeconds * 1000);
 
     /// <summary>
     /// Serves one connection until it ends. A job running when it ends is killed and drained before this
@@ -109,9 +126,9 @@ internal sealed unsafe class RunnerLoop
                 // The script in hand finishes (within its own Cgi.TimeoutSeconds: the supervisor waits that long
                 // and 5 s more before SIGKILL); a retiring runner must not fail the request it is running.
                 _shuttingDown = true;
-                if (_job is not null)
+                if (!Idle)
                 {
-                    s_log.Info("shutting down: finishing job {0} first, then goodbye", _job.Id);
+                    s_log.Info("shutting down: finishing job {0} first, then goodbye", _job?.Id ?? _waiting!.JobId);
                 }
             }
 
@@ -122,7 +139,7 @@ internal sealed unsafe class RunnerLoop
                     return _shuttingDown ? SessionEnd.Shutdown : _end;
                 }
             }
-            else if (_shuttingDown && _job is null)
+            else if (_shuttingDown && Idle)
             {
                 if (goodbyeDeadline == long.MaxValue)
                 {
@@ -141,7 +158,7 @@ internal sealed unsafe class RunnerLoop
             }
 
             Fill(fds);
-            long next = Math.Min(goodbyeDeadline, _job?.NextDeadline(now) ?? long.MaxValue);
+            long next = Math.Min(Math.Min(goodbyeDeadline, WaitingDeadline), _job?.NextDeadline(now) ?? long.MaxValue);
             int timeout = (int)Math.Clamp(next - now, 0, OrphanReapMs);
             if (Posix.poll(fds, Slots, timeout) < 0)
             {
@@ -168,6 +185,11 @@ internal sealed unsafe class RunnerLoop
             if (_job is not null)
             {
                 ServeJob(fds, now);
+            }
+            else if (now >= WaitingDeadline)
+            {
+                s_log.Warn("job {0}: the request body did not all arrive within {1} s: job ended", _waiting!.JobId, _timeoutSeconds);
+                EndWaiting(Posix.SIGKILL, "flash-cgi: timed out waiting for the request body"); // main: 504, as a script timeout
             }
 
             // The script's own exit comes through its pidfd; the waitid scan is for orphans, and for the members
@@ -301,11 +323,17 @@ internal sealed unsafe class RunnerLoop
             case CgiInput input when _job?.Id == input.JobId:
                 _job.AddInput(input.Data, input.End);
                 break;
+            case CgiInput input when _waiting?.JobId == input.JobId:
+                TakeBody(input, now);
+                break;
             case CgiInput input:
                 s_log.Debug("input for job {0}, which is not running, ignored", input.JobId);
                 break;
             case CgiAbort abort when _job?.Id == abort.JobId:
                 _job.Kill(KillReason.Aborted, now);
+                break;
+            case CgiAbort abort when _waiting?.JobId == abort.JobId:
+                EndWaiting(Posix.SIGKILL, "");
                 break;
             case CgiAbort abort:
                 s_log.Debug("abort of job {0}, which is not running, ignored", abort.JobId);
@@ -328,25 +356,101 @@ internal sealed unsafe class RunnerLoop
             return;
         }
 
-        if (_job is not null)
+        if (!Idle)
         {
-            s_log.Error("main sent job {0} while job {1} runs: refused", start.JobId, _job.Id);
+            s_log.Error("main sent job {0} while job {1} runs: refused", start.JobId, _job?.Id ?? _waiting!.JobId);
             _link!.Queue(new CgiEnd(start.JobId, 126, 0, "flash-cgi: busy with another job"));
             return;
         }
 
-        if (!_spawner.TryStart(start, out var process, out int errno, out string error))
+        if (start.BufferBody)
         {
-            s_log.Warn("job {0}: {1}", start.JobId, error);
-            _link!.Queue(new CgiEnd(start.JobId, errno == Posix.ENOENT ? 127 : 126, 0, error));
+            // Confirmed now: this runner has taken the job and will run it (even if asked to leave meanwhile), so
+            // main keeps none of the body for another runner.
+            _waiting = start;
+            _body = new BodyBuffer(_runDirectory, _maxBodyBytes);
+            _waitingSince = now;
+            _link!.Queue(new CgiStarted(start.JobId));
             return;
         }
 
-        s_log.Debug("job {0}: started {1} as pid {2}", start.JobId, start.ScriptPath, process.Pid);
-        _job = new CgiJob(start.JobId, process, _stderrTail, now, _timeoutSeconds);
+        if (!TrySpawn(start, now, _timeoutSeconds, stdinFile: -1))
+        {
+            return;
+        }
+
         int before = _link!.PendingBytes;
         _link.Queue(new CgiStarted(start.JobId)); // before any output or end of the job, and before any Goodbye
         _heldStartedBytes = before == 0 ? _link.PendingBytes : 0;
+    }
+
+    /// <summary>Starts the script as <see cref="_job"/>; false (and its CgiEnd queued) if it could not start.</summary>
+    private bool TrySpawn(CgiStart start, long now, double timeoutSeconds, int stdinFile)
+    {
+        if (!_spawner.TryStart(start, out var process, out int errno, out string error, stdinFile))
+        {
+            s_log.Warn("job {0}: {1}", start.JobId, error);
+            _link!.Queue(new CgiEnd(start.JobId, errno == Posix.ENOENT ? 127 : 126, 0, error));
+            return false;
+        }
+
+        s_log.Debug("job {0}: started {1} as pid {2}", start.JobId, start.ScriptPath, process.Pid);
+        _job = new CgiJob(start.JobId, process, _stderrTail, now, timeoutSeconds);
+        return true;
+    }
+
+    /// <summary>A piece of a buffered body; at its end the script starts with CONTENT_LENGTH and the body as stdin.</summary>
+    private void TakeBody(CgiInput input, long now)
+    {
+        if (_body!.Add(input.Data) is { } refused)
+        {
+            s_log.Warn("job {0}: {1}", input.JobId, refused);
+            EndWaiting(0, "flash-cgi: " + refused, exitCode: 126);
+            return;
+        }
+
+        if (!input.End)
+        {
+            return;
+        }
+
+        var start = _waiting! with
+        {
+            Environment = [.. _waiting!.Environment.Where(e => !e.StartsWith("CONTENT_LENGTH=", StringComparison.Ordinal)),
+                "CONTENT_LENGTH=" + _body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)],
+        };
+        var body = _body;
+        _waiting = null;
+        _body = null;
+        using (body)
+        {
+            int file = body.TakeFile();
+            // What is left of the timeout: it counts from the job's arrival, upload included, as for a streamed body.
+            double left = _timeoutSeconds <= 0 ? 0 : Math.Max(0.001, _timeoutSeconds - ((now - _waitingSince) / 1000.0));
+            bool started = TrySpawn(start, now, left, file);
+            Posix.CloseAndForget(ref file); // the script has its own copy as stdin
+            if (!started)
+            {
+                return;
+            }
+
+            foreach (byte[] chunk in body.Chunks)
+            {
+                _job!.AddInput(chunk, end: false);
+            }
+
+            _job!.AddInput([], end: true);
+        }
+    }
+
+    /// <summary>Ends the job that waits for its body, without a script, as a CgiEnd with this status.</summary>
+    private void EndWaiting(int signal, string stderr, int exitCode = 0)
+    {
+        long jobId = _waiting!.JobId;
+        _body?.Dispose();
+        _body = null;
+        _waiting = null;
+        _link?.Queue(new CgiEnd(jobId, exitCode, signal, stderr));
     }
 
     private void ServeJob(PollFd* fds, long now)
@@ -429,5 +533,9 @@ internal sealed unsafe class RunnerLoop
 
         _link = null; // the caller closes it
         _job?.Kill(KillReason.Disconnected, now);
+        if (_waiting is not null)
+        {
+            EndWaiting(0, ""); // nobody to answer: the link is gone
+        }
     }
 }

@@ -54,8 +54,10 @@ internal sealed unsafe class ScriptSpawner
     /// <summary>
     /// Starts the script of <paramref name="start"/>. On failure returns false with an errno (ENOENT, EACCES,
     /// ENOEXEC, EINVAL for a request that cannot be right) and a one-line message for the script's stderr.
+    /// <paramref name="stdinFile"/>, if not -1, is a file to give the script as its stdin instead of a pipe (a
+    /// buffered body: <see cref="BodyBuffer"/>); the caller keeps it and closes it.
     /// </summary>
-    public bool TryStart(CgiStart start, out ScriptProcess process, out int errno, out string error)
+    public bool TryStart(CgiStart start, out ScriptProcess process, out int errno, out string error, int stdinFile = -1)
     {
         process = default;
         int pidFd = -1;
@@ -74,7 +76,7 @@ internal sealed unsafe class ScriptSpawner
         int* stdin = stackalloc int[2] { -1, -1 };
         int* stdout = stackalloc int[2] { -1, -1 };
         int* stderr = stackalloc int[2] { -1, -1 };
-        if (Posix.pipe2(stdin, Posix.O_CLOEXEC) < 0 || Posix.pipe2(stdout, Posix.O_CLOEXEC) < 0
+        if ((stdinFile < 0 && Posix.pipe2(stdin, Posix.O_CLOEXEC) < 0) || Posix.pipe2(stdout, Posix.O_CLOEXEC) < 0
             || Posix.pipe2(stderr, Posix.O_CLOEXEC) < 0)
         {
             errno = Posix.Errno;
@@ -84,7 +86,7 @@ internal sealed unsafe class ScriptSpawner
         }
 
         int pid = 0;
-        errno = SpawnChild(&pid, strings, stdin[0], stdout[1], stderr[1], out int limitErrno);
+        errno = SpawnChild(&pid, strings, stdinFile >= 0 ? stdinFile : stdin[0], stdout[1], stderr[1], out int limitErrno);
 
         // The child has its copies (or never will): the runner keeps only its own ends.
         Posix.CloseAndForget(ref stdin[0]);
@@ -259,7 +261,7 @@ internal sealed unsafe class ScriptSpawner
         pidFd = -1;
         // A pipe end fresh from pipe2 has no status flag to keep (O_CLOEXEC is an fd flag): F_SETFL straight away,
         // one syscall per end instead of F_GETFL + F_SETFL, on every spawn.
-        if (Posix.fcntl(stdinWrite, Posix.F_SETFL, Posix.O_NONBLOCK) < 0 || Posix.fcntl(stdoutRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0
+        if ((stdinWrite >= 0 && Posix.fcntl(stdinWrite, Posix.F_SETFL, Posix.O_NONBLOCK) < 0) || Posix.fcntl(stdoutRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0
             || Posix.fcntl(stderrRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0)
         {
             return Posix.Errno;

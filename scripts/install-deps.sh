@@ -5,12 +5,12 @@
 #
 # usage: scripts/install-deps.sh [--bench] [-h|--help]
 #   (default)  tests:      curl, clang, zlib1g-dev (NativeAOT), procps, util-linux (taskset),
-#                          perl, php-cgi (the CGI tests run Perl and PHP scripts)
+#                          perl, libcgi-pm-perl, php-cgi (the CGI tests run Perl, CGI.pm and PHP scripts)
 #   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmarks),
 #                          fcgiwrap (nginx's CGI in bench/hostile.sh)
 set -euo pipefail
 
-readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux perl php-cgi)
+readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux perl libcgi-pm-perl php-cgi)
 readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap)
 
 usage() {

@@ -17,6 +17,10 @@ internal static unsafe partial class Posix
     public const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+    /// <summary>An unnamed file in the directory given (it includes O_DIRECTORY): gone when its last fd closes.</summary>
+    public const int O_TMPFILE = 0x410000;
+    public const int SEEK_SET = 0;
     public const int F_GETFL = 3, F_SETFL = 4;
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int SIGKILL = 9;
@@ -46,6 +50,12 @@ internal static unsafe partial class Posix
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int open(byte* path, int flags);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int open(string path, int flags, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial long lseek(int fd, long offset, int whence);
 
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint pread(int fd, byte* buffer, nint count, long offset);

@@ -40,13 +40,10 @@ internal static class CgiEnvironment
         var (name, port) = ServerNameAndPort(head.Host.Of(request), listenHost, listenPort);
         env["SERVER_NAME"] = name;
         env["SERVER_PORT"] = port;
-        if (head.ContentLength >= 0 || head.Chunked)
+        // A chunked body's length is known only at its end: the runner adds CONTENT_LENGTH then (CgiStart.BufferBody).
+        if (head.ContentLength >= 0)
         {
-            // A chunked body's length is unknown up front: CONTENT_LENGTH is left out and the script reads to EOF.
-            if (head.ContentLength >= 0)
-            {
-                env["CONTENT_LENGTH"] = head.ContentLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            }
+            env["CONTENT_LENGTH"] = head.ContentLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         if (!head.ContentType.IsEmpty)
@@ -82,9 +79,11 @@ internal static class CgiEnvironment
             || Ascii.EqualsIgnoreCase(name, "Proxy"u8)
             || Ascii.EqualsIgnoreCase(name, "Content-Length"u8)
             || Ascii.EqualsIgnoreCase(name, "Content-Type"u8)
+            || Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8)
             || Ascii.EqualsIgnoreCase(name, "Authorization"u8))
         {
-            // Content-* have their own variables; credentials are not shown to scripts (§4.1.18 allows it).
+            // Content-* have their own variables; the script gets the body decoded, so no Transfer-Encoding;
+            // credentials are not shown to scripts (§4.1.18 allows it).
             return null;
         }
 

@@ -179,7 +179,10 @@ internal sealed unsafe partial class Connection : ICgiClient
 
         var target = _cgiTarget!;
         // Held back until the body (or its end) is queued too: one send, one wakeup of the runner.
-        link.Send(new CgiStart(link.JobId, target.ScriptFile, target.WorkingDirectory, env, target.Interpreter), more: true);
+        // A chunked body's length is known only at its end: the runner keeps it whole and starts the script then,
+        // with CONTENT_LENGTH (RFC 3875 §4.1.2; CGI.pm and php-cgi read nothing without it).
+        bool bufferBody = _head.Chunked && _redirectPath is null;
+        link.Send(new CgiStart(link.JobId, target.ScriptFile, target.WorkingDirectory, env, target.Interpreter, bufferBody), more: true);
         PumpCgiBody();
         link.Flush(); // a failed socket shows up as EPOLLERR/EPOLLHUP: the pool drops the link, OnCgiFailed follows
     }

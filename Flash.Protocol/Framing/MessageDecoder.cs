@@ -123,7 +123,7 @@ internal static class MessageDecoder
 
     /// <summary>
     /// Reads a message's fields; <paramref name="consumed"/> says how many. That is the kind's field count,
-    /// except for a message with optional trailing fields (LoadReport, Hello), which takes what the sender wrote of them.
+    /// except for a message with optional trailing fields (LoadReport, Hello, CgiStart), which takes what the sender wrote of them.
     /// </summary>
     private static Message ReadFields(MessageKind kind, ref MessagePackReader reader, int fields, out int consumed)
     {
@@ -139,6 +139,12 @@ internal static class MessageDecoder
             return Hello.Read(ref reader, consumed);
         }
 
+        if (kind == MessageKind.CgiStart)
+        {
+            consumed = Math.Min(fields, CgiStart.MaxFields);
+            return CgiStart.Read(ref reader, consumed);
+        }
+
         consumed = ExpectedFieldCount((int)kind);
         return ReadFields(kind, ref reader);
     }
@@ -152,7 +158,6 @@ internal static class MessageDecoder
         MessageKind.PrefetchReply => PrefetchReply.Read(ref reader),
         MessageKind.ListDirectoryRequest => ListDirectoryRequest.Read(ref reader),
         MessageKind.ListDirectoryReply => ListDirectoryReply.Read(ref reader),
-        MessageKind.CgiStart => CgiStart.Read(ref reader),
         MessageKind.CgiInput => CgiInput.Read(ref reader),
         MessageKind.CgiOutput => CgiOutput.Read(ref reader),
         MessageKind.CgiEnd => CgiEnd.Read(ref reader),

@@ -6,14 +6,20 @@ namespace Flash.Protocol;
 /// Main asks a CGI runner to start a script. <paramref name="Environment"/> holds "NAME=value" entries, built
 /// by main per RFC 3875 section 4.1; the runner passes them as they are. <paramref name="Interpreter"/> is the
 /// program that runs the script (argv: interpreter, script), or "" to execute the script itself.
+/// <paramref name="BufferBody"/>: the body's length is unknown (a chunked upload), so the runner keeps the whole
+/// body before it starts the script, with CONTENT_LENGTH set (RFC 3875 §4.1.2); the runner confirms such a job
+/// (CgiStarted) as it takes it, so main need not keep the body for a replay. An optional trailing field.
 /// </summary>
-public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirectory, string[] Environment, string Interpreter) : Message
+public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirectory, string[] Environment, string Interpreter,
+    bool BufferBody = false) : Message
 {
     internal const int Fields = 5;
 
+    internal const int MaxFields = 6;
+
     public override MessageKind Kind => MessageKind.CgiStart;
 
-    internal override int FieldCount => Fields;
+    internal override int FieldCount => MaxFields;
 
     internal override void WriteFields(ref MessagePackWriter writer)
     {
@@ -22,16 +28,19 @@ public sealed record CgiStart(long JobId, string ScriptPath, string WorkingDirec
         FieldCodec.WriteString(ref writer, WorkingDirectory);
         FieldCodec.WriteStrings(ref writer, Environment);
         FieldCodec.WriteString(ref writer, Interpreter);
+        writer.Write(BufferBody);
     }
 
-    internal static CgiStart Read(ref MessagePackReader reader)
+    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (5 or 6).</summary>
+    internal static CgiStart Read(ref MessagePackReader reader, int fields)
     {
         long jobId = FieldCodec.ReadInt64(ref reader);
         string scriptPath = FieldCodec.ReadString(ref reader);
         string workingDirectory = FieldCodec.ReadString(ref reader);
         string[] environment = FieldCodec.ReadStrings(ref reader);
         string interpreter = FieldCodec.ReadString(ref reader);
-        return new CgiStart(jobId, scriptPath, workingDirectory, environment, interpreter);
+        bool bufferBody = fields >= MaxFields && FieldCodec.ReadBoolean(ref reader);
+        return new CgiStart(jobId, scriptPath, workingDirectory, environment, interpreter, bufferBody);
     }
 }
 

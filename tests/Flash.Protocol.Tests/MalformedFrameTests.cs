@@ -249,6 +249,29 @@ public class MalformedFrameTests
     }
 
     [Test]
+    public void A_cgi_start_without_the_optional_buffer_flag_reads_as_a_streamed_body()
+    {
+        // An earlier build's main wrote five fields: its bodies are streamed, as before.
+        byte[] body = RawFrames.Body((ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(6);
+            w.Write((byte)MessageKind.CgiStart);
+            w.Write(9L);
+            w.Write("/srv/a.cgi");
+            w.Write("/srv");
+            w.WriteArrayHeader(1);
+            w.Write("A=1");
+            w.Write("");
+        });
+
+        FrameResult result = RawFrames.ReadOne(RawFrames.Frame(body), out Message? message);
+
+        Assert.That(result, Is.EqualTo(FrameResult.Message));
+        var start = (CgiStart)message!;
+        Assert.That((start.JobId, start.ScriptPath, start.Environment.Single(), start.BufferBody), Is.EqualTo((9L, "/srv/a.cgi", "A=1", false)));
+    }
+
+    [Test]
     public void Integers_in_a_wider_encoding_than_needed_are_accepted()
     {
         byte[] body = RawFrames.Body((ref MessagePackWriter w) =>

@@ -18,7 +18,7 @@ public class MessageRoundTripTests
         [MessageKind.PrefetchReply] = 3,
         [MessageKind.ListDirectoryRequest] = 3,
         [MessageKind.ListDirectoryReply] = 3,
-        [MessageKind.CgiStart] = 5,
+        [MessageKind.CgiStart] = 6,
         [MessageKind.CgiInput] = 3,
         [MessageKind.CgiOutput] = 2,
         [MessageKind.CgiEnd] = 4,

@@ -29,6 +29,19 @@ public class CgiRequestTests
         _root.Script("hello.pl", "print \"Content-Type: text/plain\\n\\n\";\nprint \"perl says $ENV{QUERY_STRING}\";\n", executable: false);
         _root.Script("hello.php", "<?php header('Content-Type: text/plain'); echo 'php says ' . $_GET['q'] . ' ' . $_SERVER['REQUEST_METHOD'];\n", executable: false);
         _root.File("static.txt", "static text");
+        _root.Script("upload.pl", """
+            use CGI;
+            use Digest::SHA qw(sha256_hex);
+            my $q = CGI->new;
+            my $data = $q->param('POSTDATA') // '';
+            print $q->header('text/plain');
+            print "length=$ENV{CONTENT_LENGTH} te=", ($ENV{HTTP_TRANSFER_ENCODING} // 'none'), " name=", ($q->param('name') // ''), " sha=", sha256_hex($data);
+            """, executable: false);
+        _root.Script("upload.php", """
+            <?php header('Content-Type: text/plain');
+            $body = file_get_contents('php://input');
+            echo 'length=' . $_SERVER['CONTENT_LENGTH'] . ' name=' . ($_POST['name'] ?? '') . ' sha=' . hash('sha256', $body);
+            """, executable: false);
         _marker = "flashd-cgi-wait-" + Guid.NewGuid().ToString("N")[..8];
         _root.Script("cgi-bin/slowhead.cgi", $"#!/bin/sh\nsh -c 'sleep 100; :' {_marker} &\nprintf 'Content-Type: text/plain\\n\\nstarted'\nwait\n");
         _flashd = FlashdProcess.Start(_root, c =>
@@ -109,6 +122,59 @@ public class CgiRequestTests
         var r = c.ReadResponse();
         Assert.That(r.Text, Is.EqualTo("hello world"));
         Assert.That(c.Get("/static.txt").Text, Is.EqualTo("static text"), "the connection goes on");
+    }
+
+    /// <summary>RFC 3875 §4.1.2: the script gets CONTENT_LENGTH; CGI.pm and php-cgi read exactly that many bytes.</summary>
+    [TestCase("/upload.pl", 0, TestName = "An empty chunked POST reaches a Perl CGI.pm script as an empty body with CONTENT_LENGTH 0")]
+    [TestCase("/upload.pl", 1000, TestName = "A chunked POST reaches a Perl CGI.pm script with its exact bytes")]
+    [TestCase("/upload.pl", 300_000, TestName = "A long chunked POST reaches a Perl CGI.pm script with its exact bytes")]
+    [TestCase("/upload.php", 1000, TestName = "A chunked POST reaches a PHP script with its exact bytes")]
+    [TestCase("/upload.php", 300_000, TestName = "A long chunked POST reaches a PHP script with its exact bytes")]
+    public void A_chunked_upload_reaches_the_script_with_CONTENT_LENGTH_and_its_exact_bytes(string script, int length)
+    {
+        byte[] body = System.Security.Cryptography.RandomNumberGenerator.GetBytes(length);
+        using var c = _flashd.Connect();
+        c.Send(ChunkedPost(script, "application/octet-stream", body));
+        var r = c.ReadResponse();
+
+        string sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body));
+        Assert.That(r.Status, Is.EqualTo(200), r.Text);
+        Assert.That(r.Text, Does.StartWith($"length={length} ").And.EndWith($" sha={sha}"));
+        if (script.EndsWith(".pl", StringComparison.Ordinal))
+        {
+            Assert.That(r.Text, Does.Contain(" te=none "), "the script reads a decoded body: no Transfer-Encoding for it");
+        }
+
+        Assert.That(c.Get("/static.txt").Text, Is.EqualTo("static text"), "the connection goes on");
+    }
+
+    [TestCase("/upload.pl")]
+    [TestCase("/upload.php")]
+    public void A_chunked_form_POST_is_parsed_by_the_script(string script)
+    {
+        using var c = _flashd.Connect();
+        c.Send(ChunkedPost(script, "application/x-www-form-urlencoded", "name=flash%20d&x=1"u8.ToArray()));
+
+        Assert.That(c.ReadResponse().Text, Does.Contain("length=18 ").And.Contain(" name=flash d "));
+    }
+
+    /// <summary>A POST whose body goes in chunks of 1 to 16 KB (sizes varied, so chunk edges fall anywhere).</summary>
+    private static byte[] ChunkedPost(string path, string type, byte[] body)
+    {
+        using var request = new MemoryStream();
+        request.Write(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {type}\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        var sizes = new Random(body.Length);
+        for (int offset = 0; offset < body.Length;)
+        {
+            int n = Math.Min(body.Length - offset, sizes.Next(1, 16 << 10));
+            request.Write(Encoding.ASCII.GetBytes($"{n:x}\r\n"));
+            request.Write(body, offset, n);
+            request.Write("\r\n"u8);
+            offset += n;
+        }
+
+        request.Write("0\r\n\r\n"u8);
+        return request.ToArray();
     }
 
     [Test]

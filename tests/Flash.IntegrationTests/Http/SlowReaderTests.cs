@@ -24,6 +24,10 @@ public class SlowReaderTests : FlashdFixture
     {
         config.DirectoryListing = true;
         config.Cgi.Runners = 4;
+
+        // The script's timeout is wall time, paused time included: on a loaded machine filling and then draining
+        // four 4 KB windows took longer than the default 30 s, and the timeout, not backpressure, cut the streams.
+        config.Cgi.TimeoutSeconds = 300;
     }
 
     private protected override void Populate(TempDocRoot root)

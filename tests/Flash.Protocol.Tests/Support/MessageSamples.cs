@@ -21,7 +21,7 @@ internal static class MessageSamples
         yield return new ListDirectoryRequest(15, "/srv/www/pub", "/pub/");
         yield return new ListDirectoryReply(16, true, Encoding.UTF8.GetBytes("<ul><li>a.txt</li></ul>"));
         yield return new CgiStart(17, "/srv/www/cgi/env.cgi", "/srv/www/cgi",
-            ["GATEWAY_INTERFACE=CGI/1.1", "QUERY_STRING=a=1&b=2", "REQUEST_METHOD=GET"], "");
+            ["GATEWAY_INTERFACE=CGI/1.1", "QUERY_STRING=a=1&b=2", "REQUEST_METHOD=POST"], "", BufferBody: true);
         yield return new CgiInput(18, [1, 2, 3, 0, 255], false);
         yield return new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi"));
         yield return new CgiEnd(20, 3, 9, "warning: something");
