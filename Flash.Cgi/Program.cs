@@ -41,6 +41,13 @@ internal static class Program
                 log.Warn("prctl(PR_SET_CHILD_SUBREAPER) failed: errno {0}", Posix.Errno);
             }
 
+            // Scripts run as our user: non-dumpable, we cannot be ptraced or have /proc/PID/mem read by them (which
+            // would show them other clients' requests). The flag resets at exec, so scripts are dumpable as usual.
+            if (Posix.prctl(Posix.PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+            {
+                log.Warn("prctl(PR_SET_DUMPABLE) failed: errno {0}", Posix.Errno);
+            }
+
             // One session for the runner and its scripts, without a terminal: a script cannot reach the console
             // flashd may run in (opening /dev/tty fails). Each script still gets its own process group. Not a
             // session per script: with autogroup scheduling each setsid(2) also builds a scheduler group, which
@@ -75,7 +82,7 @@ internal static class Program
             var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.CgiRunner, settings.Id);
             var spawner = new ScriptSpawner(settings.Config.Cgi, gate);
             var loop = new RunnerLoop(settings.Id, spawner, wakeup, readiness, settings.Config.Cgi.TimeoutSeconds,
-                RunDirectory(settings.SocketPath), settings.Config.Cgi.MaxBodyBytes);
+                WorkDirectory(settings.SocketPath), settings.Config.Cgi.MaxBodyBytes);
             return new CgiService(settings.SocketPath, settings.Id, loop, wakeup).Run();
         }
         catch (Exception ex)
@@ -90,10 +97,10 @@ internal static class Program
         }
     }
 
-    /// <summary>The spawn gate, its FIFO made in the run directory (private to flashd), else in the temp directory.</summary>
+    /// <summary>The spawn gate, its FIFOs made in the runners' folder (private to them), else in the temp directory.</summary>
     private static SpawnGate? CreateGate(string socketPath, Logger log)
     {
-        var gate = SpawnGate.TryCreate(RunDirectory(socketPath), out string why) ?? SpawnGate.TryCreate(Path.GetTempPath(), out why);
+        var gate = SpawnGate.TryCreate(WorkDirectory(socketPath), out string why) ?? SpawnGate.TryCreate(Path.GetTempPath(), out why);
         if (gate is null)
         {
             log.Warn("no spawn gate ({0}): a script's rlimits are set just after its exec, not before", why);
@@ -102,9 +109,16 @@ internal static class Program
         return gate;
     }
 
-    /// <summary>The run directory: main's CGI socket is in it.</summary>
-    private static string RunDirectory(string socketPath) =>
-        Path.GetDirectoryName(socketPath) is { Length: > 0 } directory ? directory : ".";
+    /// <summary>
+    /// The runners' folder in the run directory (main's CGI socket is in the run directory), made by flashd for the
+    /// runners' user; the run directory itself where there is none (a runner started by a test's fake main).
+    /// </summary>
+    private static string WorkDirectory(string socketPath)
+    {
+        string run = Path.GetDirectoryName(socketPath) is { Length: > 0 } directory ? directory : ".";
+        string own = RunDirectory.CgiWorkDirectory(run);
+        return Directory.Exists(own) ? own : run;
+    }
 
     /// <summary>
     /// Makes sure fds 0-2 are open (on /dev/null if we were started without them), so the pipes we create

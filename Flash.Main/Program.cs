@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flash.Main.Logging;
 using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
+using Flash.Protocol.Transport;
 
 namespace Flash.Main;
 
@@ -46,7 +47,8 @@ internal static class Program
             }
 
             int cgiListenFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiListenFd), out int c) ? c : -1;
-            using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, cgiListenFd, maxFds);
+            uint cgiUid = uint.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiUid), out uint u) ? u : PeerCredentials.EffectiveUid;
+            using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);

@@ -10,6 +10,8 @@ using Flash.Main.Responses;
 using Flash.Main.Workers;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
+using Flash.Protocol.Hosting;
+using Flash.Protocol.Transport;
 
 namespace Flash.Main;
 
@@ -46,7 +48,8 @@ internal sealed class Server : IDisposable
 
     /// <param name="helperListenFd">The helpers' listening socket (amped), or -1 (sped).</param>
     /// <param name="cgiListenFd">The CGI runners' listening socket, or -1 (CGI requests then get 503).</param>
-    public Server(ServerConfig config, int listenFd, int helperListenFd, int cgiListenFd, int maxFds)
+    /// <param name="cgiUid">The uid CGI runners run as (Cgi.User; main's own unless flashd started as root).</param>
+    public Server(ServerConfig config, int listenFd, int helperListenFd, int cgiListenFd, uint cgiUid, int maxFds)
     {
         _config = config;
         _loop = new EventLoop(maxFds);
@@ -60,7 +63,7 @@ internal sealed class Server : IDisposable
         if (helperListenFd >= 0)
         {
             _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds, config.Helpers.JobsPerHelper);
-            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept, "helper", _log.WorkerRefused);
+            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept, "helper", PeerCredentials.EffectiveUid, _log.WorkerRefused);
         }
 
         _store = new ResourceStore(config, MimeTypes.Load(), _helpers, () => _loop.NowMs);
@@ -68,13 +71,13 @@ internal sealed class Server : IDisposable
         if (cgiListenFd >= 0)
         {
             _cgiPool = new CgiPool(_loop, config.Cgi.MaxQueue);
-            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool.Accept, "cgi", _log.WorkerRefused);
+            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool.Accept, "cgi", cgiUid, _log.WorkerRefused);
             var listen = System.Net.IPEndPoint.Parse(config.Listen);
             cgi = new CgiDispatcher(_cgiPool, config, listen.Address.ToString(), listen.Port);
         }
 
         var writer = new ResponseWriter(_clock);
-        _accessLog = new AccessLog(AccessLogPath(config), _clock);
+        _accessLog = new AccessLog(RunDirectory.AccessLogPath(config), _clock);
         _context = new ConnectionContext
         {
             Loop = _loop,
@@ -237,13 +240,6 @@ internal sealed class Server : IDisposable
         _listener.Pause();
         _acceptResumeAtMs = _loop.NowMs + AcceptBackoffMs;
     }
-
-    private static string? AccessLogPath(ServerConfig config) => config.AccessLog switch
-    {
-        "off" => null,
-        "" => Path.Combine(config.RunDirectory, "access.log"),
-        var path => path,
-    };
 
     private static long Ms(double seconds) => (long)(seconds * 1000);
 

@@ -74,13 +74,25 @@ internal static class Program
 
     private static int Start(StartOptions options, ServerConfig config)
     {
-        if (RunDirectory.Prepare(config.RunDirectory) is { } refused)
+        var accounts = Accounts.Resolve(config, Native.Posix.geteuid(), out string? accountWarning);
+        if ((RunDirectory.Prepare(config.RunDirectory, searchable: accounts.DropsPrivileges)
+                ?? RunDirectory.PrepareCgiWorkDirectory(config.RunDirectory, accounts.Cgi?.Uid ?? uint.MaxValue, accounts.Cgi?.Gid ?? uint.MaxValue)
+                ?? AccessLogFile.Prepare(config, accounts.Server)) is { } refused)
         {
             throw new StartupException(refused);
         }
 
         Logs.Configure("flashd", config.LogLevel);
         var log = LogManager.GetLogger("supervisor");
+        if (accountWarning is not null)
+        {
+            log.Warn(accountWarning);
+        }
+
+        if (accounts.DropsPrivileges)
+        {
+            log.Info("main and helpers run as {0}, CGI runners and scripts as {1}", accounts.Server?.Name ?? "root", accounts.Cgi?.Name ?? "root");
+        }
 
         // The control socket first: it also tells whether another flashd already uses this run directory.
         using var control = new UnixListenSocket(Path.Combine(config.RunDirectory, RunDirectory.ControlSocketName));
@@ -93,7 +105,7 @@ internal static class Program
 
         string configuredListen = config.Listen;
         config.Listen = listen.LocalEndPoint.ToString();
-        var supervisor = new Supervision.Supervisor(options, config, configuredListen, listen, control, new ServiceNotifier());
+        var supervisor = new Supervision.Supervisor(options, config, configuredListen, listen, control, new ServiceNotifier(), accounts);
         return SupervisorLoop.Run(loop =>
         {
             // Kept for the whole process (not disposed): a second SIGTERM during shutdown must not fall back to

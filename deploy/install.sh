@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs flashd as a systemd service: publishes the executables (NativeAOT where clang exists), installs
-# them to /usr/local/lib/flashd with symlinks in /usr/local/bin, creates the `flashd` system user, and installs
+# them to /usr/local/lib/flashd with symlinks in /usr/local/bin, creates the `flashd` and `flashd-cgi` system users, and installs
 # the units, a default configuration and the logrotate file. Run as root from a checkout.
 #
 # usage: deploy/install.sh [--prefix /usr/local] [--no-publish] [--no-start]
@@ -43,10 +43,13 @@ install -d -m 0755 "$bindir"
 ln -sfn "$libdir/flashd" "$bindir/flashd"
 ln -sfn "$libdir/flashctl" "$bindir/flashctl"
 
-if ! id -u flashd >/dev/null 2>&1; then
-    echo "install.sh: creating the flashd system user" >&2
-    useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin flashd
-fi
+# Two users: main and the helpers run as flashd, CGI scripts as flashd-cgi, who owns nothing main uses.
+for user in flashd flashd-cgi; do
+    if ! id -u "$user" >/dev/null 2>&1; then
+        echo "install.sh: creating the $user system user" >&2
+        useradd --system --user-group --home-dir /nonexistent --no-create-home --shell /usr/sbin/nologin "$user"
+    fi
+done
 
 install -d -m 0755 /etc/flashd
 [[ -e /etc/flashd/flashd.json ]] || install -m 0644 "$root/deploy/flashd.json" /etc/flashd/flashd.json

@@ -29,7 +29,7 @@ internal static unsafe partial class Posix
     /// <summary>sizeof(siginfo_t), and where si_pid sits in it on LP64 (after signo, errno, code and padding).</summary>
     public const int SigInfoBytes = 128, SigInfoPidOffset = 16;
     public const int RLIMIT_CPU = 0, RLIMIT_NPROC = 6, RLIMIT_NOFILE = 7, RLIMIT_AS = 9;
-    public const int PR_SET_CHILD_SUBREAPER = 36;
+    public const int PR_SET_DUMPABLE = 4, PR_SET_CHILD_SUBREAPER = 36;
     public const int SIGCHLD = 17;
     public static readonly nint SIG_DFL = 0, SIG_ERR = -1;
 

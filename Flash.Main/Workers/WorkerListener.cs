@@ -7,11 +7,11 @@ namespace Flash.Main.Workers;
 /// <summary>
 /// A Unix listening socket for worker processes (helpers, CGI runners), created by the supervisor (so
 /// workers can connect even while main restarts) and inherited like the TCP listen socket. Only a process the
-/// supervisor started, as this user, is taken (SO_PEERCRED, then its parent in /proc): a CGI script that
+/// supervisor started, as the role's user, is taken (SO_PEERCRED, then its parent in /proc): a CGI script that
 /// connects to pose as a runner (and be handed other clients' requests), or a helper left over from a flashd
 /// that was killed (answering with another server's document root), is refused before it says anything.
 /// </summary>
-internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action<int> accept, string role,
+internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action<int> accept, string role, uint uid,
     Action<string> onRefused) : FdHandler
 {
     /// <summary>Debug builds only: the tests' fake helpers (the test process is no child of the supervisor).</summary>
@@ -55,14 +55,14 @@ internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action
 
     private bool IsOurs(int fd, out string why)
     {
-        if (!PeerCredentials.TryGet(fd, out int pid, out uint uid))
+        if (!PeerCredentials.TryGet(fd, out int pid, out uint peerUid))
         {
             why = "a peer the kernel cannot name";
             return false;
         }
 
         int parent = PeerCredentials.ParentOf(pid);
-        why = $"pid {pid} (uid {uid}, parent {parent}): not a {role} the supervisor (pid {_supervisorPid}) started";
-        return uid == PeerCredentials.EffectiveUid && parent == _supervisorPid;
+        why = $"pid {pid} (uid {peerUid}, parent {parent}): not a {role} the supervisor (pid {_supervisorPid}) started as uid {uid}";
+        return peerUid == uid && parent == _supervisorPid;
     }
 }

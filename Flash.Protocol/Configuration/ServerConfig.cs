@@ -19,6 +19,12 @@ public sealed class ServerConfig
     /// <summary>Private directory for sockets and logs (mode 0700). Empty: $XDG_RUNTIME_DIR/flashd, or /run/flashd as root.</summary>
     public string RunDirectory { get; set; } = "";
 
+    /// <summary>
+    /// The user main and the helpers run as when flashd is started as root (it binds the sockets first). Empty:
+    /// www-data. Ignored when flashd is not root: then everything runs as the invoking user.
+    /// </summary>
+    public string User { get; set; } = "";
+
     /// <summary>"amped": blocking disk work goes to helper processes, so the loop never waits for the disk.
     /// "sped": main does it inline (fine when everything is cached; the paper's baseline).</summary>
     public string Architecture { get; set; } = "amped";
@@ -108,6 +114,10 @@ public sealed class CgiConfig
     /// None by default; for example { ".php": "/usr/bin/php-cgi", ".pl": "/usr/bin/perl" }.</summary>
     public Dictionary<string, string> Interpreters { get; set; } = [];
 
+    /// <summary>The user CGI runners and their scripts run as when flashd is started as root. Empty: the same as
+    /// User. A user of their own (one that owns nothing main or the helpers use) is recommended.</summary>
+    public string User { get; set; } = "";
+
     /// <summary>CGI runner processes started with flashd, and the pool's minimum (kept even when idle); 0: no CGI (503).
     /// One runner runs one script at a time.</summary>
     public int Runners { get; set; } = 4;
@@ -140,7 +150,7 @@ public sealed class CgiConfig
     public long MemoryBytes { get; set; } = 1L << 30;
 
     /// <summary>RLIMIT_NPROC of a script: a fork bomb stops here. The kernel counts every process and thread of the
-    /// user (flashd's own included, as scripts run as flashd's user), and does not apply it to root.</summary>
+    /// user (with the same user for scripts and flashd, flashd's own processes included), and does not apply it to root.</summary>
     public int MaxProcesses { get; set; } = 4096;
 
     /// <summary>RLIMIT_NOFILE of a script: open files at once.</summary>

@@ -35,4 +35,7 @@ public static class ChildEnvironment
 
     /// <summary>A CGI runner: its number in the pool (1..N).</summary>
     public const string CgiId = "FLASHD_CGI_ID";
+
+    /// <summary>Main: the uid its CGI runners run as (Cgi.User), when it is not main's own.</summary>
+    public const string CgiUid = "FLASHD_CGI_UID";
 }

@@ -28,6 +28,13 @@ internal static class ConfigValidator
             throw new StartupException($"HiddenFiles must be \"deny\" or \"allow\", not \"{config.HiddenFiles}\"");
         }
 
+        foreach (var (key, user) in (ReadOnlySpan<(string, string)>)[("User", config.User), ("Cgi.User", config.Cgi.User)])
+        {
+            // A login name as useradd takes it (it reaches getpwnam and the process table, nothing else).
+            Require(user.Length <= 32 && user.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.') && !user.StartsWith('-'),
+                $"{key} must be a user name (letters, digits, '_', '-', '.'; at most 32), not \"{user}\"");
+        }
+
         if (config.Architecture is not ("amped" or "sped"))
         {
             throw new StartupException($"Architecture must be \"amped\" or \"sped\", not \"{config.Architecture}\"");

@@ -17,6 +17,12 @@ internal static unsafe partial class Posix
     [LibraryImport("libc", SetLastError = true)]
     public static partial int kill(int pid, int sig);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int chown(string path, uint uid, uint gid);
+
+    [LibraryImport("libc")]
+    public static partial uint geteuid();
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 

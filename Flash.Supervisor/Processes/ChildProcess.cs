@@ -64,6 +64,15 @@ internal sealed class ChildProcess : IDisposable
 
         var (ours, theirs) = Posix.SocketPair();
         var info = new ProcessStartInfo(spec.Executable) { UseShellExecute = false };
+        if (spec.User is { } user)
+        {
+            // The runtime's fork/exec sets the user's groups (getgrouplist), gid and uid in the child before the
+            // exec: the child never runs a line of its own code as root. HOME follows, as login would set it.
+            info.UserName = user.Name;
+            info.Environment["HOME"] = "/nonexistent";
+            info.Environment["USER"] = info.Environment["LOGNAME"] = user.Name;
+        }
+
         foreach (var name in s_notInherited)
         {
             info.Environment.Remove(name);

@@ -15,7 +15,8 @@ internal enum RestartPolicy : byte
 
 /// <summary>
 /// One record per child, as an OTP child spec: who it is (role and id), how to start it (executable, environment,
-/// inherited fds), when to restart it, and how long it may take to stop before SIGKILL.
+/// inherited fds, the user it runs as), when to restart it, and how long it may take to stop before SIGKILL.
+/// <paramref name="User"/>: null to run as flashd itself (see <see cref="Accounts"/>).
 /// </summary>
 internal sealed record ChildSpec(
     string Role,
@@ -24,7 +25,8 @@ internal sealed record ChildSpec(
     RestartPolicy Restart,
     TimeSpan ShutdownTimeout,
     IReadOnlyDictionary<string, string> Environment,
-    IReadOnlyList<int> Inherit)
+    IReadOnlyList<int> Inherit,
+    UserAccount? User = null)
 {
     public string Name => Id == 0 ? Role : $"{Role}#{Id}";
 

@@ -13,7 +13,8 @@ internal sealed class UnixListenSocket : IDisposable
     private const int Backlog = 256;
     private readonly Socket _socket;
 
-    public UnixListenSocket(string path)
+    /// <param name="owner">Who may connect besides root: the socket is chowned to this user (null: flashd's own).</param>
+    public UnixListenSocket(string path, UserAccount? owner = null)
     {
         Path = path;
         if (File.Exists(path))
@@ -29,6 +30,10 @@ internal sealed class UnixListenSocket : IDisposable
         _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _socket.Bind(new UnixDomainSocketEndPoint(path));
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (owner is not null && Native.Posix.chown(path, owner.Uid, owner.Gid) != 0)
+        {
+            throw new StartupException($"cannot give {path} to {owner.Name}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+        }
         _socket.Listen(Backlog);
     }
 

@@ -18,7 +18,7 @@ internal sealed partial class Supervisor
         if (config.Architecture == "amped")
         {
             string name = generation.Number == 1 ? "helpers.sock" : $"helpers-{generation.Number}.sock";
-            generation.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name));
+            generation.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name), _accounts.Server);
             generation.Helpers = new WorkerPool(WorkerPool.HelpersName, "helper", PoolLimits.For(config.Helpers));
             for (int i = 0; i < helpers; i++)
             {
@@ -29,7 +29,7 @@ internal sealed partial class Supervisor
         if (config.Cgi.Runners > 0)
         {
             string name = generation.Number == 1 ? "cgi.sock" : $"cgi-{generation.Number}.sock";
-            generation.CgiSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name));
+            generation.CgiSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name), _accounts.Cgi);
             generation.Cgi = new WorkerPool(WorkerPool.CgiName, "cgi", PoolLimits.For(config.Cgi));
             for (int i = 0; i < runners; i++)
             {
@@ -70,11 +70,15 @@ internal sealed partial class Supervisor
         {
             environment[ChildEnvironment.CgiListenFd] = cgiSocket.Fd.ToString(CultureInfo.InvariantCulture);
             inherit.Add(cgiSocket.Fd);
+            if (_accounts.DropsPrivileges)
+            {
+                environment[ChildEnvironment.CgiUid] = (_accounts.Cgi?.Uid ?? 0).ToString(CultureInfo.InvariantCulture);
+            }
         }
 
         // Main drains for ShutdownSeconds after SIGTERM; 5 s more before SIGKILL.
         var shutdown = TimeSpan.FromSeconds(generation.Config.Timeouts.ShutdownSeconds + 5);
-        return new ChildSpec("main", 0, _mainExecutable, RestartPolicy.Permanent, shutdown, environment, [.. inherit]);
+        return new ChildSpec("main", 0, _mainExecutable, RestartPolicy.Permanent, shutdown, environment, [.. inherit], _accounts.Server);
     }
 
     private ChildSpec HelperSpec(Generation generation, int id) => new("helper", id, _helperExecutable ?? SiblingExecutable("flash-helper"),
@@ -85,9 +89,10 @@ internal sealed partial class Supervisor
             [ChildEnvironment.HelperSocket] = generation.HelperSocket!.Path,
             [ChildEnvironment.HelperId] = id.ToString(CultureInfo.InvariantCulture),
         },
-        []);
+        [],
+        _accounts.Server);
 
-    private static ChildSpec CgiSpec(Generation generation, int id) => new("cgi", id, SiblingExecutable("flash-cgi"),
+    private ChildSpec CgiSpec(Generation generation, int id) => new("cgi", id, SiblingExecutable("flash-cgi"),
         RestartPolicy.Permanent, TimeSpan.FromSeconds(generation.Config.Cgi.TimeoutSeconds + 5),
         new Dictionary<string, string>
         {
@@ -95,7 +100,8 @@ internal sealed partial class Supervisor
             [ChildEnvironment.CgiSocket] = generation.CgiSocket!.Path,
             [ChildEnvironment.CgiId] = id.ToString(CultureInfo.InvariantCulture),
         },
-        []);
+        [],
+        _accounts.Cgi);
 
     /// <summary>
     /// Keeps one slot filled: start, watch, and after an unexpected exit restart with exponential backoff (50 ms
@@ -283,7 +289,7 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>
-    /// A runner removes its spawn gate's FIFOs (RUN_DIR/.cgi-gate-PID-*) when it exits; one that was killed cannot,
+    /// A runner removes its spawn gate's FIFOs (RUN_DIR/cgi/.cgi-gate-PID-*) when it exits; one that was killed cannot,
     /// so we do, once it is gone (the names carry its pid).
     /// </summary>
     private void RemoveSpawnGate(int pid)
@@ -292,7 +298,7 @@ internal sealed partial class Supervisor
         {
             try
             {
-                File.Delete(Path.Combine(_config.RunDirectory, $".cgi-gate-{pid.ToString(CultureInfo.InvariantCulture)}-{role}"));
+                File.Delete(Path.Combine(RunDirectory.CgiWorkDirectory(_config.RunDirectory), $".cgi-gate-{pid.ToString(CultureInfo.InvariantCulture)}-{role}"));
             }
             catch (IOException ex)
             {

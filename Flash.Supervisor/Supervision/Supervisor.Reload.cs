@@ -85,6 +85,12 @@ internal sealed partial class Supervisor
             return null;
         }
 
+        if (next.User != _config.User || next.Cgi.User != _config.Cgi.User)
+        {
+            refusal = "User or Cgi.User changed: the run directory and its sockets belong to the users flashd started with; restart flashd to change them";
+            return null;
+        }
+
         if (next.Architecture == "amped" && !File.Exists(Path.Combine(AppContext.BaseDirectory, "flash-helper")))
         {
             refusal = "amped needs flash-helper next to flashd";
@@ -193,6 +199,12 @@ internal sealed partial class Supervisor
         {
             if (generation.Main?.Process is { HasExited: false } process)
             {
+                // logrotate moved the file away: a main running as another user may not create one in the run directory.
+                if (Processes.AccessLogFile.Prepare(generation.Config, _accounts.Server) is { } failed)
+                {
+                    s_log.Warn("{0}", failed);
+                }
+
                 process.Signal(Native.Posix.SIGUSR1);
                 count++;
             }

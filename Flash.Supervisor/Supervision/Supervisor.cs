@@ -44,6 +44,7 @@ internal sealed partial class Supervisor : IControlHandler
     private readonly DateTime _startedAt = DateTime.UtcNow;
     private readonly string _mainExecutable;
     private readonly string? _helperExecutable;
+    private readonly Accounts _accounts;
     private ServerConfig _config;
     private Generation? _current;
     private int _lastGeneration;
@@ -54,8 +55,9 @@ internal sealed partial class Supervisor : IControlHandler
 
     /// <param name="configuredListen">Listen as configured (before a port 0 became a real port): a reload may not change it.</param>
     public Supervisor(StartOptions options, ServerConfig config, string configuredListen, ListenSocket listen, UnixListenSocket control,
-        ServiceNotifier notifier)
+        ServiceNotifier notifier, Accounts accounts)
     {
+        _accounts = accounts;
         _options = options;
         _config = config;
         _configuredListen = configuredListen;

@@ -4,7 +4,7 @@ using Flash.IntegrationTests.Support;
 namespace Flash.IntegrationTests.Cgi;
 
 /// <summary>
-/// A runner's spawn gate is two FIFOs in the run directory named for its pid: a killed runner cannot remove them,
+/// A runner's spawn gate is two FIFOs in the runners' folder of the run directory (cgi/), named for its pid: a killed runner cannot remove them,
 /// so the supervisor does once it is gone, and its replacement gates scripts with its own.
 /// </summary>
 [TestFixture]
@@ -24,7 +24,7 @@ public class SpawnGateFileTests
         using var flashd = FlashdProcess.Start(root, c => c.Cgi.Runners = 1);
         int oldRunner = Flashctl.RunningPid(flashd, "cgi");
         string[] oldFifos = Fifos(flashd, oldRunner);
-        Assert.That(oldFifos.All(File.Exists), Is.True, "the runner made its gate in the run directory");
+        Assert.That(oldFifos.All(File.Exists), Is.True, "the runner made its gate in the runners' folder");
 
         FlashdProcess.Signal(oldRunner, SIGKILL);
         Assert.That(flashd.WaitForLog($@"cgi#1 \(pid {oldRunner}\) exited", TimeSpan.FromSeconds(10)), Is.True, flashd.Output);
@@ -44,5 +44,5 @@ public class SpawnGateFileTests
     }
 
     private static string[] Fifos(FlashdProcess flashd, int pid) =>
-        [Path.Combine(flashd.RunDirectory, $".cgi-gate-{pid}-arrival"), Path.Combine(flashd.RunDirectory, $".cgi-gate-{pid}-release")];
+        [Path.Combine(flashd.RunDirectory, "cgi", $".cgi-gate-{pid}-arrival"), Path.Combine(flashd.RunDirectory, "cgi", $".cgi-gate-{pid}-release")];
 }

@@ -43,8 +43,9 @@ public class SupervisorDeathTests
             client = flashd.Connect();
             client.Send(HttpConnection.Request("GET", "/cgi-bin/hold.cgi"));
             int[] script = CgiScripts.WaitForHoldPids(pidFile)[..2];
+            string gateDirectory = Path.Combine(flashd.RunDirectory, "cgi"); // the runners' folder: their spawn gates
             string runDirectory = flashd.RunDirectory;
-            var gates = Directory.GetFiles(runDirectory, ".cgi-gate-*");
+            var gates = Directory.GetFiles(gateDirectory, ".cgi-gate-*");
             Assert.That(gates, Is.Not.Empty, "the runners' spawn gates, which they remove when they exit");
 
             FlashdProcess.Signal(flashd.Pid, 9);
@@ -65,7 +66,7 @@ public class SupervisorDeathTests
                     Assert.That(RefusesUnix(Path.Combine(runDirectory, socket)), Is.True, $"nobody holds {socket}");
                 }
 
-                Assert.That(Directory.GetFiles(runDirectory, ".cgi-gate-*"), Is.Empty, "every runner removed its spawn gate");
+                Assert.That(Directory.GetFiles(gateDirectory, ".cgi-gate-*"), Is.Empty, "every runner removed its spawn gate");
                 Assert.That(Directory.GetFiles(Path.GetTempPath(), ".cgi-gate-*").Where(f => children.Any(p => f.Contains($"-{p}-"))),
                     Is.Empty, "no spawn gate left in the temp directory either");
             }

@@ -166,7 +166,8 @@ public class SystemdTests
         }
 
         var info = new ProcessStartInfo(activate) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])["-l", $"127.0.0.1:{port}", Repository.Executable("flashd"), "start", _root.Root,
+        // systemd-socket-activate gives the program only the variables named with -E: the suite's FLASHD_User too.
+        foreach (var arg in (string[])["-l", $"127.0.0.1:{port}", "-E", $"{ChildUserSetUp.Variable}=root", Repository.Executable("flashd"), "start", _root.Root,
             "--listen", "127.0.0.1:9", "--run-dir", Path.Combine(_root.Path, "run"), "--Helpers.Min", "1"])
         {
             info.ArgumentList.Add(arg);
