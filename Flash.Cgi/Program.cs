@@ -80,7 +80,7 @@ internal static class Program
 
             using var gate = CreateGate(settings.SocketPath, log);
             var readiness = new ReadinessSignal(settings.SupervisorFd, ProcessRole.CgiRunner, settings.Id);
-            var spawner = new ScriptSpawner(settings.Config.Cgi, gate);
+            var spawner = new ScriptSpawner(settings.Config.Cgi, gate, settings.Config.DocumentRoot);
             var loop = new RunnerLoop(settings.Id, spawner, wakeup, readiness, settings.Config.Cgi.TimeoutSeconds,
                 WorkDirectory(settings.SocketPath), settings.Config.Cgi.MaxBodyBytes);
             return new CgiService(settings.SocketPath, settings.Id, loop, wakeup).Run();

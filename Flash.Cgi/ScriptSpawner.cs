@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Text;
 using Flash.Cgi.Native;
+using Flash.Files;
+using Flash.Files.Native;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
 
@@ -38,11 +40,16 @@ internal sealed unsafe class ScriptSpawner
     private readonly int _maxOpenFiles;
     private readonly SpawnGate? _gate;
     private readonly Func<int, int> _applyLimits;
+    private readonly string _documentRoot;
+    private readonly PathResolver _beneathRoot;
 
     /// <param name="gate">Null only where the kernel cannot support one: the limits are then set just after the
     /// exec, and a script's first instructions (and any child it forks before then) run without them.</param>
-    public ScriptSpawner(CgiConfig config, SpawnGate? gate)
+    /// <param name="documentRoot">Every script must be beneath it when it starts (see <see cref="CheckBeneathRoot"/>).</param>
+    public ScriptSpawner(CgiConfig config, SpawnGate? gate, string documentRoot)
     {
+        _documentRoot = documentRoot.TrimEnd('/');
+        _beneathRoot = new PathResolver(documentRoot, []);
         _cpuSeconds = config.CpuSeconds;
         _memoryBytes = config.MemoryBytes;
         _maxProcesses = config.MaxProcesses;
@@ -66,6 +73,12 @@ internal sealed unsafe class ScriptSpawner
         {
             errno = 22; // EINVAL
             error = "flash-cgi: refusing to start " + start.ScriptPath + ": " + invalid;
+            return false;
+        }
+
+        if (CheckBeneathRoot(start, out errno) is { } refused)
+        {
+            error = "flash-cgi: refusing to start " + start.ScriptPath + ": " + refused;
             return false;
         }
 
@@ -118,6 +131,52 @@ internal sealed unsafe class ScriptSpawner
         process = new ScriptProcess(pid, pidFd, stdin[1], stdout[0], stderr[0]);
         error = "";
         return true;
+    }
+
+    /// <summary>
+    /// Checks the script again just before it starts, as the kernel sees it now: beneath the document root
+    /// (openat2 with RESOLVE_BENEATH, as the helpers resolved it), a regular file, executable unless an
+    /// interpreter runs it. Main's translation may be up to Cache.RevalidateMilliseconds old, so a symlink
+    /// swapped in since (pointing out of the root) or a file replaced by something else is refused here.
+    /// Null, or why not (with an errno: ENOENT for a script that is gone, EACCES otherwise).
+    /// </summary>
+    /// <remarks>
+    /// The script is then executed by its path, not through the fd checked: execveat(fd) (or /dev/fd/N for an
+    /// interpreter) gives a #! script "/dev/fd/N" as its $0 and __FILE__, which breaks scripts that find their
+    /// own directory (Perl's FindBin, `dirname "$0"`), and php-cgi opens SCRIPT_FILENAME by name whatever it is
+    /// given. What is left is the microseconds between this check and the exec, for a local user who can write
+    /// into the document root.
+    /// </remarks>
+    private string? CheckBeneathRoot(CgiStart start, out int errno)
+    {
+        errno = 13; // EACCES
+        if (!start.ScriptPath.StartsWith(_documentRoot + "/", StringComparison.Ordinal))
+        {
+            return "not beneath the document root " + _documentRoot;
+        }
+
+        var relative = Encoding.UTF8.GetBytes(start.ScriptPath[(_documentRoot.Length + 1)..]);
+        int fd = _beneathRoot.OpenBeneath(relative, FileSys.O_PATH | FileSys.O_CLOEXEC, out int openErrno);
+        if (fd < 0)
+        {
+            errno = openErrno == FileSys.ENOENT || openErrno == FileSys.ENOTDIR ? Posix.ENOENT : 13;
+            return openErrno == FileSys.EXDEV ? "it leaves the document root (a symlink out of it)" : "cannot open it beneath the document root: "
+                + Marshal.GetPInvokeErrorMessage(openErrno);
+        }
+
+        try
+        {
+            if (FileSys.fstat(fd, out var st) != 0 || !st.IsRegularFile)
+            {
+                return "not a regular file";
+            }
+
+            return start.Interpreter.Length == 0 && (st.Mode & 0x49) == 0 ? "not executable: " + Marshal.GetPInvokeErrorMessage(13) : null; // 0111
+        }
+        finally
+        {
+            Posix.close(fd);
+        }
     }
 
     private static string? Validate(CgiStart start)

@@ -71,7 +71,7 @@ public sealed class BufferedBodyTests
             Assert.That(result.End.ExitCode, Is.EqualTo(126));
             Assert.That(result.End.Stderr, Does.Contain("Cgi.MaxBodyBytes"));
             Assert.That(File.Exists(started), Is.False);
-            Assert.That(runner.Run(main.Job("/bin/echo")).Text, Is.EqualTo("\n"), "the runner goes on");
+            Assert.That(runner.Run(main.Job(main.CopyProgram("/bin/echo"))).Text, Is.EqualTo("\n"), "the runner goes on");
         }
     }
 
@@ -81,7 +81,7 @@ public sealed class BufferedBodyTests
         var (main, runner) = FakeMain.StartConnected();
         using (main)
         {
-            var start = main.Job("/bin/echo") with { BufferBody = true };
+            var start = main.Job(main.CopyProgram("/bin/echo")) with { BufferBody = true };
             runner.Send(start);
             runner.Send(new CgiInput(start.JobId, new byte[200_000], false));
             runner.Send(new CgiAbort(start.JobId));
@@ -89,7 +89,7 @@ public sealed class BufferedBodyTests
             var result = runner.Collect(start.JobId);
 
             Assert.That(result.Output, Is.Empty);
-            Assert.That(runner.Run(main.Job("/bin/echo")).Text, Is.EqualTo("\n"));
+            Assert.That(runner.Run(main.Job(main.CopyProgram("/bin/echo"))).Text, Is.EqualTo("\n"));
         }
     }
 
@@ -99,7 +99,7 @@ public sealed class BufferedBodyTests
         var (main, runner) = FakeMain.StartConnected(c => c.TimeoutSeconds = 1);
         using (main)
         {
-            var start = main.Job("/bin/echo") with { BufferBody = true };
+            var start = main.Job(main.CopyProgram("/bin/echo")) with { BufferBody = true };
             runner.Send(start);
             runner.Send(new CgiInput(start.JobId, [1], false));
 

@@ -20,7 +20,7 @@ public sealed class ScriptEnvironmentTests
                 "EQUALS=x=y=z",
             ];
             // /usr/bin/env as the "script": it prints its environment as it got it, with no shell adding PWD & co.
-            var result = runner.Run(main.Job("/usr/bin/env", environment, workingDirectory: main.Dir));
+            var result = runner.Run(main.Job(main.CopyProgram("/usr/bin/env"), environment, workingDirectory: main.Dir));
 
             Assert.That(result.End.ExitCode, Is.EqualTo(0), result.End.Stderr);
             Assert.That(result.Text.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(environment));
@@ -33,7 +33,7 @@ public sealed class ScriptEnvironmentTests
         var (main, runner) = FakeMain.StartConnected();
         using (main)
         {
-            var result = runner.Run(main.Job("/usr/bin/env", [], workingDirectory: main.Dir));
+            var result = runner.Run(main.Job(main.CopyProgram("/usr/bin/env"), [], workingDirectory: main.Dir));
 
             Assert.That(result.End.ExitCode, Is.EqualTo(0), result.End.Stderr);
             Assert.That(result.Text, Is.Empty, "FLASHD_CONFIG, FLASHD_LEAK_CANARY, PATH, HOME...: none may pass");

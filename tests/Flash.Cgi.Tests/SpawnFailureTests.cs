@@ -76,13 +76,59 @@ public sealed class SpawnFailureTests
         }
     }
 
+    /// <summary>Main's translation may be a second old: the runner checks the script beneath the root again as it starts it.</summary>
+    [Test]
+    public void A_script_swapped_for_a_symlink_out_of_the_root_is_refused_and_nothing_runs()
+    {
+        var (main, runner) = FakeMain.StartConnected();
+        using (main)
+        {
+            string outside = Directory.CreateTempSubdirectory("flashd-outside-").FullName;
+            try
+            {
+                string marker = Path.Combine(outside, "ran");
+                string target = Path.Combine(outside, "evil.cgi");
+                File.WriteAllText(target, $"#!/bin/sh\ntouch {marker}\n");
+                File.SetUnixFileMode(target, (UnixFileMode)0x1ED);
+                string script = main.WriteScript("swapped.cgi", "#!/bin/sh\necho fine\n");
+                Assert.That(runner.Run(main.Job(script)).Text, Is.EqualTo("fine\n"), "the script as it was checked");
+                File.Delete(script);
+                File.CreateSymbolicLink(script, target); // the swap, after main's check
+
+                var result = runner.Run(main.Job(script));
+
+                Assert.That((result.Output.Length, result.End.ExitCode), Is.EqualTo((0, 126)));
+                Assert.That(result.End.Stderr, Does.Contain("leaves the document root"));
+                Assert.That(File.Exists(marker), Is.False, "the file outside the root never ran");
+            }
+            finally
+            {
+                Directory.Delete(outside, recursive: true);
+            }
+        }
+    }
+
+    [TestCase("/bin/true", "", TestName = "A_program_outside_the_document_root_is_refused")]
+    [TestCase("/etc/passwd", "/usr/bin/perl", TestName = "A_file_outside_the_document_root_is_not_given_to_an_interpreter")]
+    public void A_path_outside_the_root_is_refused(string script, string interpreter)
+    {
+        var (main, runner) = FakeMain.StartConnected();
+        using (main)
+        {
+            var result = runner.Run(main.Job(script, interpreter: interpreter));
+
+            Assert.That((result.Output.Length, result.End.ExitCode), Is.EqualTo((0, 126)));
+            Assert.That(result.End.Stderr, Does.Contain("not beneath the document root"));
+        }
+    }
+
     [Test]
     public void A_NUL_in_the_environment_is_refused()
     {
         var (main, runner) = FakeMain.StartConnected();
         using (main)
         {
-            var result = runner.Run(main.Job("/usr/bin/env", ["A=1\0B=2"], workingDirectory: main.Dir));
+            var result = runner.Run(main.Job(main.CopyProgram("/usr/bin/env"), ["A=1\0B=2"], workingDirectory: main.Dir));
 
             Assert.That((result.Output.Length, result.End.ExitCode), Is.EqualTo((0, 126)));
             Assert.That(result.End.Stderr, Does.Contain("NUL"));

@@ -166,6 +166,22 @@ internal sealed class FakeMain : IDisposable
         return path;
     }
 
+    /// <summary>
+    /// A copy of a system program in the temp directory (the document root): the runner starts only what is
+    /// beneath the root, as flashd's runners do.
+    /// </summary>
+    public string CopyProgram(string program)
+    {
+        string path = Path.Combine(Dir, Path.GetFileName(program));
+        if (!File.Exists(path))
+        {
+            File.Copy(program, path);
+            File.SetUnixFileMode(path, (UnixFileMode)0x1ED); // 0755
+        }
+
+        return path;
+    }
+
     /// <summary>A CgiStart for <paramref name="scriptPath"/> with a small environment (PATH only, unless given).</summary>
     public CgiStart Job(string scriptPath, string[]? environment = null, string interpreter = "", string? workingDirectory = null) =>
         new(NextJobId(), scriptPath, workingDirectory ?? Path.GetDirectoryName(scriptPath)!,
