@@ -67,7 +67,6 @@ internal sealed unsafe class ScriptSpawner
     public bool TryStart(CgiStart start, out ScriptProcess process, out int errno, out string error, int stdinFile = -1)
     {
         process = default;
-        int pidFd = -1;
         string? invalid = Validate(start);
         if (invalid is not null)
         {
@@ -76,13 +75,28 @@ internal sealed unsafe class ScriptSpawner
             return false;
         }
 
-        if (CheckBeneathRoot(start, out errno) is { } refused)
+        if (CheckBeneathRoot(start, out errno, out int binary) is { } refused)
         {
             error = "flash-cgi: refusing to start " + start.ScriptPath + ": " + refused;
             return false;
         }
 
-        string program = start.Interpreter.Length == 0 ? start.ScriptPath : start.Interpreter;
+        try
+        {
+            return TryStart(start, binary, stdinFile, out process, out errno, out error);
+        }
+        finally
+        {
+            Posix.CloseAndForget(ref binary);
+        }
+    }
+
+    private bool TryStart(CgiStart start, int binary, int stdinFile, out ScriptProcess process, out int errno, out string error)
+    {
+        process = default;
+        int pidFd = -1;
+        // A binary runs from the fd that was checked (see CheckBeneathRoot), its argv[0] still the script's path.
+        string program = binary >= 0 ? CheckedFileInChild : start.Interpreter.Length == 0 ? start.ScriptPath : start.Interpreter;
         string[] argv = start.Interpreter.Length == 0 ? [start.ScriptPath] : [start.Interpreter, start.ScriptPath];
         using var strings = new NativeStrings(program, start.WorkingDirectory, argv, start.Environment);
 
@@ -99,7 +113,7 @@ internal sealed unsafe class ScriptSpawner
         }
 
         int pid = 0;
-        errno = SpawnChild(&pid, strings, stdinFile >= 0 ? stdinFile : stdin[0], stdout[1], stderr[1], out int limitErrno);
+        errno = SpawnChild(&pid, strings, binary, stdinFile >= 0 ? stdinFile : stdin[0], stdout[1], stderr[1], out int limitErrno);
 
         // The child has its copies (or never will): the runner keeps only its own ends.
         Posix.CloseAndForget(ref stdin[0]);
@@ -107,7 +121,7 @@ internal sealed unsafe class ScriptSpawner
         Posix.CloseAndForget(ref stderr[1]);
         if (errno != 0)
         {
-            error = "flash-cgi: cannot execute " + program + " in " + start.WorkingDirectory + ": "
+            error = "flash-cgi: cannot execute " + (binary >= 0 ? start.ScriptPath : program) + " in " + start.WorkingDirectory + ": "
                 + Marshal.GetPInvokeErrorMessage(errno);
             CloseAll(stdin, stdout, stderr);
             return false;
@@ -121,7 +135,7 @@ internal sealed unsafe class ScriptSpawner
         errno = limitErrno != 0 ? limitErrno : Prepare(pid, stdin[1], stdout[0], stderr[0], out pidFd);
         if (errno != 0)
         {
-            error = "flash-cgi: cannot set up " + program + ": " + Marshal.GetPInvokeErrorMessage(errno);
+            error = "flash-cgi: cannot set up " + start.ScriptPath + ": " + Marshal.GetPInvokeErrorMessage(errno);
             Posix.kill(-pid, Posix.SIGKILL);
             Posix.waitpid(pid, null, 0); // SIGKILL: returns at once
             CloseAll(stdin, stdout, stderr);
@@ -139,24 +153,37 @@ internal sealed unsafe class ScriptSpawner
     /// interpreter runs it. Main's translation may be up to Cache.RevalidateMilliseconds old, so a symlink
     /// swapped in since (pointing out of the root) or a file replaced by something else is refused here.
     /// Null, or why not (with an errno: ENOENT for a script that is gone, EACCES otherwise).
+    /// <paramref name="binary"/> is the checked file, kept open, when it is a binary (no #! line, no interpreter):
+    /// the child executes that very file (<see cref="CheckedFileInChild"/>), so nothing swapped in after this
+    /// check can run instead of it. Otherwise -1.
     /// </summary>
     /// <remarks>
-    /// The script is then executed by its path, not through the fd checked: execveat(fd) (or /dev/fd/N for an
-    /// interpreter) gives a #! script "/dev/fd/N" as its $0 and __FILE__, which breaks scripts that find their
-    /// own directory (Perl's FindBin, `dirname "$0"`), and php-cgi opens SCRIPT_FILENAME by name whatever it is
-    /// given. What is left is the microseconds between this check and the exec, for a local user who can write
-    /// into the document root.
+    /// A #! script, or one an interpreter runs, is executed by its path after this check, not through the fd:
+    /// execveat(fd) (or /dev/fd/N for an interpreter) gives the script "/dev/fd/N" as its $0 and __FILE__, which
+    /// breaks every script that finds its own directory (Perl's FindBin, `dirname "$0"`, Python's sys.path[0],
+    /// PHP's __DIR__), and php-cgi opens SCRIPT_FILENAME by name whatever it is given. What is left for those is
+    /// the microseconds between this check and the exec, for a local user who can write into the document root:
+    /// a user who could as well write a script there that runs the same file.
     /// </remarks>
-    private string? CheckBeneathRoot(CgiStart start, out int errno)
+    private string? CheckBeneathRoot(CgiStart start, out int errno, out int binary)
     {
         errno = 13; // EACCES
+        binary = -1;
         if (!start.ScriptPath.StartsWith(_documentRoot + "/", StringComparison.Ordinal))
         {
             return "not beneath the document root " + _documentRoot;
         }
 
+        // Opened for reading, to see its first two bytes (O_NONBLOCK: a FIFO swapped in must not hold the runner);
+        // a binary that may be executed but not read (mode 0711) is opened as a path, and is no #! script.
         var relative = Encoding.UTF8.GetBytes(start.ScriptPath[(_documentRoot.Length + 1)..]);
-        int fd = _beneathRoot.OpenBeneath(relative, FileSys.O_PATH | FileSys.O_CLOEXEC, out int openErrno);
+        int fd = _beneathRoot.OpenBeneath(relative, FileSys.O_RDONLY | FileSys.O_NONBLOCK | FileSys.O_NOCTTY | FileSys.O_CLOEXEC, out int openErrno);
+        bool readable = fd >= 0;
+        if (openErrno == FileSys.EACCES)
+        {
+            fd = _beneathRoot.OpenBeneath(relative, FileSys.O_PATH | FileSys.O_CLOEXEC, out openErrno);
+        }
+
         if (fd < 0)
         {
             errno = openErrno == FileSys.ENOENT || openErrno == FileSys.ENOTDIR ? Posix.ENOENT : 13;
@@ -164,19 +191,23 @@ internal sealed unsafe class ScriptSpawner
                 + Marshal.GetPInvokeErrorMessage(openErrno);
         }
 
-        try
+        string? refused = FileSys.fstat(fd, out var st) != 0 || !st.IsRegularFile ? "not a regular file"
+            : start.Interpreter.Length == 0 && (st.Mode & 0x49) == 0 ? "not executable: " + Marshal.GetPInvokeErrorMessage(13) // 0111
+            : null;
+        if (refused is null && start.Interpreter.Length == 0 && !(readable && StartsWithHashBang(fd)))
         {
-            if (FileSys.fstat(fd, out var st) != 0 || !st.IsRegularFile)
-            {
-                return "not a regular file";
-            }
+            binary = fd;
+            return null;
+        }
 
-            return start.Interpreter.Length == 0 && (st.Mode & 0x49) == 0 ? "not executable: " + Marshal.GetPInvokeErrorMessage(13) : null; // 0111
-        }
-        finally
-        {
-            Posix.close(fd);
-        }
+        Posix.close(fd);
+        return refused;
+    }
+
+    private static bool StartsWithHashBang(int fd)
+    {
+        ushort head = 0;
+        return FileSys.pread(fd, (byte*)&head, 2, 0) == 2 && head == ('#' | ('!' << 8));
     }
 
     private static string? Validate(CgiStart start)
@@ -207,9 +238,24 @@ internal sealed unsafe class ScriptSpawner
         return null;
     }
 
-    private int SpawnChild(int* pid, NativeStrings strings, int stdinRead, int stdoutWrite, int stderrWrite, out int limitErrno)
+    /// <summary>Where a checked binary is in the child, and the path its exec takes (<see cref="CheckBeneathRoot"/>).</summary>
+    private const int CheckedFileFd = 3;
+
+    private const string CheckedFileInChild = "/proc/self/fd/3";
+
+    private int SpawnChild(int* pid, NativeStrings strings, int binary, int stdinRead, int stdoutWrite, int stderrWrite, out int limitErrno)
     {
         limitErrno = 0;
+        // The child reopens the runner's checked fd (still open there until the exec) as fd 3, close-on-exec: open
+        // returns the lowest free fd, 3, so glibc keeps its flags (a dup2 would drop O_CLOEXEC), and the script
+        // starts without it. An O_PATH open of the magic link is the same file, not a new path look-up.
+        byte* reopen = stackalloc byte[32];
+        if (binary >= 0)
+        {
+            int length = Encoding.ASCII.GetBytes($"/proc/self/fd/{binary}", new Span<byte>(reopen, 31));
+            reopen[length] = 0;
+        }
+
         ulong* attributes = stackalloc ulong[Spawn.OpaqueBytes / sizeof(ulong)];
         ulong* actions = stackalloc ulong[Spawn.OpaqueBytes / sizeof(ulong)];
         ulong* allSignals = stackalloc ulong[Spawn.SigSetBytes / sizeof(ulong)];
@@ -250,8 +296,9 @@ internal sealed unsafe class ScriptSpawner
                     Spawn.posix_spawn_file_actions_adddup2(actions, stdoutWrite, 1),
                     Spawn.posix_spawn_file_actions_adddup2(actions, stderrWrite, 2),
                     Spawn.posix_spawn_file_actions_addchdir_np(actions, strings.WorkingDirectory),
+                    binary >= 0 ? Spawn.posix_spawn_file_actions_addopen(actions, CheckedFileFd, reopen, FileSys.O_PATH | FileSys.O_CLOEXEC, 0) : 0,
                     // The pipes are close-on-exec already; this also closes whatever the runner inherited without it.
-                    Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 3));
+                    Spawn.posix_spawn_file_actions_addclosefrom_np(actions, binary >= 0 ? CheckedFileFd + 1 : 3));
                 if (result != 0)
                 {
                     return result;

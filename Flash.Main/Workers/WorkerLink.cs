@@ -324,6 +324,13 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
             }
 
             var hello = (Hello)message;
+            if (!Handshake.CarriesToken(hello, Handshake.GenerationToken))
+            {
+                // A worker of another generation, or of another flashd: its configuration is not ours.
+                OnFailed($"pid {hello.Pid} did not carry this generation's token");
+                return false;
+            }
+
             WorkerPid = hello.Pid;
             WorkerId = hello.Id;
             WorkerCapacity = Math.Max(1, hello.Capacity); // not said (an older worker): one job at a time

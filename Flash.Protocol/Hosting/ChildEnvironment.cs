@@ -15,6 +15,13 @@ public static class ChildEnvironment
     /// <summary>The supervisor's pid: a child whose parent is not this process has lost it (see <see cref="SupervisorLifetime"/>).</summary>
     public const string SupervisorPid = "FLASHD_SUPERVISOR_PID";
 
+    /// <summary>
+    /// A random secret per generation (main and every worker of it): a worker's Hello carries it, and main takes only
+    /// a worker that knows its own, so a helper or runner of another generation or another flashd is refused even
+    /// where its parent and user would pass.
+    /// </summary>
+    public const string GenerationToken = "FLASHD_GENERATION_TOKEN";
+
     /// <summary>Main: the inherited TCP listen socket's fd number.</summary>
     public const string ListenFd = "FLASHD_LISTEN_FD";
 

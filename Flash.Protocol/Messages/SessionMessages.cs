@@ -6,12 +6,15 @@ namespace Flash.Protocol;
 /// The first frame on every connection, in both directions; see <see cref="Handshake"/>.
 /// <paramref name="Id"/> is the sender's slot in its pool (0 where there is no pool). <paramref name="Capacity"/>
 /// is how many jobs a helper works on at once (1 where its reads block; 0: not said, an optional trailing field).
+/// <paramref name="Token"/> is the generation token the supervisor gave the sender at spawn
+/// (<see cref="Hosting.ChildEnvironment.GenerationToken"/>): a worker proves with it that it belongs to this server and
+/// this generation (empty: none given, an optional trailing field).
 /// </summary>
-public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int Id, int Capacity = 0) : Message
+public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int Id, int Capacity = 0, string Token = "") : Message
 {
     internal const int Fields = 4;
 
-    internal const int MaxFields = 5;
+    internal const int MaxFields = 6;
 
     public override MessageKind Kind => MessageKind.Hello;
 
@@ -24,17 +27,19 @@ public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int I
         writer.Write(Pid);
         writer.Write(Id);
         writer.Write(Capacity);
+        FieldCodec.WriteString(ref writer, Token);
     }
 
-    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (4 or 5).</summary>
+    /// <summary>Reads the fields; <paramref name="fields"/> is how many the sender wrote (4 to 6).</summary>
     internal static Hello Read(ref MessagePackReader reader, int fields)
     {
         int version = FieldCodec.ReadInt32(ref reader);
         ProcessRole role = FieldCodec.ReadRole(ref reader);
         int pid = FieldCodec.ReadInt32(ref reader);
         int id = FieldCodec.ReadInt32(ref reader);
-        int capacity = fields >= MaxFields ? FieldCodec.ReadInt32(ref reader) : 0;
-        return new Hello(version, role, pid, id, capacity);
+        int capacity = fields >= 5 ? FieldCodec.ReadInt32(ref reader) : 0;
+        string token = fields >= 6 ? FieldCodec.ReadString(ref reader) : "";
+        return new Hello(version, role, pid, id, capacity, token);
     }
 }
 

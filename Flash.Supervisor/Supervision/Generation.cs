@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Flash.Protocol.Configuration;
 using Flash.Supervisor.Processes;
 using Flash.Supervisor.Scaling;
@@ -15,6 +16,12 @@ internal sealed class Generation(int number, ServerConfig config, string configJ
     public int Number { get; } = number;
 
     public ServerConfig Config { get; } = config;
+
+    /// <summary>
+    /// This generation's secret (FLASHD_GENERATION_TOKEN, 128 random bits), given to its main and its workers at spawn:
+    /// main takes only workers whose Hello carries it.
+    /// </summary>
+    public string Token { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
     /// <summary>The configuration as the children receive it (FLASHD_CONFIG).</summary>
     public string ConfigJson { get; } = configJson;

@@ -57,6 +57,7 @@ internal sealed partial class Supervisor
         var environment = new Dictionary<string, string>
         {
             [ChildEnvironment.Config] = generation.ConfigJson,
+            [ChildEnvironment.GenerationToken] = generation.Token,
             [ChildEnvironment.ListenFd] = _listen.Fd.ToString(CultureInfo.InvariantCulture),
         };
         var inherit = new List<int> { _listen.Fd };
@@ -86,6 +87,7 @@ internal sealed partial class Supervisor
         new Dictionary<string, string>
         {
             [ChildEnvironment.Config] = generation.ConfigJson,
+            [ChildEnvironment.GenerationToken] = generation.Token,
             [ChildEnvironment.HelperSocket] = generation.HelperSocket!.Path,
             [ChildEnvironment.HelperId] = id.ToString(CultureInfo.InvariantCulture),
         },
@@ -97,6 +99,7 @@ internal sealed partial class Supervisor
         new Dictionary<string, string>
         {
             [ChildEnvironment.Config] = generation.ConfigJson,
+            [ChildEnvironment.GenerationToken] = generation.Token,
             [ChildEnvironment.CgiSocket] = generation.CgiSocket!.Path,
             [ChildEnvironment.CgiId] = id.ToString(CultureInfo.InvariantCulture),
         },

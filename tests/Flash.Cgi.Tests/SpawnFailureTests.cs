@@ -108,6 +108,56 @@ public sealed class SpawnFailureTests
         }
     }
 
+    [Test]
+    public void A_binary_is_executed_from_the_fd_that_was_checked_and_the_script_does_not_inherit_it()
+    {
+        var (main, runner) = FakeMain.StartConnected();
+        using (main)
+        {
+            // A copy of sh, run as a compiled CGI program: it reads its commands from the body on stdin. The dynamic
+            // loader's LD_SHOW_AUXV prints how the kernel was asked to execute it (AT_EXECFN): through the checked
+            // fd, reopened as fd 3 in the child, close-on-exec, so the shell finds no fd 3.
+            string shell = main.CopyProgram("/bin/sh");
+            var result = runner.Run(main.Job(shell, ["LD_SHOW_AUXV=1", "PATH=/usr/bin:/bin"], workingDirectory: main.Dir),
+                "echo \"argv0=$0\"; if [ -e /proc/$$/fd/3 ]; then echo fd3-open; else echo fd3-closed; fi\n"u8.ToArray());
+
+            Assert.That(result.End.ExitCode, Is.Zero, result.End.Stderr);
+            Assert.That(result.Text, Does.Match(@"AT_EXECFN:\s+/proc/self/fd/3\n"));
+            Assert.That(result.Text, Does.Contain($"argv0={shell}\n"), "argv[0] is still the script's path");
+            Assert.That(result.Text, Does.Contain("fd3-closed\n"));
+        }
+    }
+
+    [Test]
+    public void A_hash_bang_script_still_sees_its_own_path_as_its_name()
+    {
+        var (main, runner) = FakeMain.StartConnected();
+        using (main)
+        {
+            // A #! script is executed by its path (see ScriptSpawner.CheckBeneathRoot): $0 must be that path,
+            // not /dev/fd/N, or `dirname "$0"`, FindBin and sys.path[0] would all break.
+            string script = main.WriteScript("name.cgi", "#!/bin/sh\necho \"$0\"\n");
+
+            Assert.That(runner.Run(main.Job(script)).Text, Is.EqualTo(script + "\n"));
+        }
+    }
+
+    [Test]
+    public void An_exec_only_binary_still_runs()
+    {
+        var (main, runner) = FakeMain.StartConnected();
+        using (main)
+        {
+            // Mode 0711: the runner cannot read it (unless root), so it opens it as a path; no #! line either way.
+            string program = main.CopyProgram("/bin/echo");
+            File.SetUnixFileMode(program, (UnixFileMode)0x1C9);
+
+            var result = runner.Run(main.Job(program, workingDirectory: main.Dir));
+
+            Assert.That((result.Text, result.End.ExitCode), Is.EqualTo(("\n", 0)), result.End.Stderr);
+        }
+    }
+
     [TestCase("/bin/true", "", TestName = "A_program_outside_the_document_root_is_refused")]
     [TestCase("/etc/passwd", "/usr/bin/perl", TestName = "A_file_outside_the_document_root_is_not_given_to_an_interpreter")]
     public void A_path_outside_the_root_is_refused(string script, string interpreter)

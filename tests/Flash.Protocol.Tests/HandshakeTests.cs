@@ -58,4 +58,30 @@ public class HandshakeTests
         Assert.That(hello, Is.EqualTo(new Hello(ProtocolInfo.Version, ProcessRole.CgiRunner, Environment.ProcessId, 3)));
         Assert.That(Handshake.Check(hello, ProcessRole.CgiRunner), Is.EqualTo(HandshakeResult.Ok));
     }
+
+    [Test]
+    public void A_hello_carries_the_token_only_when_it_is_the_expected_one()
+    {
+        var hello = new Hello(ProtocolInfo.Version, ProcessRole.Helper, 100, 1, 2, "A1B2");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Handshake.CarriesToken(hello, "A1B2"), Is.True);
+            Assert.That(Handshake.CarriesToken(hello, "A1B3"), Is.False, "another token");
+            Assert.That(Handshake.CarriesToken(hello, "A1B2C3"), Is.False, "a longer token");
+            Assert.That(Handshake.CarriesToken(hello with { Token = "" }, "A1B2"), Is.False, "no token");
+            Assert.That(Handshake.CarriesToken(hello, ""), Is.True, "main started without one takes any");
+        }
+    }
+
+    [Test]
+    public void A_hello_keeps_its_token_through_a_frame()
+    {
+        var hello = new Hello(ProtocolInfo.Version, ProcessRole.CgiRunner, 100, 4, 1, "0F0E0D0C");
+        var reader = new FrameReader();
+        reader.Append(FrameWriter.ToFrame(hello));
+
+        Assert.That(reader.TryRead(out Message? read), Is.EqualTo(FrameResult.Message));
+        Assert.That(read, Is.EqualTo(hello));
+    }
 }

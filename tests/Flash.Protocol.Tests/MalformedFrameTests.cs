@@ -206,13 +206,14 @@ public class MalformedFrameTests
     {
         byte[] body = RawFrames.Body((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(9);
+            w.WriteArrayHeader(10);
             w.Write((byte)MessageKind.Hello);
             w.Write(1);
             w.Write((byte)ProcessRole.CgiRunner);
             w.Write(300);
             w.Write(2);
             w.Write(3);
+            w.Write("T0KEN");
             w.Write("a later field");
             w.WriteArrayHeader(2);
             w.WriteMapHeader(1);
@@ -225,27 +226,33 @@ public class MalformedFrameTests
         FrameResult result = RawFrames.ReadOne(RawFrames.Frame(body), out Message? message);
 
         Assert.That(result, Is.EqualTo(FrameResult.Message));
-        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.CgiRunner, 300, 2, 3)));
+        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.CgiRunner, 300, 2, 3, "T0KEN")));
     }
 
-    [Test]
-    public void A_hello_without_the_optional_capacity_reads_as_capacity_0()
+    // Earlier builds wrote four fields (main then gives the helper one job at a time), then five (no token: main
+    // started by a supervisor refuses such a worker).
+    [TestCase(4, 0, TestName = "A_hello_without_the_optional_capacity_reads_as_capacity_0")]
+    [TestCase(5, 4, TestName = "A_hello_without_the_optional_token_reads_as_no_token")]
+    public void A_hello_without_its_optional_fields_reads_as_their_defaults(int fields, int capacity)
     {
-        // An earlier build's helper wrote four fields; main then gives it one job at a time.
         byte[] body = RawFrames.Body((ref MessagePackWriter w) =>
         {
-            w.WriteArrayHeader(5);
+            w.WriteArrayHeader(1 + fields);
             w.Write((byte)MessageKind.Hello);
             w.Write(1);
             w.Write((byte)ProcessRole.Helper);
             w.Write(300);
             w.Write(2);
+            if (fields == 5)
+            {
+                w.Write(capacity);
+            }
         });
 
         FrameResult result = RawFrames.ReadOne(RawFrames.Frame(body), out Message? message);
 
         Assert.That(result, Is.EqualTo(FrameResult.Message));
-        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.Helper, 300, 2, 0)));
+        Assert.That(message, Is.EqualTo(new Hello(1, ProcessRole.Helper, 300, 2, capacity, "")));
     }
 
     [Test]

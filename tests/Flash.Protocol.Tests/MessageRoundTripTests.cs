@@ -10,7 +10,7 @@ public class MessageRoundTripTests
     // The number of fields of each message: part of the wire format.
     private static readonly Dictionary<MessageKind, int> FieldCounts = new()
     {
-        [MessageKind.Hello] = 5,
+        [MessageKind.Hello] = 6,
         [MessageKind.Goodbye] = 1,
         [MessageKind.ResolveRequest] = 2,
         [MessageKind.ResolveReply] = 8,
@@ -86,10 +86,10 @@ public class MessageRoundTripTests
     [Test]
     public void A_hello_has_a_fixed_wire_encoding()
     {
-        byte[] frame = FrameWriter.ToFrame(new Hello(1, ProcessRole.Helper, 4242, 7, 16));
+        byte[] frame = FrameWriter.ToFrame(new Hello(1, ProcessRole.Helper, 4242, 7, 16, "AB"));
 
-        // [kind 1, version 1, role 2, pid 4242 as uint16, id 7, capacity 16], 9 bytes.
-        Assert.That(frame, Is.EqualTo(new byte[] { 0, 0, 0, 9, 0x96, 0x01, 0x01, 0x02, 0xCD, 0x10, 0x92, 0x07, 0x10 }));
+        // [kind 1, version 1, role 2, pid 4242 as uint16, id 7, capacity 16, token "AB" as fixstr], 12 bytes.
+        Assert.That(frame, Is.EqualTo(new byte[] { 0, 0, 0, 12, 0x97, 0x01, 0x01, 0x02, 0xCD, 0x10, 0x92, 0x07, 0x10, 0xA2, 0x41, 0x42 }));
     }
 
     [TestCaseSource(typeof(MessageSamples), nameof(MessageSamples.AllCases))]

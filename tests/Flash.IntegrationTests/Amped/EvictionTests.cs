@@ -22,7 +22,7 @@ public class EvictionTests
         using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
         var body = Enumerable.Range(0, 16 * 1024).Select(i => (byte)(i * 7)).ToArray();
         string cold = root.File("cold.bin", body);
-        using var fake = new FakeHelper(flashd.RunDirectory);
+        using var fake = new FakeHelper(flashd);
 
         AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Flash.IntegrationTests.Support;
 using Flash.Protocol;
 
 namespace Flash.IntegrationTests.Amped;
@@ -14,9 +15,17 @@ internal sealed class FakeHelper : IDisposable
 
     private readonly Socket _socket;
     private readonly FramedStream _frames;
+    private readonly string _token;
 
-    public FakeHelper(string runDirectory)
+    /// <summary>
+    /// Connects to FLASHD's helper socket. TOKEN is what its Hello will carry: by default main's own generation token,
+    /// read from main's /proc environ (as any process of main's user could: which is why main checks the peer's parent
+    /// too, where the tests' fake workers do not switch that off).
+    /// </summary>
+    public FakeHelper(FlashdProcess flashd, string? token = null)
     {
+        _token = token ?? TokenOf(flashd.MainPid);
+        string runDirectory = flashd.RunDirectory;
         _socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
         {
             ReceiveTimeout = 15_000,
@@ -32,9 +41,18 @@ internal sealed class FakeHelper : IDisposable
     /// </summary>
     public void Handshake(int capacity = 0)
     {
-        Send(new Hello(ProtocolInfo.Version, ProcessRole.Helper, Environment.ProcessId, Id, capacity));
+        Send(new Hello(ProtocolInfo.Version, ProcessRole.Helper, Environment.ProcessId, Id, capacity, _token));
         var answer = Receive();
         Assert.That(Flash.Protocol.Handshake.Check(answer, ProcessRole.Main), Is.EqualTo(HandshakeResult.Ok), $"main's Hello: {answer}");
+    }
+
+    /// <summary>The generation token in a process's environment ("" if it has none).</summary>
+    public static string TokenOf(int pid)
+    {
+        const string prefix = Flash.Protocol.Hosting.ChildEnvironment.GenerationToken + "=";
+        string environ = File.ReadAllText($"/proc/{pid}/environ");
+        string? entry = environ.Split('\0').FirstOrDefault(e => e.StartsWith(prefix, StringComparison.Ordinal));
+        return entry?[prefix.Length..] ?? "";
     }
 
     public void Send(Message message) => _frames.Send(message);

@@ -19,7 +19,7 @@ public class HelperCapacityTests
     {
         using var root = new TempDocRoot();
         using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
-        using var fake = new FakeHelper(flashd.RunDirectory);
+        using var fake = new FakeHelper(flashd);
 
         AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
@@ -47,7 +47,7 @@ public class HelperCapacityTests
     {
         using var root = new TempDocRoot();
         using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
-        using var fake = new FakeHelper(flashd.RunDirectory);
+        using var fake = new FakeHelper(flashd);
 
         AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
@@ -76,8 +76,8 @@ public class HelperCapacityTests
     {
         using var root = new TempDocRoot();
         using var flashd = AmpedFlashd.StartWithOneHelper(root, JobsPerHelper);
-        using var a = new FakeHelper(flashd.RunDirectory);
-        using var b = new FakeHelper(flashd.RunDirectory);
+        using var a = new FakeHelper(flashd);
+        using var b = new FakeHelper(flashd);
 
         AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {

@@ -55,13 +55,19 @@ public class MalformedHelperTests
             "did not say Hello").SetArgDisplayNames("Hello of another version");
         yield return new TestCaseData(FrameWriter.ToFrame(new Hello(ProtocolInfo.Version, ProcessRole.Main, 1, FakeHelper.Id)),
             "did not say Hello").SetArgDisplayNames("Hello as main");
+
+        // Parent and uid are not checked here (fake workers): only the token tells this generation's workers apart.
+        yield return new TestCaseData(FrameWriter.ToFrame(new Hello(ProtocolInfo.Version, ProcessRole.Helper, 1, FakeHelper.Id, 1)),
+            "pid 1 did not carry this generation's token").SetArgDisplayNames("Hello without a token");
+        yield return new TestCaseData(FrameWriter.ToFrame(new Hello(ProtocolInfo.Version, ProcessRole.Helper, 1, FakeHelper.Id, 1,
+            "00112233445566778899AABBCCDDEEFF")), "pid 1 did not carry this generation's token").SetArgDisplayNames("Hello with another generation's token");
     }
 
     [TestCaseSource(nameof(GarbageInsteadOfHello))]
     public void A_helper_that_does_not_say_Hello_is_dropped(byte[] garbage, string why)
     {
         int mark = AmpedFlashd.Mark(_flashd);
-        using var fake = new FakeHelper(_flashd.RunDirectory);
+        using var fake = new FakeHelper(_flashd);
 
         fake.SendRaw(garbage);
 
@@ -76,7 +82,7 @@ public class MalformedHelperTests
         var requeued = AmpedFlashd.Stats(_flashd)["helper_jobs_requeued"];
         int mark = AmpedFlashd.Mark(_flashd);
         using var b = _flashd.Connect();
-        using var fake = new FakeHelper(_flashd.RunDirectory);
+        using var fake = new FakeHelper(_flashd);
         string path = NewFile(_root);
 
         WithRealHelperHeld(_flashd, NewFile(_root), () =>
@@ -112,7 +118,7 @@ public class MalformedHelperTests
     {
         int mark = AmpedFlashd.Mark(_flashd);
         using var b = _flashd.Connect();
-        using var fake = new FakeHelper(_flashd.RunDirectory);
+        using var fake = new FakeHelper(_flashd);
         string path = NewFile(_root);
 
         WithRealHelperHeld(_flashd, NewFile(_root), () =>
@@ -133,7 +139,7 @@ public class MalformedHelperTests
     public void A_helper_that_answers_before_it_was_given_any_job_is_dropped()
     {
         int mark = AmpedFlashd.Mark(_flashd);
-        using var fake = new FakeHelper(_flashd.RunDirectory);
+        using var fake = new FakeHelper(_flashd);
         fake.Handshake();
 
         fake.Send(new ResolveReply(1, ResolveOutcome.NotFound, "", 0, 0, 0, 0, 0));
@@ -154,7 +160,7 @@ public class MalformedHelperTests
         {
             for (int attempt = 1; attempt <= 3; attempt++)
             {
-                using var fake = new FakeHelper(_flashd.RunDirectory);
+                using var fake = new FakeHelper(_flashd);
                 fake.Handshake();
                 if (attempt == 1)
                 {
@@ -196,7 +202,7 @@ public class MalformedHelperTests
         }, fakeWorkers: true);
         int mark = AmpedFlashd.Mark(flashd);
         using var b = flashd.Connect();
-        using var fake = new FakeHelper(flashd.RunDirectory);
+        using var fake = new FakeHelper(flashd);
         string path = NewFile(root);
         string held = NewFile(root);
 

@@ -21,7 +21,7 @@ public class PassedFdTests
         root.File("page.txt", "the page");
         int mark = AmpedFlashd.Mark(flashd);
         using var client = flashd.Connect();
-        using var fake = new FakeHelper(flashd.RunDirectory);
+        using var fake = new FakeHelper(flashd);
 
         AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {
@@ -48,7 +48,7 @@ public class PassedFdTests
         string page = root.File("page.txt", "the page");
         string other = root.File("other.txt", "something else");
         using var client = flashd.Connect();
-        using var fake = new FakeHelper(flashd.RunDirectory);
+        using var fake = new FakeHelper(flashd);
 
         AmpedFlashd.WithRealHelperFull(flashd, root, JobsPerHelper, () =>
         {

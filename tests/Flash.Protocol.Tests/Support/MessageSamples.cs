@@ -11,7 +11,7 @@ internal static class MessageSamples
 {
     public static IEnumerable<Message> Typical()
     {
-        yield return new Hello(ProtocolInfo.Version, ProcessRole.Helper, 4242, 7, 16);
+        yield return new Hello(ProtocolInfo.Version, ProcessRole.Helper, 4242, 7, 16, "9F86D081884C7D659A2FEAA0C55AD015");
         yield return new Goodbye("idle timeout");
         yield return new ResolveRequest(11, "/docs/index.html");
         yield return new ResolveReply(12, ResolveOutcome.File, "/srv/www/docs/index.html", 5120,
