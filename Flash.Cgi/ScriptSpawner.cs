@@ -179,7 +179,7 @@ internal sealed unsafe class ScriptSpawner
         var relative = Encoding.UTF8.GetBytes(start.ScriptPath[(_documentRoot.Length + 1)..]);
         int fd = _beneathRoot.OpenBeneath(relative, FileSys.O_RDONLY | FileSys.O_NONBLOCK | FileSys.O_NOCTTY | FileSys.O_CLOEXEC, out int openErrno);
         bool readable = fd >= 0;
-        if (openErrno == FileSys.EACCES)
+        if (fd < 0 && openErrno == FileSys.EACCES)
         {
             fd = _beneathRoot.OpenBeneath(relative, FileSys.O_PATH | FileSys.O_CLOEXEC, out openErrno);
         }
