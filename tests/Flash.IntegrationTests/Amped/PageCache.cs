@@ -28,6 +28,40 @@ internal static unsafe partial class PageCache
         }
     }
 
+    /// <summary>
+    /// Evicts the whole file and checks it is gone: DONTNEED skips pages that are busy at that moment, and pages
+    /// still sitting in another CPU's LRU batch (fadvise drains only its own CPU's), so this tries a few times,
+    /// then drop_caches (which drains every CPU) when it may. True when no page of the file is cached (or the
+    /// kernel cannot say).
+    /// </summary>
+    public static bool EvictWhole(string path)
+    {
+        for (int attempt = 0; attempt < 10 && CachedPages(path) != 0; attempt++)
+        {
+            Evict(path);
+            if (CachedPages(path) > 0)
+            {
+                Thread.Sleep(25);
+            }
+        }
+
+        if (CachedPages(path) > 0 && File.Exists("/proc/sys/vm/drop_caches"))
+        {
+            try
+            {
+                File.WriteAllText("/proc/sys/vm/drop_caches", "1");
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return CachedPages(path) <= 0;
+    }
+
     /// <summary>Pages of the file in the page cache (cachestat, Linux 6.5+), or -1 if the kernel cannot say.</summary>
     public static long CachedPages(string path) => CachedPages(path, 0, 0);
 

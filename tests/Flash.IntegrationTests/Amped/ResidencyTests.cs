@@ -162,32 +162,7 @@ public class ResidencyTests
     /// </summary>
     private void Evict()
     {
-        // DONTNEED skips pages that are busy at that moment, and pages still sitting in another CPU's LRU batch
-        // (fadvise drains only its own CPU's): try a few times, then drop_caches, which drains every CPU.
-        for (int attempt = 0; attempt < 10 && PageCache.CachedPages(_path) > 0; attempt++)
-        {
-            PageCache.Evict(_path);
-            if (PageCache.CachedPages(_path) > 0)
-            {
-                Thread.Sleep(25);
-            }
-        }
-
-        if (PageCache.CachedPages(_path) > 0 && File.Exists("/proc/sys/vm/drop_caches"))
-        {
-            try
-            {
-                File.WriteAllText("/proc/sys/vm/drop_caches", "1");
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-            catch (IOException)
-            {
-            }
-        }
-
-        Assume.That(PageCache.CachedPages(_path), Is.Zero, "precondition: this machine let the test evict the file");
+        Assume.That(PageCache.EvictWhole(_path), Is.True, "precondition: this machine let the test evict the file");
         Thread.Sleep(2 * RevalidateMs);
     }
 
