@@ -329,14 +329,17 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 return;
             }
 
+            if (budget <= 0)
+            {
+                // The turn is spent. Whatever is buffered or still readable waits for the next one: yielding posts
+                // this connection, so it cannot be left waiting for an edge that already came (the last bytes of a
+                // pipeline, read with the turn's last unit, would otherwise sit unanswered until the header timeout).
+                YieldTurn();
+                return;
+            }
+
             if (AnswerBufferedRequests(ref budget))
             {
-                if (budget <= 0)
-                {
-                    YieldTurn();
-                    return;
-                }
-
                 continue; // responses queued: flush them before reading more
             }
 
@@ -345,12 +348,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 break;
             }
 
-            if (--budget < 0)
-            {
-                YieldTurn();
-                return;
-            }
-
+            budget--; // a read is a unit of the turn's work too
             var read = ReadSome();
             if (read == ReadResult.Closed)
             {

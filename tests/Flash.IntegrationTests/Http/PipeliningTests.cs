@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using System.Text;
 using Flash.IntegrationTests.Support;
 
@@ -78,6 +79,54 @@ public class PipeliningTests : FlashdFixture
             Assert.That(range.Text, Is.EqualTo("file"));
             Assert.That(last.Text, Is.EqualTo(FileBody(6)));
         });
+    }
+
+    [Test]
+    public void A_pipeline_is_answered_in_full_wherever_the_turns_budget_runs_out()
+    {
+        // A turn answers a bounded number of requests and reads in between. Where in a pipeline the turn's units
+        // run out depends on the requests' length and the pipeline's; one place is the read that empties the
+        // socket. The requests that read brought must still be answered, not left waiting for bytes that never
+        // come (the client has sent its last one, so no new edge arrives, and only the header timeout would end
+        // the wait, with a 408). Requests of every length over a range, in pipelines a little longer than the
+        // input buffer (so a turn reads several times), put that place everywhere, including there.
+        foreach (int pipelineBytes in (int[])[24 << 10, 30 << 10, 36 << 10])
+        {
+            for (int pad = 0; pad < 128; pad++)
+            {
+                AssertPipelineAnsweredInFull(HttpConnection.Request("GET", "/index.html", "X-Pad: " + new string('p', pad)), pipelineBytes);
+            }
+        }
+    }
+
+    private void AssertPipelineAnsweredInFull(string request, int pipelineBytes)
+    {
+        byte[] one = Encoding.ASCII.GetBytes(request);
+        int n = pipelineBytes / one.Length;
+        using var c = Connect(TimeSpan.FromSeconds(5));
+        c.Socket.SendBufferSize = 1 << 20; // the whole pipeline goes out in one write, before main reads any of it
+        var pipeline = new byte[one.Length * n];
+        for (int i = 0; i < n; i++)
+        {
+            one.CopyTo(pipeline, i * one.Length);
+        }
+
+        c.Send(pipeline);
+        for (int i = 0; i < n; i++)
+        {
+            try
+            {
+                var r = c.ReadResponse();
+                if (r.Status != 200)
+                {
+                    Assert.Fail($"response {i} of a pipeline of {n} {one.Length}-byte requests is {r}");
+                }
+            }
+            catch (Exception e) when (e is IOException or SocketException)
+            {
+                Assert.Fail($"a pipeline of {n} {one.Length}-byte requests was answered only up to {i}: {e.Message}");
+            }
+        }
     }
 
     [Test]
