@@ -4,24 +4,6 @@ using NLog;
 
 namespace Flash.Cgi;
 
-/// <summary>Why the runner killed a script's process group.</summary>
-internal enum KillReason : byte
-{
-    None,
-
-    /// <summary>Cgi.TimeoutSeconds of wall time passed.</summary>
-    Timeout,
-
-    /// <summary>Main sent CgiAbort.</summary>
-    Aborted,
-
-    /// <summary>The connection to main ended: nobody wants the output any more.</summary>
-    Disconnected,
-
-    /// <summary>SIGTERM, and the script outlived the shutdown grace.</summary>
-    Shutdown,
-}
-
 /// <summary>
 /// One running script, driven by the runner's poll loop: request body into its stdin, stdout out to main in
 /// frames of at most 64 KB, stderr into an 8 KB tail, its exit and the end of its process group.
@@ -347,7 +329,7 @@ internal sealed class CgiJob
         int signal = Killed == KillReason.Timeout || !_exited ? Posix.SIGKILL : _signal;
         int exitCode = signal != 0 ? 0 : _exitCode;
         s_log.Debug("job {0}: script {1} ended after {2} ms: exit {3}, signal {4}", Id, Pid, now - _startedAt, exitCode, signal);
-        return new CgiEnd(Id, exitCode, signal, _stderrTail.ToString());
+        return new CgiEnd(Id, exitCode, signal, Killed, _stderrTail.ToString());
     }
 
     private void DropInput()

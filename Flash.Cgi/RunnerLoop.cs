@@ -189,7 +189,7 @@ internal sealed unsafe class RunnerLoop
             else if (now >= WaitingDeadline)
             {
                 s_log.Warn("job {0}: the request body did not all arrive within {1} s: job ended", _waiting!.JobId, _timeoutSeconds);
-                EndWaiting(Posix.SIGKILL, "flash-cgi: timed out waiting for the request body"); // main: 504, as a script timeout
+                EndWaiting(KillReason.Timeout, "flash-cgi: timed out waiting for the request body"); // main: 504, as a script timeout
             }
 
             // The script's own exit comes through its pidfd; the waitid scan is for orphans, and for the members
@@ -333,7 +333,7 @@ internal sealed unsafe class RunnerLoop
                 _job.Kill(KillReason.Aborted, now);
                 break;
             case CgiAbort abort when _waiting?.JobId == abort.JobId:
-                EndWaiting(Posix.SIGKILL, "");
+                EndWaiting(KillReason.Aborted, "");
                 break;
             case CgiAbort abort:
                 s_log.Debug("abort of job {0}, which is not running, ignored", abort.JobId);
@@ -359,7 +359,7 @@ internal sealed unsafe class RunnerLoop
         if (!Idle)
         {
             s_log.Error("main sent job {0} while job {1} runs: refused", start.JobId, _job?.Id ?? _waiting!.JobId);
-            _link!.Queue(new CgiEnd(start.JobId, 126, 0, "flash-cgi: busy with another job"));
+            _link!.Queue(new CgiEnd(start.JobId, 126, 0, KillReason.None, "flash-cgi: busy with another job"));
             return;
         }
 
@@ -390,7 +390,7 @@ internal sealed unsafe class RunnerLoop
         if (!_spawner.TryStart(start, out var process, out int errno, out string error, stdinFile))
         {
             s_log.Warn("job {0}: {1}", start.JobId, error);
-            _link!.Queue(new CgiEnd(start.JobId, errno == Posix.ENOENT ? 127 : 126, 0, error));
+            _link!.Queue(new CgiEnd(start.JobId, errno == Posix.ENOENT ? 127 : 126, 0, KillReason.None, error));
             return false;
         }
 
@@ -405,7 +405,7 @@ internal sealed unsafe class RunnerLoop
         if (_body!.Add(input.Data) is { } refused)
         {
             s_log.Warn("job {0}: {1}", input.JobId, refused);
-            EndWaiting(0, "flash-cgi: " + refused, exitCode: 126);
+            EndWaiting(KillReason.None, "flash-cgi: " + refused, exitCode: 126);
             return;
         }
 
@@ -443,14 +443,14 @@ internal sealed unsafe class RunnerLoop
         }
     }
 
-    /// <summary>Ends the job that waits for its body, without a script, as a CgiEnd with this status.</summary>
-    private void EndWaiting(int signal, string stderr, int exitCode = 0)
+    /// <summary>Ends the job that waits for its body, without a script: a refusal (EXITCODE), or as a kill would.</summary>
+    private void EndWaiting(KillReason killed, string stderr, int exitCode = 0)
     {
         long jobId = _waiting!.JobId;
         _body?.Dispose();
         _body = null;
         _waiting = null;
-        _link?.Queue(new CgiEnd(jobId, exitCode, signal, stderr));
+        _link?.Queue(new CgiEnd(jobId, exitCode, killed == KillReason.None ? 0 : Posix.SIGKILL, killed, stderr));
     }
 
     private void ServeJob(PollFd* fds, long now)
@@ -535,7 +535,7 @@ internal sealed unsafe class RunnerLoop
         _job?.Kill(KillReason.Disconnected, now);
         if (_waiting is not null)
         {
-            EndWaiting(0, ""); // nobody to answer: the link is gone
+            EndWaiting(KillReason.Disconnected, ""); // nobody to answer: the link is gone
         }
     }
 }

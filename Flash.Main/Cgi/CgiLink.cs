@@ -157,7 +157,7 @@ internal sealed class CgiLink(CgiPool pool, EventLoop loop) : WorkerLink(loop, P
                 Busy = false;
                 JobsDone++;
                 pool.OnJobEnded(this);
-                client?.OnCgiEnd(end.ExitCode, end.Signal, end.Stderr);
+                client?.OnCgiEnd(end.ExitCode, end.Signal, end.Killed, end.Stderr);
                 return true;
             default:
                 pool.OnLinkFailed(this, $"sent {message.Kind} for job {JobId}'s place");

@@ -1,3 +1,5 @@
+using Flash.Protocol;
+
 namespace Flash.Main.Cgi;
 
 /// <summary>The connection a CGI runner works for: where its output goes and where its end is told.</summary>
@@ -11,7 +13,7 @@ internal interface ICgiClient
     /// <summary>The runner took the body sent so far: more may follow.</summary>
     void OnCgiWritable();
 
-    void OnCgiEnd(int exitCode, int signal, string stderr);
+    void OnCgiEnd(int exitCode, int signal, KillReason killed, string stderr);
 
     /// <summary>The runner died or broke the protocol mid-request (nothing more will come).</summary>
     void OnCgiFailed();

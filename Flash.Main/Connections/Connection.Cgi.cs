@@ -32,7 +32,6 @@ internal sealed unsafe partial class Connection : ICgiClient
     private CgiResponseHead? _cgiHead;
     private byte[]? _cgiHeadBytes;
     private int _cgiHeadLength;
-    private long _cgiStartedMs;
 
     /// <summary>Offset (from _inStart) of the first body byte not yet given to the runner.</summary>
     private int _cgiBodyOffset;
@@ -112,7 +111,6 @@ internal sealed unsafe partial class Connection : ICgiClient
         _cgiBodySent = _cgiOutputTotal = 0;
         _cgiBroken = false;
         _cgiHeld = null;
-        _cgiStartedMs = _context.Loop.NowMs;
         TimerOwner?.Remove(this); // the runner enforces the script's timeout; no client timer meanwhile
         _context.Cgi.Submit(this);
         return ResponseInfo.Cgi;
@@ -153,8 +151,8 @@ internal sealed unsafe partial class Connection : ICgiClient
 
     public void OnCgiOutput(byte[] data) => FromRunner(data, static (c, d) => c.TakeOutput(d));
 
-    public void OnCgiEnd(int exitCode, int signal, string stderr) =>
-        FromRunner((exitCode, signal, stderr), static (c, e) => c.EndScript(e.exitCode, e.signal, e.stderr));
+    public void OnCgiEnd(int exitCode, int signal, KillReason killed, string stderr) =>
+        FromRunner((exitCode, signal, killed, stderr), static (c, e) => c.EndScript(e.exitCode, e.signal, e.killed, e.stderr));
 
     public void OnCgiFailed() => FromRunner(0, static (c, _) =>
     {
@@ -486,7 +484,7 @@ internal sealed unsafe partial class Connection : ICgiClient
         return Encoding.ASCII.GetString(line[13..^2]); // "HTTP/1.1 200 OK\r\n" → "OK"
     }
 
-    private void EndScript(int exitCode, int signal, string stderr)
+    private void EndScript(int exitCode, int signal, KillReason killed, string stderr)
     {
         _cgiLink = null;
         if (stderr.Length > 0 || exitCode != 0 || signal != 0)
@@ -502,9 +500,8 @@ internal sealed unsafe partial class Connection : ICgiClient
         var script = _cgiHead;
         if (script is null)
         {
-            // No header block at all: killed at the timeout → 504; anything else broke the protocol → 502.
-            bool timedOut = signal == 9 && _context.Loop.NowMs - _cgiStartedMs >= (_context.Cgi!.Config.TimeoutSeconds * 1000) - 500;
-            FailCgiRequest(_cgiBroken ? 500 : timedOut ? 504 : 502);
+            // No header block at all: killed at the timeout → 504 (the runner says so); anything else broke the protocol → 502.
+            FailCgiRequest(_cgiBroken ? 500 : killed == KillReason.Timeout ? 504 : 502);
             return;
         }
 

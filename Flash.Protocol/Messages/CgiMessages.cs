@@ -92,13 +92,34 @@ public sealed record CgiOutput(long JobId, byte[] Data) : Message
     }
 }
 
+/// <summary>Why the runner killed a script's process group, carried in <see cref="CgiEnd"/> so that main answers
+/// from the runner's own account (504 for a timeout) rather than guessing it from a signal and a clock.</summary>
+public enum KillReason : byte
+{
+    /// <summary>Not killed: the script exited (or never started) by itself.</summary>
+    None,
+
+    /// <summary>Cgi.TimeoutSeconds of wall time passed (or the request body did not arrive within it).</summary>
+    Timeout,
+
+    /// <summary>Main sent CgiAbort.</summary>
+    Aborted,
+
+    /// <summary>The connection to main ended: nobody wants the output any more.</summary>
+    Disconnected,
+
+    /// <summary>SIGTERM, and the script outlived the shutdown grace.</summary>
+    Shutdown,
+}
+
 /// <summary>
 /// The script has exited: <paramref name="ExitCode"/> if it exited, <paramref name="Signal"/> (non-zero) if a
-/// signal killed it; <paramref name="Stderr"/> is its (truncated) stderr for the log.
+/// signal killed it, <paramref name="Killed"/> if the runner did that and why; <paramref name="Stderr"/> is its
+/// (truncated) stderr for the log.
 /// </summary>
-public sealed record CgiEnd(long JobId, int ExitCode, int Signal, string Stderr) : Message
+public sealed record CgiEnd(long JobId, int ExitCode, int Signal, KillReason Killed, string Stderr) : Message
 {
-    internal const int Fields = 4;
+    internal const int Fields = 5;
 
     public override MessageKind Kind => MessageKind.CgiEnd;
 
@@ -109,6 +130,7 @@ public sealed record CgiEnd(long JobId, int ExitCode, int Signal, string Stderr)
         writer.Write(JobId);
         writer.Write(ExitCode);
         writer.Write(Signal);
+        writer.Write((byte)Killed);
         FieldCodec.WriteString(ref writer, Stderr);
     }
 
@@ -117,8 +139,9 @@ public sealed record CgiEnd(long JobId, int ExitCode, int Signal, string Stderr)
         long jobId = FieldCodec.ReadInt64(ref reader);
         int exitCode = FieldCodec.ReadInt32(ref reader);
         int signal = FieldCodec.ReadInt32(ref reader);
+        var killed = FieldCodec.ReadKillReason(ref reader);
         string stderr = FieldCodec.ReadString(ref reader);
-        return new CgiEnd(jobId, exitCode, signal, stderr);
+        return new CgiEnd(jobId, exitCode, signal, killed, stderr);
     }
 }
 

@@ -91,6 +91,12 @@ internal static class FieldCodec
         return value <= (byte)ResolveOutcome.DirectoryListing ? (ResolveOutcome)value : throw Fail("a resolve outcome");
     }
 
+    public static KillReason ReadKillReason(ref MessagePackReader reader)
+    {
+        byte value = reader.ReadByte();
+        return value <= (byte)KillReason.Shutdown ? (KillReason)value : throw Fail("a kill reason");
+    }
+
     /// <summary>
     /// Skips <paramref name="count"/> values, strictly. MessagePackReader.Skip takes an array32 or map32 header
     /// with the top bit set (a negative count) for an empty container and carries on; here it is malformed. The

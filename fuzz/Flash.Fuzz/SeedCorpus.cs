@@ -107,7 +107,7 @@ internal static class SeedCorpus
         Message[] messages =
         [
             new Hello(ProtocolInfo.Version, ProcessRole.Helper, 4242, 7, 16), new Goodbye("idle"), new ResolveRequest(11, "/docs/"),
-            new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi")), new CgiEnd(20, 3, 9, "warn"),
+            new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi")), new CgiEnd(20, 3, 9, KillReason.Timeout, "warn"),
             new ScaleRequest("helper", 4), new StatusRequest(),
         ];
         var frames = new MemoryStream();

@@ -22,7 +22,7 @@ public sealed class AbortTests
             runner.Send(new CgiAbort(start.JobId));
             var result = runner.Collect(start.JobId, TimeSpan.FromSeconds(5));
 
-            Assert.That((result.End.ExitCode, result.End.Signal), Is.EqualTo((0, 9)));
+            Assert.That((result.End.ExitCode, result.End.Signal, result.End.Killed), Is.EqualTo((0, 9, KillReason.Aborted)));
             Assert.That(ProcFs.Exists(scriptPid), Is.False, "script");
             Assert.That(ProcFs.Exists(childPid), Is.False, "grandchild");
         }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Flash.Cgi.Tests.Support;
+using Flash.Protocol;
 
 namespace Flash.Cgi.Tests;
 
@@ -22,7 +23,8 @@ public sealed class TimeoutTests
             int script = main.WaitForPidFile("script.pid");
             int child = main.WaitForPidFile("child.pid");
             Assert.That(result.Text, Is.EqualTo("started\n"), "output before the timeout still arrives");
-            Assert.That((result.End.ExitCode, result.End.Signal), Is.EqualTo((0, 9)));
+            Assert.That((result.End.ExitCode, result.End.Signal, result.End.Killed), Is.EqualTo((0, 9, KillReason.Timeout)),
+                "killed, and main is told it was the timeout (its client gets 504)");
             Assert.That(clock.Elapsed, Is.InRange(TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(4)));
             // Gone entirely, zombies included, by the time CgiEnd is sent.
             Assert.That(ProcFs.Exists(script), Is.False, "script");
@@ -57,7 +59,7 @@ public sealed class TimeoutTests
 
             var result = runner.Run(main.Job(script));
 
-            Assert.That((result.Text, result.End.ExitCode, result.End.Signal), Is.EqualTo(("bye\n", 0, 0)));
+            Assert.That((result.Text, result.End.ExitCode, result.End.Signal, result.End.Killed), Is.EqualTo(("bye\n", 0, 0, KillReason.None)));
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
             Assert.That(ProcFs.Exists(main.WaitForPidFile("child.pid")), Is.False, "background child");
         }

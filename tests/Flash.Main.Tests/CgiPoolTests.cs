@@ -68,7 +68,7 @@ public sealed class CgiPoolTests
 
         second.Send(new CgiStarted(2));
         second.Send(new CgiOutput(2, "hi"u8.ToArray()));
-        second.Send(new CgiEnd(2, 0, 0, ""));
+        second.Send(new CgiEnd(2, 0, 0, KillReason.None, ""));
         Pump(() => client.Ended);
 
         Assert.That((client.Output, client.Failed, client.Starts), Is.EqualTo(("hi", false, 2)));
@@ -146,7 +146,7 @@ public sealed class CgiPoolTests
         runner.ReceiveJob(0);
 
         runner.Send(new CgiStarted(1));
-        runner.Send(new CgiEnd(1, 0, 0, ""));
+        runner.Send(new CgiEnd(1, 0, 0, KillReason.None, ""));
         runner.Send(new Goodbye("shutdown"));
         Pump(() => client.Ended);
         Pump(() => _pool.Idle == 0 && _pool.Busy == 0);
@@ -171,7 +171,7 @@ public sealed class CgiPoolTests
         HelperLoad[] busy = [.. _pool.Loads()]; // a copy: the pool reuses its array
 
         runner.Send(new CgiStarted(1));
-        runner.Send(new CgiEnd(1, 0, 0, ""));
+        runner.Send(new CgiEnd(1, 0, 0, KillReason.None, ""));
         Pump(() => client.Ended);
         var idle = _pool.Loads();
         bool reused = ReferenceEquals(idle, _pool.Loads());
@@ -292,7 +292,7 @@ public sealed class CgiPoolTests
         {
         }
 
-        public void OnCgiEnd(int exitCode, int signal, string stderr) => Ended = true;
+        public void OnCgiEnd(int exitCode, int signal, KillReason killed, string stderr) => Ended = true;
 
         public void OnCgiFailed() => Failed = true;
 

@@ -10,9 +10,9 @@ public class HandshakeTests
         Assert.That(Handshake.Check(hello, ProcessRole.Helper), Is.EqualTo(HandshakeResult.Ok));
     }
 
-    [TestCase(0)]
-    [TestCase(2)]
-    [TestCase(-1)]
+    private static readonly int[] s_otherVersions = [0, -1, ProtocolInfo.Version - 1, ProtocolInfo.Version + 1];
+
+    [TestCaseSource(nameof(s_otherVersions))]
     public void A_hello_of_another_version_is_a_version_mismatch(int version)
     {
         var hello = new Hello(version, ProcessRole.Helper, 100, 1);

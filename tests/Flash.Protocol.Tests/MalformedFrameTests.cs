@@ -65,6 +65,16 @@ public class MalformedFrameTests
             w.Write(1.5);
             w.Write(1);
         });
+        yield return Case("CgiEnd with an unknown kill reason", (ref MessagePackWriter w) =>
+        {
+            w.WriteArrayHeader(6);
+            w.Write((byte)MessageKind.CgiEnd);
+            w.Write(1L);
+            w.Write(0);
+            w.Write(9);
+            w.Write((byte)(KillReason.Shutdown + 1));
+            w.Write("");
+        });
         yield return Case("ResolveReply with an unknown outcome", (ref MessagePackWriter w) =>
         {
             w.WriteArrayHeader(9);

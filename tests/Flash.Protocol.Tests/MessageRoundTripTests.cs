@@ -21,7 +21,7 @@ public class MessageRoundTripTests
         [MessageKind.CgiStart] = 6,
         [MessageKind.CgiInput] = 3,
         [MessageKind.CgiOutput] = 2,
-        [MessageKind.CgiEnd] = 4,
+        [MessageKind.CgiEnd] = 5,
         [MessageKind.CgiAbort] = 1,
         [MessageKind.CgiStarted] = 1,
         [MessageKind.LoadReport] = 16,

@@ -24,7 +24,7 @@ internal static class MessageSamples
             ["GATEWAY_INTERFACE=CGI/1.1", "QUERY_STRING=a=1&b=2", "REQUEST_METHOD=POST"], "", BufferBody: true);
         yield return new CgiInput(18, [1, 2, 3, 0, 255], false);
         yield return new CgiOutput(19, Encoding.ASCII.GetBytes("Content-Type: text/plain\r\n\r\nhi"));
-        yield return new CgiEnd(20, 3, 9, "warning: something");
+        yield return new CgiEnd(20, 3, 9, KillReason.Timeout, "warning: something");
         yield return new CgiAbort(21);
         yield return new CgiStarted(22);
         yield return new LoadReport(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
@@ -55,7 +55,7 @@ internal static class MessageSamples
         yield return new CgiStart(0, "", "", [], "");
         yield return new CgiInput(0, [], true);
         yield return new CgiOutput(0, []);
-        yield return new CgiEnd(0, 0, 0, "");
+        yield return new CgiEnd(0, 0, 0, KillReason.None, "");
         yield return new CgiAbort(0);
         yield return new CgiStarted(0);
         yield return new LoadReport(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
@@ -89,7 +89,7 @@ internal static class MessageSamples
         yield return new CgiStart(long.MaxValue, longText, longText, bigEnvironment, longText);
         yield return new CgiInput(long.MinValue, bigData, true);
         yield return new CgiOutput(long.MaxValue, bigData);
-        yield return new CgiEnd(long.MinValue, int.MinValue, int.MaxValue, longText);
+        yield return new CgiEnd(long.MinValue, int.MinValue, int.MaxValue, KillReason.Shutdown, longText);
         yield return new CgiAbort(long.MinValue);
         yield return new CgiStarted(long.MaxValue);
         yield return new LoadReport(long.MaxValue, long.MinValue, long.MaxValue, int.MaxValue, int.MinValue,
