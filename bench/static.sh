@@ -5,8 +5,9 @@
 #
 # usage: bench/static.sh [--no-build] [-h|--help]
 # env:   DURATION=10  ROUNDS=3  WARMUP=2  CONNECTIONS=50  SERVERS="flashd nginx lighttpd"
+#        WORKLOADS="/1k.bin /4k.bin /16k.bin /64k.bin /256k.bin /1m.bin /missing.bin" (any subset, in that form)
 #        (SERVERS may also name "amped" and "sped": flashd in that architecture, for the cached comparison)
-#        SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080  FLASHD=out/bin/flashd
+#        SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080  FLASHD=out/bin/flashd  FLASHD_CONFIG=bench/conf/flashd.json
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -17,12 +18,13 @@ ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2}"
 CONNECTIONS="${CONNECTIONS:-50}"
 SERVERS="${SERVERS:-flashd nginx lighttpd}"
-readonly WORKLOADS=(/1k.bin /64k.bin /1m.bin /missing.bin)
 readonly NOT_FOUND=/missing.bin
+readonly SIZES=(1k:1024 4k:4096 16k:16384 64k:65536 256k:262144 1m:1048576)
+read -r -a WORKLOADS <<<"${WORKLOADS:-/1k.bin /4k.bin /16k.bin /64k.bin /256k.bin /1m.bin $NOT_FOUND}"
 
 usage() {
     echo "usage: $0 [--no-build] [-h|--help]"
-    echo "  env: DURATION=$DURATION ROUNDS=$ROUNDS WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS"
+    echo "  env: DURATION=$DURATION ROUNDS=$ROUNDS WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS WORKLOADS=\"${WORKLOADS[*]}\""
     echo "       SERVERS=\"$SERVERS\" SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU BASE_PORT=$BASE_PORT"
 }
 
@@ -33,24 +35,44 @@ check_number() {
 make_docroot() {
     DOCROOT="$BENCH_TMP/www"
     mkdir -m 0755 "$DOCROOT"
-    random_file "$DOCROOT/1k.bin" 1024
-    random_file "$DOCROOT/64k.bin" 65536
-    random_file "$DOCROOT/1m.bin" 1048576
+    local size
+    for size in "${SIZES[@]}"; do
+        random_file "$DOCROOT/${size%%:*}.bin" "${size##*:}"
+    done
+}
+
+# Every workload must be one of the files make_docroot writes, or the 404 path.
+check_workloads() {
+    local path size known
+    for path in "${WORKLOADS[@]}"; do
+        known=0
+        [[ $path == "$NOT_FOUND" ]] && known=1
+        for size in "${SIZES[@]}"; do
+            [[ $path == "/${size%%:*}.bin" ]] && known=1
+        done
+        ((known)) || die "unknown workload '$path' (known: ${SIZES[*]%%:*} as /NAME.bin, and $NOT_FOUND)"
+    done
 }
 
 start_all() {
-    local server
+    local server path
     for server in $SERVERS; do
+        if [[ $server == flashd && -n "${FLASHD_CONFIG:-}" ]]; then
+            SERVER_CONFIG[flashd]="$FLASHD_CONFIG" # another configuration to measure (a threshold, a mode)
+        fi
         if [[ $server == amped || $server == sped ]]; then
             # flashd in one architecture, to compare the two on cached files (SERVERS="amped sped")
             SERVER_CONFIG[$server]="$BENCH_TMP/flashd-$server.json"
             printf '{ "AccessLog": "off", "Architecture": "%s" }\n' "$server" >"${SERVER_CONFIG[$server]}"
         fi
         start_server "$server" "$DOCROOT"
-        check_response "$server" /1k.bin 200 "$DOCROOT/1k.bin"
-        check_response "$server" /64k.bin 200 "$DOCROOT/64k.bin"
-        check_response "$server" /1m.bin 200 "$DOCROOT/1m.bin"
-        check_response "$server" "$NOT_FOUND" 404
+        for path in "${WORKLOADS[@]}"; do
+            if [[ $path == "$NOT_FOUND" ]]; then
+                check_response "$server" "$NOT_FOUND" 404
+            else
+                check_response "$server" "$path" 200 "$DOCROOT$path"
+            fi
+        done
     done
 }
 
@@ -120,9 +142,16 @@ total() {
     awk -F'\t' -v c="$1" -v p="$2" -v s="$3" '$2 == p && $3 == s { t += $c } END { printf "%d\n", t }' "$RESULTS"
 }
 
+# ratio_to COLUMN PATH SERVER OTHER: SERVER's median of COLUMN over OTHER's, "n/a" when OTHER did not run.
+ratio_to() {
+    [[ " $SERVERS " == *" $4 "* ]] || { echo "n/a"; return; }
+    awk -v a="$(median "$1" "$2" "$3" %.4f)" -v b="$(median "$1" "$2" "$4" %.4f)" \
+        'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
+}
+
 # Prints the markdown report: header, summary table, warnings, raw runs.
 report() {
-    local path server rps ratio base mibps p99 core proc requests non2xx ce re we te errors
+    local path server rps ratio ratio_l cpu_l mibps p99 core proc requests non2xx ce re we te errors
     echo "# Static-file benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
     echo
     echo "- servers: $SERVERS; workloads: ${WORKLOADS[*]}"
@@ -136,21 +165,17 @@ report() {
     echo "- versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(lighttpd -v 2>&1 | head -n1 | awk '{ print $1 }'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }'), flashd at $(git -C "$BENCH_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo
     echo "Medians over $ROUNDS round(s). CPU columns are microseconds per request: core $SERVER_CPU's busy time"
-    echo "(all processes, kernel included) and the server's own processes (user+system)."
+    echo "(all processes, kernel included) and the server's own processes (user+system). The goal (issue 11):"
+    echo "req/s >= 1.15x lighttpd's, or where wrk saturates first, core CPU per request <= 0.85x lighttpd's."
     echo
-    echo "| workload | server | req/s | vs nginx | MiB/s | p99 ms | core-$SERVER_CPU CPU µs/req | server CPU µs/req | non-2xx | socket errors |"
-    echo "|---|---|--:|--:|--:|--:|--:|--:|--:|---|"
+    echo "| workload | server | req/s | vs nginx | vs lighttpd | MiB/s | p99 ms | core-$SERVER_CPU CPU µs/req | CPU vs lighttpd | server CPU µs/req | non-2xx | socket errors |"
+    echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
     for path in "${WORKLOADS[@]}"; do
-        base=""
-        if [[ " $SERVERS " == *" nginx "* ]]; then
-            base=$(median 5 "$path" nginx %.2f)
-        fi
         for server in $SERVERS; do
             rps=$(median 5 "$path" "$server" %.0f)
-            ratio="n/a"
-            if [[ -n "$base" ]]; then
-                ratio=$(awk -v a="$(median 5 "$path" "$server" %.2f)" -v b="$base" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')
-            fi
+            ratio=$(ratio_to 5 "$path" "$server" nginx)
+            ratio_l=$(ratio_to 5 "$path" "$server" lighttpd)
+            cpu_l=$(ratio_to 8 "$path" "$server" lighttpd)
             mibps=$(median 6 "$path" "$server" %.1f)
             p99=$(median 7 "$path" "$server" %.2f)
             core=$(median 8 "$path" "$server" %.2f)
@@ -164,7 +189,7 @@ report() {
             if ((ce + re + we + te > 0)); then
                 errors="connect $ce, read $re, write $we, timeout $te"
             fi
-            echo "| $path | $server | $rps | $ratio | $mibps | $p99 | $core | $proc | $non2xx | $errors |"
+            echo "| $path | $server | $rps | $ratio | $ratio_l | $mibps | $p99 | $core | $cpu_l | $proc | $non2xx | $errors |"
         done
     done
     echo
@@ -207,6 +232,7 @@ main() {
     check_number ROUNDS "$ROUNDS"
     check_number WARMUP "$WARMUP"
     check_number CONNECTIONS "$CONNECTIONS"
+    check_workloads
     local server
     for server in $SERVERS; do port_of "$server" >/dev/null; done
 

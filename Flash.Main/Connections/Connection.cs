@@ -284,7 +284,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         {
             if (!_output.IsEmpty)
             {
-                var result = _output.Flush(Fd, BytesPerTurn, out long written);
+                var result = _output.Flush(Fd, BytesPerTurn, _context.Loop.NowMs, out long written);
                 _context.Stats.BytesSent += written;
                 if (result == FlushResult.Failed)
                 {

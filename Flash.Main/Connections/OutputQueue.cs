@@ -1,4 +1,3 @@
-using Flash.Files;
 using Flash.Main.Native;
 using Flash.Main.Resources;
 
@@ -202,7 +201,7 @@ internal sealed unsafe class OutputQueue
 
     /// <summary>
     /// Queues a byte range of a cached file's open fd for sendfile, known to be in the page cache up to
-    /// <paramref name="residentUntil"/> (a file offset): past it, <see cref="Flush(int, long, out long)"/> stops
+    /// <paramref name="residentUntil"/> (a file offset): past it, <see cref="Flush(int, long, long, out long)"/> stops
     /// with <see cref="FlushResult.NeedsResidency"/> rather than let sendfile wait for the disk.
     /// </summary>
     public void AddFile(CachedFile file, long offset, long length, long residentUntil)
@@ -244,13 +243,14 @@ internal sealed unsafe class OutputQueue
     }
 
     /// <summary>Writes as much as the socket takes. <paramref name="written"/> counts bytes sent.</summary>
-    public FlushResult Flush(int fd, out long written) => Flush(fd, long.MaxValue, out written);
+    public FlushResult Flush(int fd, out long written) => Flush(fd, long.MaxValue, Environment.TickCount64, out written);
 
     /// <summary>
     /// Writes as much as the socket takes, up to about <paramref name="budget"/> bytes (a sendfile is cut to what
-    /// is left of it; memory runs go out whole). <paramref name="written"/> counts bytes sent.
+    /// is left of it; memory runs go out whole). <paramref name="written"/> counts bytes sent. A file sent from its
+    /// fd is checked to be the version the response started with (<paramref name="nowMs"/>: the loop's time).
     /// </summary>
-    public FlushResult Flush(int fd, long budget, out long written)
+    public FlushResult Flush(int fd, long budget, long nowMs, out long written)
     {
         written = 0;
         while (_first < _end)
@@ -264,7 +264,7 @@ internal sealed unsafe class OutputQueue
             nint n;
             if (head.File is { } file)
             {
-                if (!StillSameVersion(file))
+                if (!file.IsCurrentVersion(nowMs))
                 {
                     return FlushResult.Failed; // changed in place mid-response: cut it rather than mix versions
                 }
@@ -446,9 +446,6 @@ internal sealed unsafe class OutputQueue
             Release(ref _segments[_first++]);
         }
     }
-
-    private static bool StillSameVersion(CachedFile file) =>
-        Flash.Files.Native.FileSys.fstat(file.File!.Fd, out var st) == 0 && FileIdentity.From(st) == file.Identity;
 
     private static void Release(ref Segment segment)
     {

@@ -1,4 +1,5 @@
 using Flash.Files;
+using Flash.Files.Native;
 
 namespace Flash.Main.Resources;
 
@@ -48,4 +49,29 @@ internal sealed class CachedFile : LruNode<CachedFile>
 
     /// <summary>Set when the file cache dropped this version; the next request loads it again.</summary>
     public bool Evicted { get; set; }
+
+    private long _versionCheckedAtMs = long.MinValue;
+
+    /// <summary>
+    /// False once the file behind <see cref="File"/> was changed in place: a file sent from its fd has no snapshot
+    /// of its bytes, so this version can no longer be sent. One fstat on the fd we hold tells (no path walk, no
+    /// disk), at most once per millisecond of loop time: every response of that millisecond shares the answer.
+    /// Checking more often would buy nothing, since a rewrite can race any sendfile whenever it is checked.
+    /// Files held in memory are a consistent snapshot and always current.
+    /// </summary>
+    public bool IsCurrentVersion(long nowMs)
+    {
+        if (File is null || nowMs == _versionCheckedAtMs)
+        {
+            return true;
+        }
+
+        if (FileSys.fstat(File.Fd, out var st) < 0 || FileIdentity.From(st) != Identity)
+        {
+            return false;
+        }
+
+        _versionCheckedAtMs = nowMs;
+        return true;
+    }
 }

@@ -72,7 +72,7 @@ internal sealed partial class ResourceStore : IDisposable
         int hash = PathCache.HashOf(urlPath);
         var cached = _paths.Find(urlPath, hash);
         // A waiter woken by the job that cached this takes it, whatever its age.
-        if (cached is not null && (waiter.Woken || nowMs - cached.ValidatedAtMs < _revalidateMs) && IsLoaded(cached) && !ChangedInPlace(cached))
+        if (cached is not null && (waiter.Woken || nowMs - cached.ValidatedAtMs < _revalidateMs) && IsLoaded(cached) && (cached.File?.IsCurrentVersion(nowMs) ?? true))
         {
             if (cached.File is { } file)
             {
@@ -331,14 +331,6 @@ internal sealed partial class ResourceStore : IDisposable
         return _cgi.Match(scriptUrl, Encoding.UTF8.GetString(relativePath), Encoding.UTF8.GetString(urlPath[pathInfoStart..]),
             stat.Mode, out forbidden);
     }
-
-    /// <summary>
-    /// A file sent from its fd has no snapshot of its bytes: once it is rewritten in place, the cached
-    /// version can no longer be sent (the flush would cut every response). One fstat on the fd we
-    /// already hold (no path walk, no disk) tells; files held in memory are a consistent snapshot and need none.
-    /// </summary>
-    private static bool ChangedInPlace(Translation t) =>
-        t.File?.File is { } open && (FileSys.fstat(open.Fd, out var st) < 0 || FileIdentity.From(st) != t.File.Identity);
 
     private static int CloseAndNone(int fd)
     {

@@ -215,8 +215,12 @@ public sealed class CacheConfig
     /// <summary>Bytes of file data held in memory.</summary>
     public long FileBytes { get; set; } = 64L << 20;
 
-    /// <summary>Files up to this size are held in memory and sent with one writev; larger ones use sendfile.</summary>
-    public long SmallFileBytes { get; set; } = 256 << 10;
+    /// <summary>
+    /// Files up to this size are held in memory and sent with one writev; larger ones use sendfile from the page
+    /// cache. Measured on loopback (bench/static.sh): the copy writev makes costs as much as sendfile's page
+    /// handling at 64 KB and 1.3x at 256 KB, and saves a little below 32 KB.
+    /// </summary>
+    public long SmallFileBytes { get; set; } = 32 << 10;
 
     /// <summary>Open file descriptors kept for sendfile.</summary>
     public int OpenFiles { get; set; } = 1000;

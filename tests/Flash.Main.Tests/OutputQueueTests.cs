@@ -243,20 +243,26 @@ public sealed unsafe class OutputQueueTests
     }
 
     [Test]
-    public void A_file_changed_in_the_middle_of_its_response_fails_the_next_flush()
+    public void A_file_changed_in_the_middle_of_its_response_fails_the_next_flush_of_a_later_millisecond()
     {
         using var pair = new TcpPair(bufferBytes: 4096);
         var path = _files.Write(RandomBytes(1 << 20, 7));
         var file = TestFiles.FromFd(_files.Open(path));
         _queue.AddFile(file, 0, 1 << 20);
-        Assert.That(_queue.Flush(pair.ServerFd, out long written), Is.EqualTo(FlushResult.WouldBlock));
+        Assert.That(_queue.Flush(pair.ServerFd, long.MaxValue, nowMs: 1000, out long written), Is.EqualTo(FlushResult.WouldBlock));
         Assert.That(written, Is.InRange(1, (1 << 20) - 1), "part of the file went out");
 
         File.AppendAllText(path, "x");
         using var sink = new MemoryStream();
         pair.ReceiveSome(sink);
 
-        Assert.That(_queue.Flush(pair.ServerFd, out _), Is.EqualTo(FlushResult.Failed));
+        Assert.Multiple(() =>
+        {
+            // Every response of one loop millisecond shares one fstat: the change is seen from the next one on.
+            Assert.That(file.IsCurrentVersion(1000), Is.True, "checked in this millisecond already");
+            Assert.That(_queue.Flush(pair.ServerFd, long.MaxValue, nowMs: 1001, out _), Is.EqualTo(FlushResult.Failed));
+            Assert.That(file.IsCurrentVersion(1001), Is.False, "a changed version stays changed");
+        });
     }
 
     [Test]

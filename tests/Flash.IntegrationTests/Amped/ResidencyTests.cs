@@ -10,7 +10,7 @@ namespace Flash.IntegrationTests.Amped;
 [TestFixture]
 public class ResidencyTests
 {
-    private const int Size = 4 << 20; // over Cache.SmallFileBytes (256 KB): sent from its fd
+    private const int Size = 4 << 20; // over Cache.SmallFileBytes (32 KB): sent from its fd
     private const int LongSize = 16 << 20; // four residency windows (ResourceStore.ResidencyWindowBytes)
     private const int Window = 4 << 20;
     private const int PageSize = 4096;

@@ -18,7 +18,7 @@ public partial class AllocationTests
     {
         using var root = new TempDocRoot();
         root.File("small.html", new string('x', 1024));
-        root.File("big.bin", new byte[300 * 1024]); // over Cache.SmallFileBytes (256 KB): sent by sendfile
+        root.File("big.bin", new byte[300 * 1024]); // over Cache.SmallFileBytes (32 KB): sent by sendfile
         using var flashd = FlashdProcess.Start(root);
         var connections = Enumerable.Range(0, 4).Select(_ => flashd.Connect()).ToArray();
         string etag = connections[0].Get("/small.html").Header("ETag")!;

@@ -11,7 +11,7 @@ namespace Flash.IntegrationTests.Static;
 public class RangeTests
 {
     private const int SmallSize = 1000;
-    private const int LargeSize = 300_000; // over Cache.SmallFileBytes (256 KiB)
+    private const int LargeSize = 300_000; // over Cache.SmallFileBytes (32 KiB)
     private TempDocRoot _root = null!;
     private FlashdProcess _flashd = null!;
     private readonly Dictionary<string, byte[]> _files = [];

@@ -33,7 +33,7 @@ public class VersionMixingTests(int revalidateMilliseconds)
         _root.Dispose();
     }
 
-    [TestCase(200 * 1024)] // under Cache.SmallFileBytes: an in-memory copy, sent with writev
+    [TestCase(24 * 1024)] // under Cache.SmallFileBytes (32 KB): an in-memory copy, sent with writev
     [TestCase(2 * 1024 * 1024)] // over it: sent from the fd with sendfile
     public void A_file_replaced_by_rename_under_load_is_never_served_mixed(int size)
     {
