@@ -41,14 +41,14 @@ internal static class Program
         {
             int maxFds = Server.RaiseFileLimit();
             int helperListenFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.HelperListenFd), out int h) ? h : -1;
-            if (config.Architecture == "amped" && helperListenFd < 0)
+            if (Architectures.HasHelpers(config.Architecture) && helperListenFd < 0)
             {
                 throw new InvalidOperationException("amped needs the helpers' socket (FLASHD_HELPER_LISTEN_FD)");
             }
 
             int cgiListenFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiListenFd), out int c) ? c : -1;
             uint cgiUid = uint.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiUid), out uint u) ? u : PeerCredentials.EffectiveUid;
-            using var server = new Server(config, listenFd, config.Architecture == "amped" ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds);
+            using var server = new Server(config, listenFd, Architectures.HasHelpers(config.Architecture) ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);

@@ -27,7 +27,7 @@ public sealed class ServerConfig
 
     /// <summary>"amped": blocking disk work goes to helper processes, so the loop never waits for the disk.
     /// "sped": main does it inline (fine when everything is cached; the paper's baseline).</summary>
-    public string Architecture { get; set; } = "amped";
+    public string Architecture { get; set; } = Architectures.Amped;
 
     /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
     public bool DirectoryListing { get; set; }

@@ -35,9 +35,9 @@ internal static class ConfigValidator
                 $"{key} must be a user name (letters, digits, '_', '-', '.'; at most 32), not \"{user}\"");
         }
 
-        if (config.Architecture is not ("amped" or "sped"))
+        if (!Architectures.IsKnown(config.Architecture))
         {
-            throw new StartupException($"Architecture must be \"amped\" or \"sped\", not \"{config.Architecture}\"");
+            throw new StartupException($"Architecture must be \"{Architectures.Amped}\" or \"{Architectures.Sped}\", not \"{config.Architecture}\"");
         }
 
         var helpers = config.Helpers;

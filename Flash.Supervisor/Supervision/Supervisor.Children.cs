@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using Flash.Protocol;
+using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
 using Flash.Supervisor.Native;
 using Flash.Supervisor.Processes;
@@ -15,7 +16,7 @@ internal sealed partial class Supervisor
     {
         var config = generation.Config;
         _generations.Add(generation);
-        if (config.Architecture == "amped")
+        if (Architectures.HasHelpers(config.Architecture))
         {
             string name = generation.Number == 1 ? "helpers.sock" : $"helpers-{generation.Number}.sock";
             generation.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name), _accounts.Server);

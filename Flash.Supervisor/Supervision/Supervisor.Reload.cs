@@ -91,7 +91,7 @@ internal sealed partial class Supervisor
             return null;
         }
 
-        if (next.Architecture == "amped" && !File.Exists(Path.Combine(AppContext.BaseDirectory, "flash-helper")))
+        if (Architectures.HasHelpers(next.Architecture) && !File.Exists(Path.Combine(AppContext.BaseDirectory, "flash-helper")))
         {
             refusal = "amped needs flash-helper next to flashd";
             return null;
@@ -111,7 +111,7 @@ internal sealed partial class Supervisor
         int runners = Math.Clamp(old.Cgi?.Size ?? 0, next.Cgi.Runners, next.Cgi.MaxRunners);
         var generation = NewGeneration(next);
         generation.OnTrial = true;
-        StartGeneration(generation, next.Architecture == "amped" ? helpers : 0, runners);
+        StartGeneration(generation, Architectures.HasHelpers(next.Architecture) ? helpers : 0, runners);
         if (await WaitTrialAsync(generation) is { } failure)
         {
             s_log.Error("reload failed: {0}; generation {1} keeps serving", failure, old.Number);

@@ -66,7 +66,7 @@ internal sealed partial class Supervisor : IControlHandler
         _notifier = notifier;
         _intensity = new RestartIntensity(config.Supervisor.MaxRestarts, TimeSpan.FromSeconds(config.Supervisor.RestartPeriodSeconds));
         _mainExecutable = SiblingExecutable("flash-main");
-        _helperExecutable = config.Architecture == "amped" ? SiblingExecutable("flash-helper") : null;
+        _helperExecutable = Architectures.HasHelpers(config.Architecture) ? SiblingExecutable("flash-helper") : null;
     }
 
     private bool Stopping => _stopping.IsCancellationRequested;

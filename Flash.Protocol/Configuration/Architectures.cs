@@ -1,0 +1,19 @@
+namespace Flash.Protocol.Configuration;
+
+/// <summary>
+/// The values of <see cref="ServerConfig.Architecture"/>: the paper's names for how main does its blocking work.
+/// </summary>
+public static class Architectures
+{
+    /// <summary>Asymmetric multi-process event-driven: helper processes do the disk work, main never waits for it.</summary>
+    public const string Amped = "amped";
+
+    /// <summary>Single-process event-driven: main does the disk work inline (the paper's baseline).</summary>
+    public const string Sped = "sped";
+
+    /// <summary>True when ARCHITECTURE is one of the above.</summary>
+    public static bool IsKnown(string architecture) => architecture is Amped or Sped;
+
+    /// <summary>True when main works with helper processes (the supervisor starts them, main listens for them).</summary>
+    public static bool HasHelpers(string architecture) => architecture == Amped;
+}
