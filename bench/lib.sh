@@ -44,7 +44,8 @@ port_of() {
         lighttpd) echo $((BASE_PORT + 3)) ;;
         amped) echo $((BASE_PORT + 4)) ;;
         sped) echo $((BASE_PORT + 5)) ;;
-        *) die "unknown server '$1' (known: flashd nginx lighttpd amped sped)" ;;
+        sol) echo $((BASE_PORT + 6)) ;;
+        *) die "unknown server '$1' (known: flashd nginx lighttpd amped sped sol)" ;;
     esac
 }
 
@@ -157,6 +158,13 @@ start_server() {
             config="${SERVER_CONFIG[$name]:-$BENCH_CONF/lighttpd.conf.in}"
             render "$config" "$state/lighttpd.conf" "PORT=$port" "DOCROOT=$docroot" "STATE=$state"
             launch_pinned "$name" lighttpd -D -f "$state/lighttpd.conf"
+            ;;
+        sol)
+            # The speed-of-light responder (bench/sol.c): every request gets DOCROOT/1k.bin.
+            local cc
+            cc=$(command -v cc || command -v clang) || die "no C compiler for bench/sol.c (scripts/install-deps.sh installs clang)"
+            "$cc" -O2 -Wall -o "$state/sol" "$BENCH_ROOT/bench/sol.c" || die "cannot build bench/sol.c"
+            launch_pinned "$name" "$state/sol" "$port" "$docroot/1k.bin"
             ;;
     esac
     SERVER_PORT[$name]=$port

@@ -6,7 +6,8 @@
 # usage: bench/static.sh [--no-build] [-h|--help]
 # env:   DURATION=10  ROUNDS=3  WARMUP=2  CONNECTIONS=50  SERVERS="flashd nginx lighttpd"
 #        WORKLOADS="/1k.bin /4k.bin /16k.bin /64k.bin /256k.bin /1m.bin /missing.bin" (any subset, in that form)
-#        (SERVERS may also name "amped" and "sped": flashd in that architecture, for the cached comparison)
+#        (SERVERS may also name "amped" and "sped": flashd in that architecture, for the cached comparison;
+#        "sol" is bench/sol.c, a minimal C epoll responder, measured on /1k.bin only: the floor)
 #        SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080  FLASHD=out/bin/flashd  FLASHD_CONFIG=bench/conf/flashd.json
 set -euo pipefail
 
@@ -17,7 +18,8 @@ DURATION="${DURATION:-10}"
 ROUNDS="${ROUNDS:-3}"
 WARMUP="${WARMUP:-2}"
 CONNECTIONS="${CONNECTIONS:-50}"
-SERVERS="${SERVERS:-flashd nginx lighttpd}"
+SERVERS="${SERVERS:-flashd nginx lighttpd sol}"
+readonly SOL_WORKLOAD=/1k.bin # the only file the speed-of-light responder serves
 readonly NOT_FOUND=/missing.bin
 readonly SIZES=(1k:1024 4k:4096 16k:16384 64k:65536 256k:262144 1m:1048576)
 read -r -a WORKLOADS <<<"${WORKLOADS:-/1k.bin /4k.bin /16k.bin /64k.bin /256k.bin /1m.bin $NOT_FOUND}"
@@ -67,6 +69,7 @@ start_all() {
         fi
         start_server "$server" "$DOCROOT"
         for path in "${WORKLOADS[@]}"; do
+            serves "$server" "$path" || continue
             if [[ $path == "$NOT_FOUND" ]]; then
                 check_response "$server" "$NOT_FOUND" 404
             else
@@ -116,6 +119,7 @@ run_rounds() {
     for ((round = 1; round <= ROUNDS; round++)); do
         for path in "${WORKLOADS[@]}"; do
             for server in $SERVERS; do
+                serves "$server" "$path" || continue
                 if [[ -z "${warmed[$server$path]:-}" ]]; then
                     run_wrk "http://127.0.0.1:${SERVER_PORT[$server]}$path" "$WARMUP" "$CONNECTIONS" \
                         "$BENCH_TMP/warmup.txt"
@@ -140,6 +144,11 @@ median() {
 # total COLUMN PATH SERVER: sum of one results column over the rounds.
 total() {
     awk -F'\t' -v c="$1" -v p="$2" -v s="$3" '$2 == p && $3 == s { t += $c } END { printf "%d\n", t }' "$RESULTS"
+}
+
+# serves SERVER PATH: false for the workloads a server is not measured on (sol answers /1k.bin only).
+serves() {
+    [[ $1 != sol || $2 == "$SOL_WORKLOAD" ]]
 }
 
 # ratio_to COLUMN PATH SERVER OTHER: SERVER's median of COLUMN over OTHER's, "n/a" when OTHER did not run.
@@ -172,6 +181,7 @@ report() {
     echo "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|"
     for path in "${WORKLOADS[@]}"; do
         for server in $SERVERS; do
+            serves "$server" "$path" || continue
             rps=$(median 5 "$path" "$server" %.0f)
             ratio=$(ratio_to 5 "$path" "$server" nginx)
             ratio_l=$(ratio_to 5 "$path" "$server" lighttpd)
@@ -192,12 +202,20 @@ report() {
             echo "| $path | $server | $rps | $ratio | $ratio_l | $mibps | $p99 | $core | $cpu_l | $proc | $non2xx | $errors |"
         done
     done
+    if [[ " $SERVERS " == *" sol "* && " ${WORKLOADS[*]} " == *" $SOL_WORKLOAD "* ]]; then
+        echo
+        for server in $SERVERS; do
+            [[ $server == sol ]] && continue
+            echo "- $SOL_WORKLOAD: $server's core CPU per request is $(ratio_to 8 "$SOL_WORKLOAD" "$server" sol) the speed-of-light responder's (bench/sol.c)"
+        done
+    fi
     echo
     echo "## Checks"
     echo
     local warnings=0
     for path in "${WORKLOADS[@]}"; do
         for server in $SERVERS; do
+            serves "$server" "$path" || continue
             requests=$(total 4 "$path" "$server")
             non2xx=$(total 10 "$path" "$server")
             errors=$(awk -F'\t' -v p="$path" -v s="$server" \
