@@ -26,6 +26,14 @@ internal static unsafe partial class TestSyscalls
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint syscall(nint number, nint a1, nint a2, nint a3, nint a4);
 
+    /// <summary>
+    /// The fewest of PAGES read in that may still be resident when checked: 1% (at least one page) can be gone
+    /// already. The kernel may reclaim clean pages at any time, and on these machines it does so proactively
+    /// (DAMON's pageout scheme runs: a CI run once found 766 of 767 pages prefetched a moment before). A range
+    /// that was not read in at all (the files are made cold first) stays far below this.
+    /// </summary>
+    public static long ResidentFloor(long pages) => pages - Math.Max(1, pages / 100);
+
     /// <summary>Pages of [offset, offset + length) of the file in the page cache (cachestat(2), Linux 6.5+).</summary>
     public static long CachedPages(int fd, long offset, long length)
     {
