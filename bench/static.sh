@@ -258,9 +258,13 @@ main() {
     require_tools curl wrk taskset pgrep awk
     CLK_TCK=$(getconf CLK_TCK)
     LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
-    local n_servers
-    n_servers=$(wc -w <<<"$SERVERS")
-    log "about $(((ROUNDS * DURATION + WARMUP) * ${#WORKLOADS[@]} * n_servers + 10))s of measuring ahead"
+    local runs=0 path
+    for path in "${WORKLOADS[@]}"; do
+        for server in $SERVERS; do
+            serves "$server" "$path" && runs=$((runs + 1))
+        done
+    done
+    log "about $(((ROUNDS * DURATION + WARMUP) * runs + 10))s of measuring ahead"
 
     make_bench_tmp
     install_traps

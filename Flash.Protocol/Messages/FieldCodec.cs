@@ -79,23 +79,14 @@ internal static class FieldCodec
 
     public static long ReadInt64(ref MessagePackReader reader) => reader.ReadInt64();
 
-    public static ProcessRole ReadRole(ref MessagePackReader reader)
-    {
-        byte value = reader.ReadByte();
-        return value <= (byte)ProcessRole.Control ? (ProcessRole)value : throw Fail("a process role");
-    }
+    public static ProcessRole ReadRole(ref MessagePackReader reader) =>
+        (ProcessRole)ReadEnumByte(ref reader, (byte)ProcessRole.Control, "a process role");
 
-    public static ResolveOutcome ReadOutcome(ref MessagePackReader reader)
-    {
-        byte value = reader.ReadByte();
-        return value <= (byte)ResolveOutcome.DirectoryListing ? (ResolveOutcome)value : throw Fail("a resolve outcome");
-    }
+    public static ResolveOutcome ReadOutcome(ref MessagePackReader reader) =>
+        (ResolveOutcome)ReadEnumByte(ref reader, (byte)ResolveOutcome.DirectoryListing, "a resolve outcome");
 
-    public static KillReason ReadKillReason(ref MessagePackReader reader)
-    {
-        byte value = reader.ReadByte();
-        return value <= (byte)KillReason.Shutdown ? (KillReason)value : throw Fail("a kill reason");
-    }
+    public static KillReason ReadKillReason(ref MessagePackReader reader) =>
+        (KillReason)ReadEnumByte(ref reader, (byte)KillReason.Shutdown, "a kill reason");
 
     /// <summary>
     /// Skips <paramref name="count"/> values, strictly. MessagePackReader.Skip takes an array32 or map32 header
@@ -127,6 +118,13 @@ internal static class FieldCodec
                     break;
             }
         }
+    }
+
+    /// <summary>A byte-sized enum's value, 0 through LAST; anything past LAST is malformed, never cast unchecked.</summary>
+    private static byte ReadEnumByte(ref MessagePackReader reader, byte last, string what)
+    {
+        byte value = reader.ReadByte();
+        return value <= last ? value : throw Fail(what);
     }
 
     private static void Expect(ref MessagePackReader reader, MessagePackType type, string what)
