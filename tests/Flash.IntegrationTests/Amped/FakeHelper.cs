@@ -55,6 +55,9 @@ internal sealed class FakeHelper : IDisposable
         return entry?[prefix.Length..] ?? "";
     }
 
+    /// <summary>The connection to main, for a test that waits on it together with a client (Socket.Select).</summary>
+    public Socket Socket => _socket;
+
     public void Send(Message message) => _frames.Send(message);
 
     public void SendRaw(byte[] bytes) => _socket.Send(bytes);
