@@ -131,6 +131,12 @@ public sealed class CgiConfig
     /// <summary>A runner beyond Runners that ran no script for this long is retired.</summary>
     public double IdleTimeoutSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// The runners' and their scripts' nice value (0..19). Where scripts share a CPU with main, main's loop goes
+    /// first: a busy script does not delay the answers to every other connection.
+    /// </summary>
+    public int Nice { get; set; } = 10;
+
     /// <summary>Requests waiting for a free runner beyond which new ones get 503.</summary>
     public int MaxQueue { get; set; } = 256;
 

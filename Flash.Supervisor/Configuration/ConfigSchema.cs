@@ -71,6 +71,7 @@ internal static class ConfigSchema
         ConfigKey.Int("Cgi.MaxRunners", c => c.Cgi.MaxRunners, (c, v) => c.Cgi.MaxRunners = v),
         ConfigKey.Int("Cgi.SpawnDelayMs", c => c.Cgi.SpawnDelayMs, (c, v) => c.Cgi.SpawnDelayMs = v),
         ConfigKey.Real("Cgi.IdleTimeoutSeconds", c => c.Cgi.IdleTimeoutSeconds, (c, v) => c.Cgi.IdleTimeoutSeconds = v),
+        ConfigKey.Int("Cgi.Nice", c => c.Cgi.Nice, (c, v) => c.Cgi.Nice = v),
         ConfigKey.Int("Cgi.MaxQueue", c => c.Cgi.MaxQueue, (c, v) => c.Cgi.MaxQueue = v),
         ConfigKey.Real("Cgi.TimeoutSeconds", c => c.Cgi.TimeoutSeconds, (c, v) => c.Cgi.TimeoutSeconds = v),
         ConfigKey.Long("Cgi.MaxBodyBytes", c => c.Cgi.MaxBodyBytes, (c, v) => c.Cgi.MaxBodyBytes = v),

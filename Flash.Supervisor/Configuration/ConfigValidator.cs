@@ -55,6 +55,7 @@ internal static class ConfigValidator
         Require(IsLogLevel(config.LogLevel), $"LogLevel must be Trace, Debug, Info, Warn, Error, Fatal or Off, not '{config.LogLevel}'");
         var cgi = config.Cgi;
         Require(cgi.Runners is >= 0 and <= 1024 && cgi.MaxQueue >= 0, "Cgi.Runners must be 0..1024 and Cgi.MaxQueue not negative");
+        Require(cgi.Nice is >= 0 and <= 19, "Cgi.Nice must be 0..19");
         Require(cgi.MaxRunners >= cgi.Runners && cgi.MaxRunners <= 1024, "Cgi.MaxRunners must be at least Cgi.Runners and at most 1024");
         Require(cgi.SpawnDelayMs is >= 0 and <= 60_000, "Cgi.SpawnDelayMs must be 0..60000");
         Require(cgi.IdleTimeoutSeconds > 0, "Cgi.IdleTimeoutSeconds must be positive");

@@ -25,6 +25,7 @@ public class CgiLimitTests
         _root.File("ok.txt", "ok");
         _root.Script("cgi-bin/escape.cgi", $"#!/bin/sh\nsetsid sh -c 'sleep 100; :' {_escapeMarker} </dev/null >/dev/null 2>&1 &\nprintf 'Content-Type: text/plain\\n\\nleft one behind'\n");
         _root.Script("cgi-bin/limits.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nawk '/^Max open files/ { f = $4 } /^Max processes/ { p = $3 } END { print \"nofile=\" f \" nproc=\" p }' /proc/self/limits\n");
+        _root.Script("cgi-bin/nice.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nawk '{ print \"nice=\" $19 }' /proc/self/stat\n");
         _root.Script("cgi-bin/flood.cgi", "#!/bin/sh\nprintf 'Content-Type: application/octet-stream\\n\\n'\nhead -c 50000000 /dev/zero\n");
         _flashd = FlashdProcess.Start(_root, c =>
         {
@@ -33,6 +34,7 @@ public class CgiLimitTests
             c.Cgi.MaxOutputBytes = 1_000_000;
             c.Cgi.MaxOpenFiles = 100;
             c.Cgi.MaxProcesses = 2000;
+            c.Cgi.Nice = 13;
         });
     }
 
@@ -51,6 +53,13 @@ public class CgiLimitTests
     {
         using var c = _flashd.Connect();
         Assert.That(c.Get("/cgi-bin/limits.cgi").Text.Trim(), Is.EqualTo("nofile=100 nproc=2000"));
+    }
+
+    [Test]
+    public void A_script_runs_at_the_configured_nice_value_below_main()
+    {
+        using var c = _flashd.Connect();
+        Assert.That(c.Get("/cgi-bin/nice.cgi").Text.Trim(), Is.EqualTo("nice=13"));
     }
 
     [Test]
