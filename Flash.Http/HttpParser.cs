@@ -33,6 +33,11 @@ public static partial class HttpParser
             throw new ArgumentException("limits.MaxHeaderCount exceeds the RequestHead capacity.", nameof(limits));
         }
 
+        if (!head.HasFields)
+        {
+            throw new ArgumentException("The RequestHead has no header array attached.", nameof(head));
+        }
+
         if (buffer.Length < head.Position)
         {
             throw new ArgumentException("The buffer must start at the same byte and only grow between calls.", nameof(buffer));

@@ -3,22 +3,58 @@ namespace Flash.Http;
 /// <summary>
 /// The parsed head of one request, as slices of the connection's receive buffer, plus the state
 /// <see cref="HttpParser"/> needs to resume where it stopped. One per connection: call
-/// <see cref="Reset"/> before parsing the next request. The header array is allocated once here,
-/// so parsing allocates nothing.
+/// <see cref="Reset"/> before parsing the next request. The header array is allocated once, here or by the
+/// owner (<see cref="WithoutFields"/>, <see cref="AttachFields"/>), so parsing allocates nothing.
 /// </summary>
 public sealed class RequestHead
 {
-    private readonly HeaderField[] _headers;
+    private HeaderField[]? _headers;
 
     public RequestHead(int maxHeaderCount = 100)
+        : this(maxHeaderCount, new HeaderField[Math.Max(maxHeaderCount, 0)])
+    {
+    }
+
+    private RequestHead(int maxHeaderCount, HeaderField[]? headers)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxHeaderCount);
-        _headers = new HeaderField[maxHeaderCount];
+        Capacity = maxHeaderCount;
+        _headers = headers;
         Reset();
     }
 
-    /// <summary>How many fields the header array can hold; <see cref="HttpLimits.MaxHeaderCount"/> must not exceed it.</summary>
-    public int Capacity => _headers.Length;
+    /// <summary>
+    /// A head whose header array its owner lends it while a request is being read (<see cref="AttachFields"/>) and
+    /// takes back when none is (<see cref="DetachFields"/>): a server's idle connections then hold no such array.
+    /// </summary>
+    public static RequestHead WithoutFields(int maxHeaderCount) => new(maxHeaderCount, null);
+
+    /// <summary>How many fields the header array holds; <see cref="HttpLimits.MaxHeaderCount"/> must not exceed it.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Whether a header array is attached (parsing needs one).</summary>
+    public bool HasFields => _headers is not null;
+
+    /// <summary>Lends the head an array of <see cref="Capacity"/> fields to parse into.</summary>
+    public void AttachFields(HeaderField[] fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        if (fields.Length != Capacity || _headers is not null)
+        {
+            throw new ArgumentException("the head already has fields, or these are not Capacity long", nameof(fields));
+        }
+
+        _headers = fields;
+    }
+
+    /// <summary>Takes the header array back, and with it the parsed fields (plain offsets: nothing to clear).</summary>
+    public HeaderField[]? DetachFields()
+    {
+        var fields = _headers;
+        _headers = null;
+        HeaderCount = 0;
+        return fields;
+    }
 
     public ParseStatus Status { get; internal set; }
 
@@ -168,7 +204,7 @@ public sealed class RequestHead
         ConnectionKeepAlive = false;
     }
 
-    internal void AddHeader(HeaderField field) => _headers[HeaderCount++] = field;
+    internal void AddHeader(HeaderField field) => _headers![HeaderCount++] = field;
 
     internal ParseStatus Fail(int status, string reason)
     {

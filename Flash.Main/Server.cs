@@ -84,6 +84,8 @@ internal sealed class Server : IDisposable
             Limits = limits,
             InputBuffers = new BufferPool(Math.Max(limits.MaxHeaderBytes, limits.MaxRequestLineBytes) + InputSlack, 1024),
             OutputBuffers = new BufferPool(OutputBufferBytes, 1024),
+            SegmentArrays = new ArrayStock<OutputQueue.Segment>(OutputQueue.MaxSegments, 1024),
+            HeaderFieldArrays = new ArrayStock<HeaderField>(limits.MaxHeaderCount, 1024),
             Writer = writer,
             StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges, config.HiddenFiles != "allow"),
             AccessLog = _accessLog,

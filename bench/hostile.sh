@@ -41,7 +41,6 @@ NOFILE="${NOFILE:-20000}"
 WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
 ATTACK_READY_TIMEOUT="${ATTACK_READY_TIMEOUT:-60}"
 SETTLE_TIMEOUT="${SETTLE_TIMEOUT:-30}"
-FLASHCTL="$(dirname "$FLASHD")/flashctl"
 
 readonly SMALL=/1k.bin              # the good client's file; also the slowloris and pipeline target
 readonly LARGE=/large.bin           # the slow readers' large file (LARGE_MB)
@@ -190,37 +189,12 @@ start_all() {
 
 # --- Processes, memory and crashes ------------------------------------------------------------------
 
-# flashctl's JSON is pretty-printed, one key a line: the pid of the process whose role is main.
-flashd_main_pid() {
-    "$FLASHCTL" status --json --run-dir "$BENCH_TMP/flashd/run" 2>/dev/null |
-        awk '/"role":/ { role = $2 } /"pid":/ && role ~ /"main"/ { gsub(/[^0-9]/, "", $2); print $2; exit }' || true
-}
-
-# The processes whose memory is "the server's": flashd's main, nginx's workers, lighttpd itself.
-serving_pids() {
-    case "$1" in
-        flashd) flashd_main_pid ;;
-        nginx) pgrep -P "${SERVER_PID[nginx]}" || true ;;
-        lighttpd) echo "${SERVER_PID[lighttpd]}" ;;
-    esac
-}
-
 # The roots of everything a server runs: nginx's scripts run under fcgiwrap, not under nginx.
 tree_roots() {
     echo "${SERVER_PID[$1]}"
     if [[ "$1" == nginx && -n "${SERVER_PID[fcgiwrap]:-}" ]]; then
         echo "${SERVER_PID[fcgiwrap]}"
     fi
-}
-
-rss_kib() {
-    local total=0 pid
-    for pid in "$@"; do
-        if [[ -r "/proc/$pid/status" ]]; then
-            total=$((total + $(awk '$1 == "VmRSS:" { print $2; found = 1 } END { if (!found) print 0 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
-        fi
-    done
-    echo "$total"
 }
 
 # RSS summed over every process below the given roots (shared pages count once per process), from

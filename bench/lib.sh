@@ -16,6 +16,7 @@ SERVER_CPU="${SERVER_CPU:-0}"
 CLIENT_CPU="${CLIENT_CPU:-1}"
 BASE_PORT="${BASE_PORT:-18080}"
 FLASHD="${FLASHD:-$BENCH_ROOT/out/bin/flashd}"
+FLASHCTL="$(dirname "$FLASHD")/flashctl"
 READY_TIMEOUT="${READY_TIMEOUT:-15}"
 
 declare -A SERVER_PID=()    # server name -> pid of the process we started (taskset execs it)
@@ -556,4 +557,32 @@ disk_of_path() {
 # (fields 4 and 6; sectors are 512 bytes whatever the device's block size).
 disk_counters() {
     awk -v d="$1" '$3 == d { print $4, $6; found = 1; exit } END { if (!found) print 0, 0 }' /proc/diskstats
+}
+
+# --- The serving processes and their memory ----------------------------------------------------------
+
+# flashctl's JSON is pretty-printed, one key a line: the pid of the process whose role is main.
+flashd_main_pid() {
+    "$FLASHCTL" status --json --run-dir "$BENCH_TMP/flashd/run" 2>/dev/null |
+        awk '/"role":/ { role = $2 } /"pid":/ && role ~ /"main"/ { gsub(/[^0-9]/, "", $2); print $2; exit }' || true
+}
+
+# The processes whose memory is "the server's": flashd's main, nginx's workers, lighttpd itself.
+serving_pids() {
+    case "$1" in
+        flashd) flashd_main_pid ;;
+        nginx) pgrep -P "${SERVER_PID[nginx]}" || true ;;
+        lighttpd) echo "${SERVER_PID[lighttpd]}" ;;
+    esac
+}
+
+# VmRSS summed over the given pids, in KiB (0 for a pid that is gone).
+rss_kib() {
+    local total=0 pid
+    for pid in "$@"; do
+        if [[ -r "/proc/$pid/status" ]]; then
+            total=$((total + $(awk '$1 == "VmRSS:" { print $2; found = 1 } END { if (!found) print 0 }' "/proc/$pid/status" 2>/dev/null || echo 0)))
+        fi
+    done
+    echo "$total"
 }

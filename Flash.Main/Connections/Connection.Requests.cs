@@ -248,6 +248,7 @@ internal sealed unsafe partial class Connection
         if (_in == null)
         {
             _in = _context.InputBuffers.Rent();
+            _head.AttachFields(_context.HeaderFieldArrays.Rent()); // the head's slices point into _in: they go together
         }
 
         int capacity = _context.InputBuffers.BufferSize;

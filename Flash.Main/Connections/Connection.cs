@@ -20,7 +20,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 {
     private readonly ConnectionContext _context;
     private readonly RequestHead _head;
-    private readonly OutputQueue _output = new();
+    private readonly OutputQueue _output;
 
     /// <summary>
     /// Requests answered and reads done in one turn before the connection yields to the others (posting itself
@@ -74,7 +74,8 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     public Connection(ConnectionContext context)
     {
         _context = context;
-        _head = new RequestHead(context.Limits.MaxHeaderCount);
+        _head = RequestHead.WithoutFields(context.Limits.MaxHeaderCount);
+        _output = new OutputQueue(context.SegmentArrays);
     }
 
     public ConnectionState State => _state;
@@ -477,6 +478,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             _context.InputBuffers.Return(_in);
             _in = null;
             _inStart = _inEnd = 0;
+            _context.HeaderFieldArrays.Return(_head.DetachFields()!);
         }
 
         if (_output.HasBuffer && _output.IsEmpty)

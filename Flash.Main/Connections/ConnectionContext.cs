@@ -16,6 +16,12 @@ internal sealed class ConnectionContext
 
     public required BufferPool OutputBuffers { get; init; }
 
+    /// <summary>The output queues' segment arrays, taken and given back with the output buffers.</summary>
+    public required ArrayStock<OutputQueue.Segment> SegmentArrays { get; init; }
+
+    /// <summary>The request heads' field arrays, taken and given back with the input buffers.</summary>
+    public required ArrayStock<HeaderField> HeaderFieldArrays { get; init; }
+
     public required ResponseWriter Writer { get; init; }
 
     public required StaticFileHandler StaticFiles { get; init; }

@@ -59,13 +59,29 @@ internal sealed unsafe class OutputQueue
     private const int MaxIov = 64;
     private const long MaxSendfileChunk = 1L << 22;
 
-    private readonly Segment[] _segments = new Segment[MaxSegments];
+    private readonly ArrayStock<Segment> _stock;
+
+    /// <summary>Taken from the stock with the header buffer (<see cref="Attach"/>), given back with it: an idle
+    /// connection holds neither.</summary>
+    private Segment[] _segments = [];
     private int _first;
     private int _end;
     private byte* _buffer;
     private int _capacity;
     private int _used;
     private long _queuedBytes;
+
+    /// <summary>A queue whose segment arrays come from STOCK (shared by a loop's connections), or from a stock of
+    /// its own.</summary>
+    public OutputQueue(ArrayStock<Segment>? stock = null)
+    {
+        if (stock is not null && stock.Length != MaxSegments)
+        {
+            throw new ArgumentException($"segment arrays must be {MaxSegments} long", nameof(stock));
+        }
+
+        _stock = stock ?? new ArrayStock<Segment>(MaxSegments, maxRetained: 1);
+    }
 
     public bool IsEmpty => _first == _end;
 
@@ -88,12 +104,18 @@ internal sealed unsafe class OutputQueue
 
     public void Attach(byte* buffer, int capacity)
     {
+        if (_buffer != null)
+        {
+            throw new InvalidOperationException("a header buffer is already attached");
+        }
+
+        _segments = _stock.Rent();
         _buffer = buffer;
         _capacity = capacity;
         _used = 0;
     }
 
-    /// <summary>Gives the header buffer back; only when nothing is queued.</summary>
+    /// <summary>Gives the header buffer back (and the segment array to the stock); only when nothing is queued.</summary>
     public byte* Detach()
     {
         if (!IsEmpty)
@@ -101,6 +123,13 @@ internal sealed unsafe class OutputQueue
             throw new InvalidOperationException("the header buffer is still in use");
         }
 
+        if (_segments.Length != 0)
+        {
+            _stock.Return(_segments); // every slot is default: Release cleared each one as it left
+            _segments = [];
+        }
+
+        _first = _end = 0;
         var buffer = _buffer;
         _buffer = null;
         _capacity = _used = 0;
@@ -323,6 +352,11 @@ internal sealed unsafe class OutputQueue
     /// <summary>The next free slot; compacts first when the slots at the end are used up.</summary>
     private ref Segment NewSegment()
     {
+        if (_segments.Length == 0)
+        {
+            throw new InvalidOperationException("no header buffer attached: the writer did not reserve room");
+        }
+
         if (_end == MaxSegments)
         {
             if (_first == 0)
@@ -454,7 +488,8 @@ internal sealed unsafe class OutputQueue
         segment = default;
     }
 
-    private struct Segment
+    /// <summary>One run of bytes to send; internal only so that a loop's connections can share a stock of arrays.</summary>
+    internal struct Segment
     {
         public byte* Pointer;
         public long Length;
