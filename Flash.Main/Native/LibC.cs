@@ -36,6 +36,16 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int setrlimit(int resource, in RLimit rlim);
 
+    // ---- memory ----
+    public const int PROT_READ = 0x1, PROT_WRITE = 0x2, MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20;
+
+    /// <summary>mmap(2); MAP_FAILED is (void*)-1.</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    public static partial int munmap(void* addr, nuint length);
+
     // ---- epoll ----
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int epoll_create1(int flags);
