@@ -69,10 +69,7 @@ internal static class Program
 
             // Below main in priority (for the same threads and scripts): where scripts share a CPU with main,
             // main's loop goes first, so a script's work does not delay every other connection's answer.
-            if (Posix.setpriority(Posix.PRIO_PROCESS, 0, settings.Config.Cgi.Nice) < 0)
-            {
-                log.Warn("setpriority({0}) failed: errno {1}", settings.Config.Cgi.Nice, Posix.Errno);
-            }
+            WorkerPriority.Lower(settings.Config.Cgi.Nice, log);
 
             using var wakeup = new Wakeup(lifetime);
             // After Wakeup: its handlers start the runtime's signal handling, which catches SIGCHLD too (for

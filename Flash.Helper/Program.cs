@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using Flash.Helper.Native;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
@@ -39,10 +38,7 @@ internal static class Program
             // This thread does all the helper's work. Below main in priority: a miss's disk work (the block
             // layer's submission is the costliest part of it) waits while main's loop has requests to answer
             // (bench/disk.sh: hot-file p99 under disk load 6.2 ms at nice 0, 1.2-1.7 ms at 19).
-            if (Posix.setpriority(Posix.PRIO_PROCESS, 0, settings.Config.Helpers.Nice) < 0)
-            {
-                log.Warn("setpriority({0}) failed: errno {1}", settings.Config.Helpers.Nice, Posix.Errno);
-            }
+            WorkerPriority.Lower(settings.Config.Helpers.Nice, log);
 
             using var shutdown = new ShutdownSignal();
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

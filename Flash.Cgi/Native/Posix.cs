@@ -100,12 +100,6 @@ internal static unsafe partial class Posix
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int setsid();
 
-    public const int PRIO_PROCESS = 0;
-
-    /// <summary>setpriority(2). On Linux, PRIO_PROCESS with who = 0 sets the calling thread's nice value.</summary>
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int setpriority(int which, int who, int prio);
-
     /// <summary>sched_setscheduler(2) for the calling thread; <paramref name="param"/> points at an int priority (0).</summary>
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int sched_setscheduler(int pid, int policy, int* param);

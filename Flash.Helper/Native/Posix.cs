@@ -18,12 +18,6 @@ internal static unsafe partial class Posix
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
 
-    public const int PRIO_PROCESS = 0;
-
-    /// <summary>setpriority(2). On Linux, PRIO_PROCESS with who = 0 sets the calling thread's nice value.</summary>
-    [LibraryImport(Lib, SetLastError = true)]
-    public static partial int setpriority(int which, int who, int prio);
-
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int eventfd(uint initial, int flags);
 

@@ -18,7 +18,7 @@ namespace Flash.Main.Connections;
 internal sealed unsafe class BufferPool(int bufferSize, int maxRetained) : IDisposable
 {
     private readonly Stack<nint> _free = new();
-    private readonly nuint _mappedBytes = (nuint)((bufferSize + 4095) & ~4095);
+    private readonly nuint _mappedBytes = (nuint)bufferSize; // mmap and munmap round it up to whole pages alike
 
     public int BufferSize { get; } = bufferSize;
 
