@@ -32,7 +32,7 @@ internal sealed partial class Connection
     }
 
     [Conditional("DEBUG")]
-    private static void InjectCgiOutputFault(ReadOnlySpan<byte> output)
+    internal static void InjectCgiOutputFault(ReadOnlySpan<byte> output)
     {
 #if DEBUG
         if (s_faultPath is not null && output.IndexOf(System.Text.Encoding.ASCII.GetBytes(CgiOutputMarker)) >= 0)

@@ -19,7 +19,7 @@ internal sealed unsafe partial class Connection
         {
             if (CgiActive)
             {
-                PumpCgiBody(); // responses stay in order: nothing else is answered until the script is done
+                _cgi!.PumpBody(); // responses stay in order: nothing else is answered until the script is done
                 return queued;
             }
 
