@@ -72,7 +72,7 @@ internal sealed unsafe partial class Connection : ICgiConnection
         _redirects++;
         if (closeAfter)
         {
-            _closeAfterFlush = _lingerOnClose = true;
+            _afterFlush = AfterFlush.Linger;
         }
 
         _headPending = true; // answer the same head again, for the new path
@@ -88,12 +88,12 @@ internal sealed unsafe partial class Connection : ICgiConnection
         _head.Reset();
         _bodyCheck = BodyCheck.None;
         _headPending = false;
-        _headTimed = false;
+        RequestAnswered();
         _redirectPath = null;
         _redirects = 0;
         if (closeAfter)
         {
-            _closeAfterFlush = _lingerOnClose = true;
+            _afterFlush = AfterFlush.Linger;
         }
 
         _context.Loop.Post(this); // send the end, then answer what the client pipelined behind this request

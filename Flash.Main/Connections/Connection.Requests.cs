@@ -15,7 +15,7 @@ internal sealed unsafe partial class Connection
     private bool AnswerBufferedRequests(ref int budget)
     {
         bool queued = false;
-        while (!_closeAfterFlush && !_waitingForJob && budget > 0)
+        while (_afterFlush == AfterFlush.KeepOpen && _job != JobWait.Waiting && budget > 0)
         {
             if (CgiActive)
             {
@@ -54,7 +54,7 @@ internal sealed unsafe partial class Connection
                     _context.Writer.Error(_output, _head.ErrorStatus, keepAlive: false, http10: false, headOnly: false);
                     _context.AccessLog.WriteError(this, _head.ErrorStatus);
                     _context.Log.BadRequest(this, _head.ErrorStatus, _head.ErrorReason);
-                    _closeAfterFlush = _lingerOnClose = true;
+                    _afterFlush = AfterFlush.Linger;
                     _inStart = _inEnd;
                     return true;
                 }
@@ -68,20 +68,23 @@ internal sealed unsafe partial class Connection
                         _headPending = true;
                         return queued;
                     case BodyCheck.WaitingForHelper:
-                        _headPending = _waitingForJob = true;
+                        _headPending = true;
+                        _job = JobWait.Waiting;
                         return queued;
                     case BodyCheck.Malformed:
                         _context.Writer.Error(_output, 400, keepAlive: false, http10: _head.Version == HttpVersion.Http10, headOnly: false);
                         _context.AccessLog.WriteError(this, 400);
                         _context.Log.BadRequest(this, 400, "malformed chunked body");
-                        _closeAfterFlush = _lingerOnClose = true;
+                        _afterFlush = AfterFlush.Linger;
                         _inStart = _inEnd;
                         return true;
                 }
             }
 
             var info = Answer(request);
-            _woken &= info.IsPending; // answered (or handed to a script): the next request's lookups check age again
+            // Parked again if it needs another job; otherwise the request is done with jobs (answered, waiting for
+            // room, or a script's), and the next request's lookups check the caches' age again.
+            _job = info.IsPending ? JobWait.Waiting : JobWait.None;
             if (info.IsNeedRoom && _output.IsEmpty)
             {
                 // Cannot fit even in an empty buffer (a redirect to an enormous path): refuse it plainly.
@@ -96,7 +99,6 @@ internal sealed unsafe partial class Connection
             if (info.IsNeedRoom || info.IsPending)
             {
                 _headPending = true;
-                _waitingForJob = info.IsPending;
                 return queued;
             }
 
@@ -106,8 +108,7 @@ internal sealed unsafe partial class Connection
             _inStart += _head.HeadLength;
             if (info.Close)
             {
-                _closeAfterFlush = true;
-                _lingerOnClose = _head.HasBody || info.Status >= 400 || _context.ShuttingDown;
+                _afterFlush = _head.HasBody || info.Status >= 400 || _context.ShuttingDown ? AfterFlush.Linger : AfterFlush.Close;
             }
             else
             {
@@ -120,7 +121,7 @@ internal sealed unsafe partial class Connection
 
             _head.Reset();
             _bodyCheck = BodyCheck.None;
-            _headTimed = false; // the next request's head gets a header timeout of its own
+            RequestAnswered();
             budget--;
             queued = true;
         }
@@ -280,7 +281,7 @@ internal sealed unsafe partial class Connection
             {
                 bool drained = n < capacity - _inEnd; // a short read emptied the socket
                 _inEnd += (int)n;
-                _fresh = false;
+                _state = ConnectionState.ReadingRequest; // (no longer Accepted, if it was)
                 _readable = !drained;
                 return ReadResult.Progress;
             }

@@ -44,15 +44,12 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     private bool _readable;
     private bool _peerClosed;
 
-    /// <summary>A head parsed Complete whose response did not fit yet; answered after the next flush.</summary>
+    /// <summary>A head parsed Complete whose response did not fit yet (or waits for its chunked body, or for a
+    /// job); answered again, without parsing, when the connection goes on.</summary>
     private bool _headPending;
 
-    /// <summary>Parked until a helper job finishes (amped): nothing is answered meanwhile, to keep order.</summary>
-    private bool _waitingForJob;
-    private bool _woken; // a job it waited for finished, and the request is not answered yet (IJobWaiter.Woken)
-
-    /// <summary>The header timer runs for the head now being read (it restarts for each request's head).</summary>
-    private bool _headTimed;
+    /// <summary>Where the connection stands with the helper job it waits for (amped).</summary>
+    private JobWait _job;
 
     /// <summary>Request body bytes (of a static request) still to read and throw away.</summary>
     private long _discard;
@@ -61,15 +58,9 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     private BodyCheck _bodyCheck;
     private ChunkedDecoder _bodySkip; // Mutable struct! Keep it in this field; never copy it.
     private long _bodySkipped;
-    private bool _closeAfterFlush;
-    private bool _lingerOnClose;
 
-    /// <summary>
-    /// Accepted, but no byte read yet. A graceful shutdown (reload) does not close such a connection: its client
-    /// has just connected and its request may be in flight, so it is answered (with Connection: close) instead of
-    /// failing. An idle keep-alive connection is closed, which a client may retry (RFC 9112 section 9.3.1).
-    /// </summary>
-    private bool _fresh;
+    /// <summary>What happens once the queued responses are sent: go on, close, or half-close and linger.</summary>
+    private AfterFlush _afterFlush;
 
     public Connection(ConnectionContext context)
     {
@@ -88,13 +79,12 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// <summary>The client's TCP port (REMOTE_PORT for CGI).</summary>
     public int PeerPort { get; set; }
 
-    public bool IsIdle => _state == ConnectionState.Idle;
-
     public void Open(int fd)
     {
-        _state = ConnectionState.Idle;
-        _readable = _peerClosed = _headPending = _waitingForJob = _woken = _closeAfterFlush = _lingerOnClose = _headTimed = false;
-        _fresh = true;
+        _state = ConnectionState.Accepted;
+        _readable = _peerClosed = _headPending = false;
+        _job = JobWait.None;
+        _afterFlush = AfterFlush.KeepOpen;
         _discard = 0;
         _bodyCheck = BodyCheck.None;
         _inStart = _inEnd = 0;
@@ -140,15 +130,14 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 
     public void OnJobDone()
     {
-        if (_waitingForJob && _state != ConnectionState.Closed)
+        if (_job == JobWait.Waiting && _state != ConnectionState.Closed)
         {
-            _waitingForJob = false;
-            _woken = true;
+            _job = JobWait.Woken;
             _context.Loop.Post(this);
         }
     }
 
-    public bool Woken => _woken;
+    public bool Woken => _job == JobWait.Woken;
 
     public override void OnPosted()
     {
@@ -176,7 +165,8 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         {
             bool nothingSent = _output.IsEmpty && !CgiResponseStarted;
             AbandonCgi();
-            _waitingForJob = _headPending = false;
+            _job = JobWait.None;
+            _headPending = false;
             _discard = 0;
             _bodyCheck = BodyCheck.None;
             _inStart = _inEnd;
@@ -186,7 +176,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 EnsureOutputBuffer();
                 _context.Writer.Error(_output, 500, keepAlive: false, http10: false, headOnly: false);
                 _context.AccessLog.WriteError(this, 500);
-                _closeAfterFlush = _lingerOnClose = true;
+                _afterFlush = AfterFlush.Linger;
                 _context.Loop.Post(this); // the loop flushes it and closes
                 return;
             }
@@ -203,14 +193,14 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     {
         switch (_state)
         {
-            case ConnectionState.ReadingRequest when _waitingForJob && _output.IsEmpty:
+            case ConnectionState.AwaitingJob when _output.IsEmpty:
                 // The disk work behind this request did not finish in time (no helper, or all stuck).
-                _waitingForJob = _headPending = false;
+                _job = JobWait.None;
+                _headPending = false;
                 EnsureOutputBuffer();
                 _context.Writer.Error(_output, 503, keepAlive: false, http10: false, headOnly: false);
                 _context.AccessLog.WriteError(this, 503);
-                _closeAfterFlush = true;
-                _lingerOnClose = true;
+                _afterFlush = AfterFlush.Linger;
                 Drive();
                 break;
             case ConnectionState.ReadingRequest when _output.IsEmpty && !_headPending && _discard == 0:
@@ -220,12 +210,12 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 EnsureOutputBuffer();
                 _context.Writer.Error(_output, 408, keepAlive: false, http10: false, headOnly: false);
                 _context.AccessLog.WriteError(this, 408);
-                _closeAfterFlush = true;
-                _lingerOnClose = true;
+                _afterFlush = AfterFlush.Linger;
                 Drive();
                 break;
             default:
-                // Keep-alive expired, a client that stopped reading (send timeout), or lingering done.
+                // Keep-alive expired, a client that stopped reading (send timeout), a body window whose read-in
+                // did not finish in time (the response is cut), or lingering done.
                 Close();
                 break;
         }
@@ -240,7 +230,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// </summary>
     public void BeginShutdown()
     {
-        if (_state == ConnectionState.Idle && !_fresh)
+        if (_state == ConnectionState.Idle)
         {
             _context.DrainTimer.Start(this, _context.Loop.NowMs);
         }
@@ -263,7 +253,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             return true;
         }
 
-        _waitingForJob = true;
+        _job = JobWait.Waiting;
         return false;
     }
 
@@ -304,7 +294,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 {
                     if (!CheckNextWindow())
                     {
-                        _state = ConnectionState.Writing; // a helper reads it in; OnJobDone posts this connection
+                        _state = ConnectionState.AwaitingJob; // a helper reads it in; OnJobDone posts this connection
                         return;
                     }
 
@@ -324,7 +314,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 }
             }
 
-            if (_closeAfterFlush)
+            if (_afterFlush != AfterFlush.KeepOpen)
             {
                 FinishClose();
                 return;
@@ -369,7 +359,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             return;
         }
 
-        SettleTimers();
+        Settle();
     }
 
     /// <summary>Lets the other connections have the loop; this one goes on from the posted queue.</summary>
@@ -379,44 +369,47 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         _context.Loop.Post(this);
     }
 
-    /// <summary>Picks the one timer that fits what the connection waits for now.</summary>
-    private void SettleTimers()
+    /// <summary>
+    /// The connection has done all it can for now: its state says what it waits for, and that picks its one timer.
+    /// A timer runs from the moment its wait begins, not from the last progress: a head trickling in byte by byte
+    /// still ends, and each answered request ends its wait (<see cref="RequestAnswered"/>), so the next wait
+    /// starts afresh.
+    /// </summary>
+    private void Settle()
     {
-        if (CgiActive)
+        _state = CgiActive ? ConnectionState.ProxyingCgi
+            : _job == JobWait.Waiting ? ConnectionState.AwaitingJob
+            : _inEnd > _inStart || _headPending || _discard > 0 ? ConnectionState.ReadingRequest
+            : _state == ConnectionState.Accepted ? ConnectionState.Accepted
+            : ConnectionState.Idle;
+        var timer = _state switch
         {
-            _state = ConnectionState.ReadingRequest;
-            TimerOwner?.Remove(this); // the runner enforces the script's timeout
-            return;
+            ConnectionState.ProxyingCgi => null, // the runner enforces the script's timeout
+            ConnectionState.Idle => _context.ShuttingDown ? _context.DrainTimer : _context.KeepAliveTimer,
+            _ => _context.HeaderTimer, // a head, a body to skip, or the job behind a request: all part of reading it
+        };
+        if (timer is null)
+        {
+            TimerOwner?.Remove(this);
+        }
+        else if (TimerOwner != timer)
+        {
+            timer.Start(this, _context.Loop.NowMs);
         }
 
-        if (_inEnd > _inStart || _headPending || _discard > 0)
+        if (_state is ConnectionState.Idle or ConnectionState.Accepted)
         {
-            _state = ConnectionState.ReadingRequest;
-            if (!_headTimed || TimerOwner != _context.HeaderTimer)
-            {
-                // Per request head, and not restarted by progress: a head trickling in byte by byte still ends.
-                _context.HeaderTimer.Start(this, _context.Loop.NowMs);
-                _headTimed = true;
-            }
-
-            return;
+            ReleaseBuffers();
         }
-
-        _state = ConnectionState.Idle;
-        _headTimed = false;
-        // A new client gets no keep-alive grace, and a draining main keeps a connection only for a request in flight.
-        var idleTimer = _fresh ? _context.HeaderTimer : _context.ShuttingDown ? _context.DrainTimer : _context.KeepAliveTimer;
-        if (TimerOwner != idleTimer)
-        {
-            idleTimer.Start(this, _context.Loop.NowMs);
-        }
-
-        ReleaseBuffers();
     }
+
+    /// <summary>A request is answered (or its script ended): the wait for it is over, and the next one is timed
+    /// afresh.</summary>
+    private void RequestAnswered() => TimerOwner?.Remove(this);
 
     private void FinishClose()
     {
-        if (!_lingerOnClose || _peerClosed)
+        if (_afterFlush == AfterFlush.Close || _peerClosed)
         {
             Close();
             return;
@@ -488,20 +481,63 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     }
 }
 
+/// <summary>What a connection waits for now (set when it settles after its work, and when a flush stops).</summary>
 internal enum ConnectionState : byte
 {
     /// <summary>Not in use.</summary>
     Closed,
 
+    /// <summary>
+    /// Accepted, no byte read yet; the header timer runs. A graceful shutdown (reload) does not close such a
+    /// connection: its client has just connected and its request may be in flight, so it is answered (with
+    /// Connection: close) instead of failing. An idle keep-alive connection is closed, which a client may retry
+    /// (RFC 9112 section 9.3.1).
+    /// </summary>
+    Accepted,
+
     /// <summary>Keep-alive: waiting for the first byte of the next request.</summary>
     Idle,
 
-    /// <summary>Part of a request head (or a body to discard) has arrived.</summary>
+    /// <summary>Part of a request head (or a body to discard) has arrived, or a parsed head waits for room.</summary>
     ReadingRequest,
 
-    /// <summary>The socket is full; waiting for EPOLLOUT.</summary>
+    /// <summary>Parked until a helper job finishes (a path or file for the request, or the next window of a body
+    /// being sent): nothing is answered meanwhile, to keep the order.</summary>
+    AwaitingJob,
+
+    /// <summary>A script runs for the request; nothing else is answered until it ends.</summary>
+    ProxyingCgi,
+
+    /// <summary>The socket is full; waiting for EPOLLOUT (the send timer runs).</summary>
     Writing,
 
     /// <summary>Half-closed after an error response, draining what the client still sends.</summary>
     Lingering,
+}
+
+/// <summary>Where a connection stands with the helper job its request (or its body's next window) needs.</summary>
+internal enum JobWait : byte
+{
+    None,
+
+    /// <summary>Parked: the job's end posts the connection.</summary>
+    Waiting,
+
+    /// <summary>The job ended; the request it held is answered next, taking what the job left in the caches
+    /// whatever its age (<see cref="IJobWaiter.Woken"/>).</summary>
+    Woken,
+}
+
+/// <summary>What a connection does once its queued responses are sent.</summary>
+internal enum AfterFlush : byte
+{
+    /// <summary>Reads and answers the next request.</summary>
+    KeepOpen,
+
+    /// <summary>Closes (the response said Connection: close and the client sent nothing more).</summary>
+    Close,
+
+    /// <summary>Half-closes and drains what the client still sends before closing (nginx's lingering close):
+    /// closing with unread data would reset the connection and could destroy the response in flight.</summary>
+    Linger,
 }

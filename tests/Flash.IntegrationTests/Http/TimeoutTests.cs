@@ -117,6 +117,25 @@ public class TimeoutTests : FlashdFixture
     }
 
     [Test]
+    public void The_keep_alive_timeout_counts_from_the_last_response_not_the_first()
+    {
+        // Requests 0.6 s apart, each answered at once: the connection outlives the first idle period by far,
+        // since every response starts the keep-alive wait afresh (nginx's keepalive_timeout, Apache's KeepAliveTimeout).
+        using var c = Connect(s_late);
+        var pause = s_timeout * 0.6;
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.That(c.Get("/index.html").Status, Is.EqualTo(200), $"request {i} at {clock.Elapsed.TotalSeconds:F1} s");
+            Assert.That(Readable(c.Socket, pause), Is.False, $"the connection is closed {clock.Elapsed.TotalSeconds:F1} s in, after request {i}");
+        }
+
+        var idle = Stopwatch.StartNew();
+        Assert.That(c.IsClosedByServer(), Is.True);
+        Assert.That(idle.Elapsed + pause, Is.InRange(s_early, s_late), "then it closes a keep-alive timeout after the last response");
+    }
+
+    [Test]
     public void A_connection_that_never_sends_is_closed_silently_after_the_keep_alive_timeout()
     {
         // No request was started, so there is nothing to answer 408 to (RFC 9110 §15.5.9 allows it,
