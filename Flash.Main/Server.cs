@@ -217,14 +217,8 @@ internal sealed class Server : IDisposable
     {
         var stats = _context.Stats;
         return new LoadReport(stats.OpenConnections, stats.Requests, stats.BytesSent,
-            _helpers?.QueueDepth ?? 0, _helpers?.Busy ?? 0, _helpers?.Idle ?? 0,
-            _cgiPool?.QueueDepth ?? 0, _cgiPool?.Busy ?? 0, _cgiPool?.Idle ?? 0,
-            _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses)
-        {
-            Helpers = _helpers?.Loads() ?? [],
-            CgiRunners = _cgiPool?.Loads() ?? [],
-            Faults = stats.Faults,
-        };
+            _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses, stats.Faults,
+            Helpers: _helpers?.Load() ?? PoolLoad.None, CgiRunners: _cgiPool?.Load() ?? PoolLoad.None);
     }
 
     private Connection ConnectionFor(int fd) => _connections[fd] ??= new Connection(_context);

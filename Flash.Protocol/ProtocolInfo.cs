@@ -7,5 +7,5 @@ public static class ProtocolInfo
     /// Carried in every <see cref="Hello"/>. Bump it whenever a message changes shape; a peer with another
     /// version is refused by <see cref="Handshake.Check"/> rather than misread.
     /// </summary>
-    public const int Version = 2;
+    public const int Version = 3;
 }

@@ -1,4 +1,5 @@
 using Flash.Main.Loop;
+using Flash.Main.Workers;
 using Flash.Protocol;
 using NLog;
 
@@ -11,7 +12,7 @@ namespace Flash.Main.Cgi;
 /// that says Goodbye (retired by the supervisor) before starting the script of the request it was handed gives
 /// that request back, and it goes to the front of the queue (see <see cref="CgiLink"/> for why that is safe).
 /// </summary>
-internal sealed class CgiPool(EventLoop loop, int maxQueue)
+internal sealed class CgiPool(EventLoop loop, int maxQueue) : IWorkerPool
 {
     private static readonly Logger s_log = LogManager.GetLogger("main");
 
@@ -19,7 +20,7 @@ internal sealed class CgiPool(EventLoop loop, int maxQueue)
     private readonly Dictionary<ICgiClient, CgiInput[]> _bodies = []; // re-queued requests: the body already sent once
     private readonly Stack<CgiLink> _idle = new();
     private readonly List<CgiLink> _links = [];
-    private HelperLoad[] _loads = [];
+    private WorkerLoad[] _loads = [];
     private long _nextJobId;
 
     public int QueueDepth => _queue.Count;
@@ -32,11 +33,10 @@ internal sealed class CgiPool(EventLoop loop, int maxQueue)
     public long JobsRequeued { get; private set; }
 
     /// <summary>
-    /// One entry per connected runner, for the supervisor's load report (every 200 ms, on the loop thread). The
-    /// array is reused while the number of runners stays the same, so a steady server allocates nothing for it:
+    /// The runners' array is reused while their number stays the same, so a steady server allocates only the record:
     /// valid until the next call (main serializes the report at once).
     /// </summary>
-    public HelperLoad[] Loads()
+    public PoolLoad Load()
     {
         int count = 0;
         foreach (var link in _links)
@@ -46,7 +46,7 @@ internal sealed class CgiPool(EventLoop loop, int maxQueue)
 
         if (_loads.Length != count)
         {
-            _loads = new HelperLoad[count];
+            _loads = new WorkerLoad[count];
         }
 
         int i = 0;
@@ -54,11 +54,11 @@ internal sealed class CgiPool(EventLoop loop, int maxQueue)
         {
             if (link.HelloDone)
             {
-                _loads[i++] = new HelperLoad(link.WorkerId, link.WorkerPid, link.JobsDone, link.Busy ? 1 : 0);
+                _loads[i++] = new WorkerLoad(link.WorkerId, link.WorkerPid, link.JobsDone, link.Busy ? 1 : 0);
             }
         }
 
-        return _loads;
+        return new PoolLoad(QueueDepth, Busy, Idle, _loads);
     }
 
     public void Accept(int fd)

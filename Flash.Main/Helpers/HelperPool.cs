@@ -1,5 +1,6 @@
 using Flash.Main.Logging;
 using Flash.Main.Loop;
+using Flash.Main.Workers;
 using Flash.Protocol;
 
 namespace Flash.Main.Helpers;
@@ -12,7 +13,7 @@ namespace Flash.Main.Helpers;
 /// or breaks the protocol is dropped, and its jobs go back to the front of the queue for other helpers: jobs are
 /// idempotent (resolve, prefetch, list), so no client sees the failure.
 /// </summary>
-internal sealed class HelperPool
+internal sealed class HelperPool : IWorkerPool
 {
     private const int MaxAttempts = 3;
 
@@ -50,19 +51,18 @@ internal sealed class HelperPool
 
     public long JobsRequeued { get; private set; }
 
-    /// <summary>One entry per connected helper, for the supervisor's load report (every 200 ms, not per request).</summary>
-    public HelperLoad[] Loads()
+    public PoolLoad Load()
     {
-        var loads = new List<HelperLoad>(_links.Count);
+        var workers = new List<WorkerLoad>(_links.Count);
         foreach (var link in _links)
         {
             if (link.HelloDone)
             {
-                loads.Add(new HelperLoad(link.HelperId, link.HelperPid, link.JobsDone, link.InFlight));
+                workers.Add(new WorkerLoad(link.HelperId, link.HelperPid, link.JobsDone, link.InFlight));
             }
         }
 
-        return [.. loads];
+        return new PoolLoad(QueueDepth, Busy, Idle, [.. workers]);
     }
 
     /// <summary>

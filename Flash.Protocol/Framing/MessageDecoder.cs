@@ -123,16 +123,10 @@ internal static class MessageDecoder
 
     /// <summary>
     /// Reads a message's fields; <paramref name="consumed"/> says how many. That is the kind's field count,
-    /// except for a message with optional trailing fields (LoadReport, Hello, CgiStart), which takes what the sender wrote of them.
+    /// except for a message with optional trailing fields (Hello, CgiStart), which takes what the sender wrote of them.
     /// </summary>
     private static Message ReadFields(MessageKind kind, ref MessagePackReader reader, int fields, out int consumed)
     {
-        if (kind == MessageKind.LoadReport)
-        {
-            consumed = Math.Min(fields, LoadReport.MaxFields);
-            return LoadReport.Read(ref reader, consumed);
-        }
-
         if (kind == MessageKind.Hello)
         {
             consumed = Math.Min(fields, Hello.MaxFields);
@@ -163,6 +157,7 @@ internal static class MessageDecoder
         MessageKind.CgiEnd => CgiEnd.Read(ref reader),
         MessageKind.CgiAbort => CgiAbort.Read(ref reader),
         MessageKind.CgiStarted => CgiStarted.Read(ref reader),
+        MessageKind.LoadReport => LoadReport.Read(ref reader),
         MessageKind.StatusRequest => s_statusRequest,
         MessageKind.StatusReply => StatusReply.Read(ref reader),
         MessageKind.StopRequest => s_stopRequest,

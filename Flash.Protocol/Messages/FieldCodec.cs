@@ -47,7 +47,10 @@ internal static class FieldCodec
         return bytes.IsEmpty ? [] : bytes.ToArray();
     }
 
-    public static string[] ReadStrings(ref MessagePackReader reader)
+    /// <summary>An array's header, strictly: an array (nothing else), of at least <paramref name="atLeast"/>
+    /// elements, with a length below 2^31. The count was checked against the bytes left (ReadArrayHeader), so an
+    /// allocation of that many elements is bounded by the frame size.</summary>
+    public static int ReadArrayHeader(ref MessagePackReader reader, int atLeast)
     {
         Expect(ref reader, MessagePackType.Array, "array");
         int count = reader.ReadArrayHeader();
@@ -56,6 +59,12 @@ internal static class FieldCodec
             throw Fail("array length below 2^31");
         }
 
+        return count >= atLeast ? count : throw Fail($"array of at least {atLeast} elements");
+    }
+
+    public static string[] ReadStrings(ref MessagePackReader reader)
+    {
+        int count = ReadArrayHeader(ref reader, 0);
         if (count == 0)
         {
             return [];

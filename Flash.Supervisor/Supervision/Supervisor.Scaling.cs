@@ -24,7 +24,7 @@ internal sealed partial class Supervisor
         bool scale = generation == _current && !Stopping;
         if (generation.Helpers is { } helpers)
         {
-            Observe(helpers, process.Pid, report.HelperQueueDepth, report.HelpersBusy, report.HelpersIdle, report.Helpers, now);
+            Observe(helpers, process.Pid, report.Helpers, now);
             if (scale)
             {
                 Scale(generation, helpers, now);
@@ -33,7 +33,7 @@ internal sealed partial class Supervisor
 
         if (generation.Cgi is { } runners)
         {
-            Observe(runners, process.Pid, report.CgiQueueDepth, report.CgiBusy, report.CgiIdle, report.CgiRunners, now);
+            Observe(runners, process.Pid, report.CgiRunners, now);
             if (scale)
             {
                 Scale(generation, runners, now);
@@ -42,20 +42,20 @@ internal sealed partial class Supervisor
     }
 
     /// <summary>What main reported about one pool: its queue, and each member's jobs (matched by pid).</summary>
-    private static void Observe(WorkerPool pool, int mainPid, int queueDepth, int busy, int idle, HelperLoad[] loads, DateTime now)
+    private static void Observe(WorkerPool pool, int mainPid, PoolLoad load, DateTime now)
     {
-        pool.QueueDepth = queueDepth;
-        pool.Busy = busy;
-        pool.Idle = idle;
+        pool.QueueDepth = load.QueueDepth;
+        pool.Busy = load.Busy;
+        pool.Idle = load.Idle;
         foreach (var member in pool.Members)
         {
             int pid = member.Process?.Pid ?? 0;
             bool listed = false;
-            foreach (var load in loads)
+            foreach (var worker in load.Workers)
             {
-                if (load.Pid == pid && pid != 0)
+                if (worker.Pid == pid && pid != 0)
                 {
-                    member.RecordJobs(mainPid, load.Pid, load.JobsDone, load.JobsInFlight, now);
+                    member.RecordJobs(mainPid, worker.Pid, worker.JobsDone, worker.JobsInFlight, now);
                     listed = true;
                     break;
                 }

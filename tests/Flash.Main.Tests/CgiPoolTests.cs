@@ -168,19 +168,22 @@ public sealed class CgiPoolTests
         var client = new FakeClient();
         _pool.Submit(client);
         runner.ReceiveJob(0);
-        HelperLoad[] busy = [.. _pool.Loads()]; // a copy: the pool reuses its array
+        var busy = _pool.Load();
+        WorkerLoad[] busyWorkers = [.. busy.Workers]; // a copy: the pool reuses its array
 
         runner.Send(new CgiStarted(1));
         runner.Send(new CgiEnd(1, 0, 0, KillReason.None, ""));
         Pump(() => client.Ended);
-        var idle = _pool.Loads();
-        bool reused = ReferenceEquals(idle, _pool.Loads());
+        var idle = _pool.Load();
+        bool reused = ReferenceEquals(idle.Workers, _pool.Load().Workers);
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(busy, Is.EqualTo(new[] { new HelperLoad(3, runner.Pid, 0, 1) }));
-            Assert.That(idle, Is.EqualTo(new[] { new HelperLoad(3, runner.Pid, 1, 0) }));
-            Assert.That(reused, Is.True, "no allocation per report while the runners stay the same");
+            Assert.That((busy.QueueDepth, busy.Busy, busy.Idle), Is.EqualTo((0, 1, 0)));
+            Assert.That(busyWorkers, Is.EqualTo(new[] { new WorkerLoad(3, runner.Pid, 0, 1) }));
+            Assert.That((idle.QueueDepth, idle.Busy, idle.Idle), Is.EqualTo((0, 0, 1)));
+            Assert.That(idle.Workers, Is.EqualTo(new[] { new WorkerLoad(3, runner.Pid, 1, 0) }));
+            Assert.That(reused, Is.True, "no allocation per report for the runners while they stay the same");
         }
     }
 
@@ -198,7 +201,7 @@ public sealed class CgiPoolTests
         _runners.Add(runner);
         _pool.Accept(fd);
         runner.Send(new Hello(ProtocolInfo.Version, ProcessRole.CgiRunner, runner.Pid, id));
-        Pump(() => Array.Exists(_pool.Loads(), l => l.Pid == runner.Pid));
+        Pump(() => Array.Exists(_pool.Load().Workers, l => l.Pid == runner.Pid));
         Assert.That(runner.Receive(), Is.TypeOf<Hello>());
         return runner;
     }

@@ -24,7 +24,7 @@ public class MessageRoundTripTests
         [MessageKind.CgiEnd] = 5,
         [MessageKind.CgiAbort] = 1,
         [MessageKind.CgiStarted] = 1,
-        [MessageKind.LoadReport] = 16,
+        [MessageKind.LoadReport] = 10,
         [MessageKind.StatusRequest] = 0,
         [MessageKind.StatusReply] = 1,
         [MessageKind.StopRequest] = 0,

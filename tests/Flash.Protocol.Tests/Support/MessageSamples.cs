@@ -27,12 +27,9 @@ internal static class MessageSamples
         yield return new CgiEnd(20, 3, 9, KillReason.Timeout, "warning: something");
         yield return new CgiAbort(21);
         yield return new CgiStarted(22);
-        yield return new LoadReport(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)
-        {
-            Helpers = [new HelperLoad(1, 4001, 14, 0), new HelperLoad(2, 4002, 15, 1)],
-            CgiRunners = [new HelperLoad(1, 5001, 16, 1)],
-            Faults = 17,
-        };
+        yield return new LoadReport(1, 2, 3, 4, 5, 6, 7, 8,
+            Helpers: new PoolLoad(9, 2, 0, [new WorkerLoad(1, 4001, 14, 0), new WorkerLoad(2, 4002, 15, 1)]),
+            CgiRunners: new PoolLoad(10, 1, 3, [new WorkerLoad(1, 5001, 16, 1)]));
         yield return new StatusRequest();
         yield return new StatusReply(Encoding.UTF8.GetBytes("{\"main\":{\"pid\":100}}"));
         yield return new StopRequest();
@@ -58,7 +55,7 @@ internal static class MessageSamples
         yield return new CgiEnd(0, 0, 0, KillReason.None, "");
         yield return new CgiAbort(0);
         yield return new CgiStarted(0);
-        yield return new LoadReport(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        yield return new LoadReport(0, 0, 0, 0, 0, 0, 0, 0, PoolLoad.None, PoolLoad.None);
         yield return new StatusRequest();
         yield return new StatusReply([]);
         yield return new StopRequest();
@@ -92,13 +89,11 @@ internal static class MessageSamples
         yield return new CgiEnd(long.MinValue, int.MinValue, int.MaxValue, KillReason.Shutdown, longText);
         yield return new CgiAbort(long.MinValue);
         yield return new CgiStarted(long.MaxValue);
-        yield return new LoadReport(long.MaxValue, long.MinValue, long.MaxValue, int.MaxValue, int.MinValue,
-            int.MaxValue, int.MinValue, int.MaxValue, int.MinValue, long.MaxValue, long.MinValue, -1, 1L << 40)
-        {
-            Helpers = Enumerable.Range(0, 1000).Select(i => new HelperLoad(int.MaxValue - i, int.MinValue + i, long.MaxValue - i, i)).ToArray(),
-            CgiRunners = Enumerable.Range(0, 1000).Select(i => new HelperLoad(i, -i, long.MinValue + i, int.MaxValue - i)).ToArray(),
-            Faults = long.MaxValue,
-        };
+        yield return new LoadReport(long.MaxValue, long.MinValue, long.MaxValue, long.MaxValue, long.MinValue, -1, 1L << 40, long.MaxValue,
+            Helpers: new PoolLoad(int.MaxValue, int.MinValue, int.MaxValue,
+                Enumerable.Range(0, 1000).Select(i => new WorkerLoad(int.MaxValue - i, int.MinValue + i, long.MaxValue - i, i)).ToArray()),
+            CgiRunners: new PoolLoad(int.MinValue, int.MaxValue, int.MinValue,
+                Enumerable.Range(0, 1000).Select(i => new WorkerLoad(i, -i, long.MinValue + i, int.MaxValue - i)).ToArray()));
         yield return new StatusReply(bigData);
         yield return new ScaleRequest(longText, int.MinValue);
         yield return new CommandReply(true, longText);

@@ -6,7 +6,7 @@ namespace Flash.Supervisor.Tests.Status;
 public class LoadTrackerTests
 {
     private static LoadReport Report(long connections, long requests, long bytes) =>
-        new(connections, requests, bytes, 0, 0, 0, 0, 0, 0, requests, 1, requests / 2, 1);
+        new(connections, requests, bytes, requests, 1, requests / 2, 1, 0, PoolLoad.None, PoolLoad.None);
 
     [Test]
     public void Totals_survive_a_main_restart()
