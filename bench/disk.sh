@@ -342,6 +342,47 @@ record_groups() {
 
 # --- Report --------------------------------------------------------------------------------------
 
+# The mixed run (issue 16): the random ("cold") load with the hot-file clients beside it, against
+# the same load alone, and amped held to the goals: cold beside hot >= 2x sped's and >= nginx's, its
+# p99 <= nginx's, and the hot file's p99 <= 1 ms with hot req/s far (5x) ahead of nginx's.
+mixed_report() {
+    local server
+    echo "## Issue 16: cold requests beside the hot ones"
+    echo
+    echo "The second random-load run (cold) over $((DURATION + 2)) s, with the hot-file wrk on $HOT_PATH for its middle $DURATION s."
+    echo
+    echo "| server | cold req/s alone | cold req/s beside hot | beside / alone | cold p99 ms beside hot | hot req/s | hot p99 ms |"
+    echo "|---|--:|--:|--:|--:|--:|--:|"
+    for server in $SERVERS; do
+        echo "| $(label_of "$server") | $(median 4 "$server" %.0f) | $(median 17 "$server" %.0f) | $(ratio "$(median 17 "$server" %.2f)" "$(median 4 "$server" %.2f)") | $(median 18 "$server" %.1f) | $(median 14 "$server" %.0f) | $(median 15 "$server" %.2f) |"
+    done
+    echo
+    if [[ " $SERVERS " != *" amped "* ]]; then
+        echo "- not checked: needs amped in SERVERS"
+        return
+    fi
+    local cold cold_p99 hot hot_p99
+    cold=$(median 17 amped %.2f)
+    cold_p99=$(median 18 amped %.3f)
+    hot=$(median 14 amped %.2f)
+    hot_p99=$(median 15 amped %.3f)
+    if [[ " $SERVERS " == *" sped "* ]]; then
+        local sped_cold
+        sped_cold=$(median 17 sped %.2f)
+        verdict "amped's cold req/s beside hot ($cold) >= 2x sped's ($sped_cold)" at_most "$sped_cold" "$cold" 0.5
+    fi
+    if [[ " $SERVERS " == *" nginx "* ]]; then
+        local nginx_cold nginx_p99 nginx_hot
+        nginx_cold=$(median 17 nginx %.2f)
+        nginx_p99=$(median 18 nginx %.3f)
+        nginx_hot=$(median 14 nginx %.2f)
+        verdict "amped's cold req/s beside hot ($cold) >= nginx's ($nginx_cold)" at_most "$nginx_cold" "$cold"
+        verdict "amped's cold p99 beside hot ($cold_p99 ms) <= nginx's ($nginx_p99 ms)" at_most "$cold_p99" "$nginx_p99"
+        verdict "amped's hot req/s ($hot) >= 5x nginx's ($nginx_hot)" at_most "$nginx_hot" "$hot" 0.2
+    fi
+    verdict "amped's hot p99 ($hot_p99 ms) <= 1 ms" at_most "$hot_p99" 1
+}
+
 # median COLUMN SERVER FORMAT: median of one results column over the rounds, printf-formatted.
 median() {
     awk -F'\t' -v c="$1" -v s="$2" '$2 == s && $c != "n/a" { print $c }' "$RESULTS" |
@@ -355,11 +396,6 @@ median() {
 # total COLUMN SERVER: sum of one results column over the rounds.
 total() {
     awk -F'\t' -v c="$1" -v s="$2" '$2 == s { t += $c } END { printf "%d\n", t }' "$RESULTS"
-}
-
-# ratio A B: A / B as "1.23x", or n/a.
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b + 0 > 0) printf "%.2fx\n", a / b; else print "n/a" }'
 }
 
 # Which flashd ran: the commit when it is this checkout's build, else the executable's path.
@@ -389,7 +425,7 @@ report() {
     fi
     echo "- random load: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNECTIONS -d${DURATION}s --timeout $WRK_TIMEOUT -s bench/conf/random.lua\`; servers (every process and thread) on core $SERVER_CPU"
     echo "- hot file: \`taskset -c $CLIENT_CPU wrk -t1 -c$HOT_CONNECTIONS -d${DURATION}s $HOT_PATH\` during a second random-load run"
-    echo "- flashd: Helpers.Count $HELPERS (amped; Helpers.JobsPerHelper ${FLASHD_Helpers__JobsPerHelper:-16}, Helpers.Nice ${FLASHD_Helpers__Nice:-19}), Cache.FileBytes $FLASHD_CACHE_MB MiB; nginx: \`aio threads\` (32 threads), sendfile, no open_file_cache; lighttpd: plain, stat cache off"
+    echo "- flashd: Helpers.Count $HELPERS (amped; Helpers.JobsPerHelper ${FLASHD_Helpers__JobsPerHelper:-64}, Helpers.Nice ${FLASHD_Helpers__Nice:-19}), Cache.FileBytes $FLASHD_CACHE_MB MiB; nginx: \`aio threads\` (32 threads), sendfile, no open_file_cache; lighttpd: plain, stat cache off"
     echo "- disk: ${DISK_DEVICE:-n/a (no block device found for the data set; set DISK_DEVICE)} (reads counted machine-wide from /proc/diskstats)"
     echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
     echo "- load average at start: $LOAD_AT_START"
@@ -443,6 +479,8 @@ report() {
     else
         echo "- not measured: needs both amped and sped in SERVERS"
     fi
+    echo
+    mixed_report
     echo
     echo "## Checks"
     echo

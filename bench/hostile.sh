@@ -466,16 +466,6 @@ peak() {
     column "$1" "$2" "$3" | sort -g | tail -n1
 }
 
-# ratio A B: A / B as "1.23x", or n/a.
-ratio() {
-    awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b + 0 > 0) printf "%.2fx\n", a / b; else print "n/a" }'
-}
-
-# at_most A B: true when both are numbers and A <= B.
-at_most() {
-    awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "n/a" && b != "n/a" && a + 0 <= b + 0) }'
-}
-
 # wrk's socket errors of a server's runs of one phase, as "connect/read/write/timeout".
 socket_errors() {
     echo "$(total 8 "$1" "$2")/$(total 9 "$1" "$2")/$(total 10 "$1" "$2")/$(total 11 "$1" "$2")"
@@ -483,19 +473,6 @@ socket_errors() {
 
 attack_sizes() {
     echo "slowloris $SLOWLORIS (a byte every ~$((SLOWLORIS_INTERVAL_MS / 1000)) s), slow readers $SLOW_FILE of $LARGE ($LARGE_MB MiB) and $SLOW_CGI of $CGI (a 64-byte line every $CGI_PAUSE_MS ms) ($SLOW_READ_BYTES B/s each, 4 KiB SO_RCVBUF), pipeline $PIPELINE connections (reading $PIPELINE_READ_KB KiB/s each), churn $CHURN_RATE connections/s"
-}
-
-# verdict MESSAGE TEST...: one check of the done-when, "- MET: MESSAGE" or "- NOT MET: MESSAGE";
-# counts the misses in NOT_MET (so it must not run in a subshell).
-verdict() {
-    local message="$1"
-    shift
-    if "$@"; then
-        echo "- MET: $message"
-    else
-        echo "- NOT MET: $message"
-        NOT_MET=$((NOT_MET + 1))
-    fi
 }
 
 # The attackers' table rows: $ATTACKS holds "round<TAB>server<TAB>kind=K key=value ..." lines, and

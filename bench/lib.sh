@@ -586,3 +586,28 @@ rss_kib() {
     done
     echo "$total"
 }
+
+# --- Report helpers --------------------------------------------------------------------------------
+
+# ratio A B: A / B as "1.23x", or n/a.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { if (a != "n/a" && b != "n/a" && b + 0 > 0) printf "%.2fx\n", a / b; else print "n/a" }'
+}
+
+# at_most A B [FACTOR]: true when both are numbers and A <= B * FACTOR (FACTOR 1 unless given).
+at_most() {
+    awk -v a="$1" -v b="$2" -v f="${3:-1}" 'BEGIN { exit !(a != "n/a" && b != "n/a" && a + 0 <= (b + 0) * f) }'
+}
+
+# verdict MESSAGE TEST...: one check of a goal, "- MET: MESSAGE" or "- NOT MET: MESSAGE"; counts the
+# misses in NOT_MET (so it must not run in a subshell).
+verdict() {
+    local message="$1"
+    shift
+    if "$@"; then
+        echo "- MET: $message"
+    else
+        echo "- NOT MET: $message"
+        NOT_MET=$((NOT_MET + 1))
+    fi
+}
