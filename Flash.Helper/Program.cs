@@ -35,9 +35,9 @@ internal static class Program
         var log = LogManager.GetLogger("helper");
         try
         {
-            // This thread does all the helper's work. Below main in priority: a miss's disk work (the block
-            // layer's submission is the costliest part of it) waits while main's loop has requests to answer
-            // (bench/disk.sh: hot-file p99 under disk load 6.2 ms at nice 0, 1.2-1.7 ms at 19).
+            // This thread does all the helper's work. Its nice value (default main's) is its share of a CPU it
+            // shares with main: higher values keep cached responses faster but starve the misses (bench/disk.sh's
+            // mixed run; docs/ARCHITECTURE.md).
             WorkerPriority.Lower(settings.Config.Helpers.Nice, log);
 
             using var shutdown = new ShutdownSignal();

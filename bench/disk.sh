@@ -354,7 +354,7 @@ mixed_report() {
     echo "| server | cold req/s alone | cold req/s beside hot | beside / alone | cold p99 ms beside hot | hot req/s | hot p99 ms |"
     echo "|---|--:|--:|--:|--:|--:|--:|"
     for server in $SERVERS; do
-        echo "| $(label_of "$server") | $(median 4 "$server" %.0f) | $(median 17 "$server" %.0f) | $(ratio "$(median 17 "$server" %.2f)" "$(median 4 "$server" %.2f)") | $(median 18 "$server" %.1f) | $(median 14 "$server" %.0f) | $(median 15 "$server" %.2f) |"
+        echo "| $(label_of "$server") | $(median 4 "$server" %.0f) | $(median 19 "$server" %.0f) | $(ratio "$(median 19 "$server" %.2f)" "$(median 4 "$server" %.2f)") | $(median 20 "$server" %.1f) | $(median 14 "$server" %.0f) | $(median 15 "$server" %.2f) |"
     done
     echo
     if [[ " $SERVERS " != *" amped "* ]]; then
@@ -362,19 +362,19 @@ mixed_report() {
         return
     fi
     local cold cold_p99 hot hot_p99
-    cold=$(median 17 amped %.2f)
-    cold_p99=$(median 18 amped %.3f)
+    cold=$(median 19 amped %.2f)
+    cold_p99=$(median 20 amped %.3f)
     hot=$(median 14 amped %.2f)
     hot_p99=$(median 15 amped %.3f)
     if [[ " $SERVERS " == *" sped "* ]]; then
         local sped_cold
-        sped_cold=$(median 17 sped %.2f)
+        sped_cold=$(median 19 sped %.2f)
         verdict "amped's cold req/s beside hot ($cold) >= 2x sped's ($sped_cold)" at_most "$sped_cold" "$cold" 0.5
     fi
     if [[ " $SERVERS " == *" nginx "* ]]; then
         local nginx_cold nginx_p99 nginx_hot
-        nginx_cold=$(median 17 nginx %.2f)
-        nginx_p99=$(median 18 nginx %.3f)
+        nginx_cold=$(median 19 nginx %.2f)
+        nginx_p99=$(median 20 nginx %.3f)
         nginx_hot=$(median 14 nginx %.2f)
         verdict "amped's cold req/s beside hot ($cold) >= nginx's ($nginx_cold)" at_most "$nginx_cold" "$cold"
         verdict "amped's cold p99 beside hot ($cold_p99 ms) <= nginx's ($nginx_p99 ms)" at_most "$cold_p99" "$nginx_p99"
@@ -425,7 +425,7 @@ report() {
     fi
     echo "- random load: \`taskset -c $CLIENT_CPU wrk -t1 -c$CONNECTIONS -d${DURATION}s --timeout $WRK_TIMEOUT -s bench/conf/random.lua\`; servers (every process and thread) on core $SERVER_CPU"
     echo "- hot file: \`taskset -c $CLIENT_CPU wrk -t1 -c$HOT_CONNECTIONS -d${DURATION}s $HOT_PATH\` during a second random-load run"
-    echo "- flashd: Helpers.Count $HELPERS (amped; Helpers.JobsPerHelper ${FLASHD_Helpers__JobsPerHelper:-64}, Helpers.Nice ${FLASHD_Helpers__Nice:-19}), Cache.FileBytes $FLASHD_CACHE_MB MiB; nginx: \`aio threads\` (32 threads), sendfile, no open_file_cache; lighttpd: plain, stat cache off"
+    echo "- flashd: Helpers.Count $HELPERS (amped; Helpers.JobsPerHelper ${FLASHD_Helpers__JobsPerHelper:-64}, Helpers.Nice ${FLASHD_Helpers__Nice:-0}), Cache.FileBytes $FLASHD_CACHE_MB MiB; nginx: \`aio threads\` (32 threads), sendfile, no open_file_cache; lighttpd: plain, stat cache off"
     echo "- disk: ${DISK_DEVICE:-n/a (no block device found for the data set; set DISK_DEVICE)} (reads counted machine-wide from /proc/diskstats)"
     echo "- machine: $(nproc) cores, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), kernel $(uname -r)"
     echo "- load average at start: $LOAD_AT_START"

@@ -608,6 +608,6 @@ verdict() {
         echo "- MET: $message"
     else
         echo "- NOT MET: $message"
-        NOT_MET=$((NOT_MET + 1))
+        NOT_MET=$((${NOT_MET:-0} + 1))
     fi
 }

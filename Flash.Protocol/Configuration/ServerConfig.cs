@@ -82,10 +82,11 @@ public sealed class HelpersConfig
     public double JobTimeoutSeconds { get; set; } = 30;
 
     /// <summary>
-    /// The helpers' nice value (0..19). Where helpers and main share a CPU, main's loop goes first: cached
-    /// requests are not queued behind the disk work of misses.
+    /// The helpers' nice value (0..19). Where helpers and main share a CPU it divides the core between cold and
+    /// cached requests: at main's own (0) both progress; above it, a main that always has cached work starves the
+    /// misses (docs/ARCHITECTURE.md has the figures).
     /// </summary>
-    public int Nice { get; set; } = 19;
+    public int Nice { get; set; }
 
     /// <summary>
     /// Jobs main gives one helper at a time (1..256). A helper submits the disk reads of all of them to the kernel

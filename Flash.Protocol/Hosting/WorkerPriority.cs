@@ -4,7 +4,7 @@ using NLog;
 namespace Flash.Protocol.Hosting;
 
 /// <summary>
-/// Puts a worker (helper, CGI runner) below main in priority: where they share a CPU, main's loop goes first.
+/// Sets a worker's (helper's, CGI runner's) nice value: its share of a CPU it shares with main.
 /// </summary>
 public static partial class WorkerPriority
 {

@@ -5,7 +5,7 @@ namespace Flash.IntegrationTests.Supervisor;
 
 /// <summary>
 /// The helper pool follows main's job queue: it grows under disk-bound load and shrinks back to Min when idle. Its
-/// helpers run below main in priority (Helpers.Nice).
+/// helpers run at Helpers.Nice (main keeps its own).
 /// </summary>
 [TestFixture]
 [NonParallelizable]
