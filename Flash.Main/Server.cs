@@ -63,7 +63,7 @@ internal sealed class Server : IDisposable
         if (helperListenFd >= 0)
         {
             _helpers = new HelperPool(_loop, _log, config.Helpers.JobTimeoutSeconds, config.Helpers.JobsPerHelper);
-            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers.Accept, "helper", PeerCredentials.EffectiveUid, _log.WorkerRefused);
+            _helperListener = new WorkerListener(helperListenFd, _loop, _helpers, "helper", PeerCredentials.EffectiveUid, _log.WorkerRefused);
         }
 
         _store = new ResourceStore(config, MimeTypes.Load(), _helpers, () => _loop.NowMs);
@@ -71,7 +71,7 @@ internal sealed class Server : IDisposable
         if (cgiListenFd >= 0)
         {
             _cgiPool = new CgiPool(_loop, config.Cgi.MaxQueue);
-            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool.Accept, "cgi", cgiUid, _log.WorkerRefused);
+            _cgiListener = new WorkerListener(cgiListenFd, _loop, _cgiPool, "cgi", cgiUid, _log.WorkerRefused);
             var listen = System.Net.IPEndPoint.Parse(config.Listen);
             cgi = new CgiDispatcher(_cgiPool, config, listen.Address.ToString(), listen.Port);
         }
@@ -218,8 +218,10 @@ internal sealed class Server : IDisposable
         var stats = _context.Stats;
         return new LoadReport(stats.OpenConnections, stats.Requests, stats.BytesSent,
             _store.Paths.Hits, _store.Paths.Misses, _store.Files.Hits, _store.Files.Misses, stats.Faults,
-            Helpers: _helpers?.Load() ?? PoolLoad.None, CgiRunners: _cgiPool?.Load() ?? PoolLoad.None);
+            Helpers: LoadOf(_helpers), CgiRunners: LoadOf(_cgiPool));
     }
+
+    private static PoolLoad LoadOf(IWorkerPool? pool) => pool?.Load() ?? PoolLoad.None;
 
     private Connection ConnectionFor(int fd) => _connections[fd] ??= new Connection(_context);
 

@@ -11,7 +11,7 @@ namespace Flash.Main.Workers;
 /// connects to pose as a runner (and be handed other clients' requests), or a helper left over from a flashd
 /// that was killed (answering with another server's document root), is refused before it says anything.
 /// </summary>
-internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action<int> accept, string role, uint uid,
+internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, IWorkerPool pool, string role, uint uid,
     Action<string> onRefused) : FdHandler
 {
     /// <summary>Debug builds only: the tests' fake helpers (the test process is no child of the supervisor).</summary>
@@ -49,7 +49,7 @@ internal sealed unsafe class WorkerListener(int listenFd, EventLoop loop, Action
                 continue;
             }
 
-            accept(fd);
+            pool.Accept(fd);
         }
     }
 
