@@ -11,6 +11,8 @@
 # env:   DURATION=20  ROUNDS=3  SERVERS="amped sped nginx lighttpd"  DATASET_MB=2048  MEMORY_MB=512
 #        DATASET_DIR=/var/tmp/flashd-disk-bench  CONNECTIONS=64  HOT_CONNECTIONS=4  HELPERS=4
 #        FILE_KB=16  FLASHD_CACHE_MB=min(64,MEMORY_MB/4)  WRK_TIMEOUT=10s  DISK_DEVICE=(auto)  SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080
+#        DEVICE_DEPTH=64 (fio's queue depth for the device's own rate; 0 skips the fio runs)
+#        PERF=0 (1: perf record of the server core during each server's first random-load run)
 set -euo pipefail
 export LC_ALL=C # EPOCHREALTIME, awk and sort -g all read "1.5" with a dot
 
@@ -31,6 +33,8 @@ WRK_TIMEOUT="${WRK_TIMEOUT:-10s}"
 # flashd's file-data cache (Cache.FileBytes) in MiB; default a quarter of MEMORY_MB, at most 64.
 FLASHD_CACHE_MB="${FLASHD_CACHE_MB:-$((MEMORY_MB / 4 < 64 ? MEMORY_MB / 4 : 64))}"
 DISK_DEVICE="${DISK_DEVICE:-}"
+DEVICE_DEPTH="${DEVICE_DEPTH:-64}"
+PERF="${PERF:-0}"
 readonly PER_DIR=1024         # files per folder; random.lua and the builder share the layout
 readonly HOT_PATH=/hot.html   # the one cached file of the hot-file measurement
 readonly MISSING=/missing.bin
@@ -45,6 +49,8 @@ usage() {
     echo "       CONNECTIONS=$CONNECTIONS HOT_CONNECTIONS=$HOT_CONNECTIONS HELPERS=$HELPERS WRK_TIMEOUT=$WRK_TIMEOUT"
     echo "       FLASHD_CACHE_MB=$FLASHD_CACHE_MB (flashd's Cache.FileBytes; default a quarter of MEMORY_MB, at most 64)"
     echo "       DISK_DEVICE=${DISK_DEVICE:-(device of DATASET_DIR)} SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU BASE_PORT=$BASE_PORT"
+    echo "       DEVICE_DEPTH=$DEVICE_DEPTH (fio's queue depth for the device's own rate; 0 skips it)"
+    echo "       PERF=$PERF (1: profile the server core with perf during each server's first random-load run)"
     echo "  quick run: DATASET_MB=256 MEMORY_MB=64 DURATION=5 ROUNDS=1 $0"
 }
 
@@ -137,6 +143,31 @@ hot_html() {
     printf '<!doctype html>\n<title>hot</title>\n<pre>\n'
     printf 'flashd disk-bound benchmark: the one cached file, requested during random load\n%.0s' {1..12}
     printf '</pre>\n'
+}
+
+# The device's own rate, the physical limit of this benchmark: fio reading FILE_KB blocks at random
+# offsets of a file as large as the data set on the same file system, O_DIRECT (no page cache), at
+# queue depth DEVICE_DEPTH, pinned to the server core (one core, as the servers get). The file is
+# written once, beside the data set. One run per round, before the servers; DEVICE_TSV gets
+# "round<TAB>reads/s<TAB>fio's own CPU µs per read".
+measure_device() {
+    local round="$1" file="$DATASET_DIR/fio-$DATASET_MB.dat" engine=io_uring terse iops cpu_us
+    ((DEVICE_DEPTH > 0)) || return 0
+    if [[ ! -f "$file" ]]; then
+        log "device: writing $file ($DATASET_MB MiB, once) for fio's random reads"
+    fi
+    fio --enghelp=io_uring >/dev/null 2>&1 || engine=libaio
+    # --minimal prints one terse (v3) line: field 8 is the read IOPS, 9 the read runtime in ms,
+    # fields 88 and 89 the job's user and system CPU in per cent of one core.
+    terse=$(taskset -c "$SERVER_CPU" fio --minimal --name=device --filename="$file" --size="${DATASET_MB}m" \
+        --rw=randread --bs="${FILE_KB}k" --direct=1 --ioengine="$engine" --iodepth="$DEVICE_DEPTH" \
+        --runtime="$DURATION" --time_based --randrepeat=0 --norandommap 2>"$BENCH_TMP/fio-$round.err") ||
+        { cat "$BENCH_TMP/fio-$round.err" >&2; die "fio failed"; }
+    read -r iops cpu_us < <(awk -F';' '{ iops = $8; cpu = ($88 + $89) / 100
+        printf "%.0f %.1f\n", iops, (iops > 0 ? cpu * 1e6 / iops : 0) }' <<<"$terse")
+    printf '%s\t%s\t%s\n' "$round" "$iops" "$cpu_us" >>"$DEVICE_TSV"
+    log "$(printf 'round %s device    %9s reads/s (fio %s, %s KiB random, direct, depth %s; fio CPU %s us/read)' \
+        "$round" "$iops" "$engine" "$FILE_KB" "$DEVICE_DEPTH" "$cpu_us")"
 }
 
 # --- Servers -------------------------------------------------------------------------------------
@@ -258,9 +289,15 @@ measure() {
     local cpu_before cpu_after disk_before disk_after t0 t1
     cpu_before=$(tree_cpu_ticks "$pid")
     disk_before=$(disk_counters "${DISK_DEVICE:-none}")
+    local perf_pid=""
+    if [[ "$PERF" == 1 && "$round" == 1 ]]; then
+        perf_record_core "$BENCH_TMP/perf-$server.data" "$DURATION"
+        perf_pid=$PERF_STARTED
+    fi
     t0=$EPOCHREALTIME
     run_wrk "$base/" "$DURATION" "$CONNECTIONS" "$out" "${random_args[@]}"
     t1=$EPOCHREALTIME
+    [[ -z "$perf_pid" ]] || perf_wait "$perf_pid"
     disk_after=$(disk_counters "${DISK_DEVICE:-none}")
     cpu_after=$(tree_cpu_ticks "$pid")
     check_alive "$server"
@@ -315,6 +352,7 @@ measure() {
 run_rounds() {
     local round server
     for ((round = 1; round <= ROUNDS; round++)); do
+        measure_device "$round"
         for server in $SERVERS; do
             measure "$round" "$server"
         done
@@ -383,11 +421,64 @@ mixed_report() {
     verdict "amped's hot p99 ($hot_p99 ms) <= 1 ms" at_most "$hot_p99" 1
 }
 
+# Issue 11: amped against the physical limit (the device's own random-read rate at depth
+# DEVICE_DEPTH on one core, fio) and against nginx, and the CPU per miss that the device's rate
+# allows on one core (1 s / device reads/s, main and helpers together).
+device_report() {
+    echo "## Issue 11: amped against the device"
+    echo
+    if [[ ! -s "$DEVICE_TSV" ]]; then
+        echo "- not measured: DEVICE_DEPTH=0 or no fio run"
+        return
+    fi
+    local device fio_cpu budget
+    device=$(cut -f2 "$DEVICE_TSV" | median_of_lines %.0f)
+    fio_cpu=$(cut -f3 "$DEVICE_TSV" | median_of_lines %.1f)
+    budget=$(awk -v d="$device" 'BEGIN { printf "%.1f", (d > 0 ? 1e6 / d : 0) }')
+    echo "The device: $device random ${FILE_KB} KiB reads/s (fio, O_DIRECT, depth $DEVICE_DEPTH, one core; fio itself used $fio_cpu µs of CPU per read)."
+    echo "On one core, keeping up with it leaves $budget µs of CPU per miss."
+    echo
+    echo "| server | req/s | vs device | server CPU µs/req | vs the budget per miss |"
+    echo "|---|--:|--:|--:|--:|"
+    local server
+    for server in $SERVERS; do
+        echo "| $(label_of "$server") | $(median 4 "$server" %.0f) | $(ratio "$(median 4 "$server" %.2f)" "$device") | $(median 7 "$server" %.1f) | $(ratio "$(median 7 "$server" %.2f)" "$budget") |"
+    done
+    echo
+    [[ " $SERVERS " == *" amped "* ]] || { echo "- not checked: needs amped in SERVERS"; return; }
+    local amped amped_cpu
+    amped=$(median 4 amped %.2f)
+    amped_cpu=$(median 7 amped %.2f)
+    verdict "amped's req/s ($amped) >= 0.8x the device's ($device)" at_most "$(awk -v d="$device" 'BEGIN { print 0.8 * d }')" "$amped"
+    verdict "amped's CPU per miss ($amped_cpu µs) <= the budget ($budget µs)" at_most "$amped_cpu" "$budget"
+    if [[ " $SERVERS " == *" nginx "* ]]; then
+        local nginx
+        nginx=$(median 4 nginx %.2f)
+        verdict "amped's req/s ($amped) >= 2x nginx's ($nginx)" at_most "$nginx" "$amped" 0.5
+    fi
+}
+
+# save_profiles PREFIX: each server's perf profile as PREFIX-perf-SERVER.txt.
+save_profiles() {
+    local prefix="$1" server data
+    for server in $SERVERS; do
+        data="$BENCH_TMP/perf-$server.data"
+        [[ -s "$data" ]] || continue
+        perf_summary "$data" "core $SERVER_CPU during $server's first random-load run ($(label_of "$server"))" \
+            >"$prefix-perf-$server.txt"
+        log "saved $prefix-perf-$server.txt"
+    done
+}
+
 # median COLUMN SERVER FORMAT: median of one results column over the rounds, printf-formatted.
 median() {
-    awk -F'\t' -v c="$1" -v s="$2" '$2 == s && $c != "n/a" { print $c }' "$RESULTS" |
-        sort -g |
-        awk -v fmt="$3\n" '{ v[NR] = $1 } END {
+    awk -F'\t' -v c="$1" -v s="$2" '$2 == s && $c != "n/a" { print $c }' "$RESULTS" | median_of_lines "$3"
+}
+
+# median_of_lines FORMAT: the median of the numbers on stdin, one per line, printf-formatted (n/a for none).
+median_of_lines() {
+    sort -g |
+        awk -v fmt="$1\n" '{ v[NR] = $1 } END {
             if (NR == 0) { print "n/a"; exit }
             m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
             printf fmt, m }'
@@ -480,6 +571,8 @@ report() {
         echo "- not measured: needs both amped and sped in SERVERS"
     fi
     echo
+    device_report
+    echo
     mixed_report
     echo
     echo "## Checks"
@@ -549,6 +642,7 @@ main() {
     for name in DURATION ROUNDS DATASET_MB MEMORY_MB CONNECTIONS HOT_CONNECTIONS HELPERS FILE_KB; do
         check_number "$name" "${!name}"
     done
+    [[ "$DEVICE_DEPTH" =~ ^[0-9]+$ ]] || die "DEVICE_DEPTH must be a whole number (got '$DEVICE_DEPTH')"
     [[ "$FLASHD_CACHE_MB" =~ ^[0-9]+$ ]] || die "FLASHD_CACHE_MB must be a whole number of MiB (got '$FLASHD_CACHE_MB')"
     FILE_BYTES=$((FILE_KB * 1024))
     FILES=$((DATASET_MB * 1048576 / FILE_BYTES))
@@ -561,6 +655,8 @@ main() {
 
     prepare "$build" "$flashd_servers"
     require_tools curl wrk taskset pgrep awk findmnt split
+    ((DEVICE_DEPTH == 0)) || require_tools fio
+    [[ "$PERF" != 1 ]] || require_tools perf
     CLK_TCK=$(getconf CLK_TCK)
     LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
     export DISK_FILES="$FILES" DISK_PER_DIR="$PER_DIR"
@@ -570,6 +666,8 @@ main() {
     RESULTS="$BENCH_TMP/results.tsv"
     NOTES="$BENCH_TMP/notes.txt"
     GROUPS_TSV="$BENCH_TMP/groups.tsv"
+    DEVICE_TSV="$BENCH_TMP/device.tsv"
+    : >"$DEVICE_TSV"
     : >"$RESULTS"
     : >"$NOTES"
     : >"$GROUPS_TSV"
@@ -595,6 +693,7 @@ main() {
     mkdir -p "$results_dir"
     md="$results_dir/disk-$(date +%Y%m%d-%H%M%S).md"
     report >"$md"
+    [[ "$PERF" != 1 ]] || save_profiles "${md%.md}"
     echo
     cat "$md"
     echo

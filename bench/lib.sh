@@ -418,6 +418,20 @@ random_file() {
     chmod 0644 "$1"
 }
 
+# The files of the static workloads (bench/static.sh, bench/profile.sh): NAME:BYTES, served as /NAME.bin.
+readonly STATIC_SIZES=(1k:1024 4k:4096 16k:16384 64k:65536 256k:262144 1m:1048576)
+
+# make_static_docroot DIR: a fresh document root DIR with one file of random bytes per STATIC_SIZES
+# entry; sets DOCROOT.
+make_static_docroot() {
+    DOCROOT="$1"
+    mkdir -m 0755 "$DOCROOT"
+    local size
+    for size in "${STATIC_SIZES[@]}"; do
+        random_file "$DOCROOT/${size%%:*}.bin" "${size##*:}"
+    done
+}
+
 # Runs the dependency installer, and the publish unless told not to or flashd is not benchmarked.
 prepare() {
     local build="$1" servers="$2"
@@ -585,6 +599,36 @@ rss_kib() {
         fi
     done
     echo "$total"
+}
+
+# --- Profiles (perf) ------------------------------------------------------------------------------
+
+# perf_record_core DATA SECONDS: starts perf recording everything that runs on SERVER_CPU (the server,
+# its kernel work, softirqs) with call graphs for SECONDS, in the background; its pid in PERF_STARTED.
+# A low sampling rate keeps the profile's cost to the run small, and perf itself runs on CLIENT_CPU.
+perf_record_core() {
+    taskset -c "$CLIENT_CPU" perf record -q -F 499 -g -C "$SERVER_CPU" -o "$1" -- sleep "$2" \
+        2>>"$BENCH_TMP/perf.err" &
+    PERF_STARTED=$!
+    EXTRA_PIDS+=("$PERF_STARTED")
+}
+
+# perf_wait PID: waits for a perf_record_core, with a warning if it failed.
+perf_wait() {
+    wait "$1" || log "WARNING: perf record failed: $(tail -n1 "$BENCH_TMP/perf.err" 2>/dev/null)"
+}
+
+# perf_summary DATA TITLE: where the recorded core's time went, as text: self time by process and
+# object, by process, object and function, then the heaviest caller chains (children included).
+perf_summary() {
+    echo "# perf profile: $2"
+    echo "# self time by process and object"
+    perf report -i "$1" --stdio --no-children --sort comm,dso --percent-limit 0.5 -g none 2>/dev/null | grep -v '^#' | grep .
+    echo "# self time by process, object, function"
+    perf report -i "$1" --stdio --no-children --sort comm,dso,sym --percent-limit 0.3 -g none 2>/dev/null
+    echo "# by caller chain (children included)"
+    perf report -i "$1" --stdio --children --sort sym --percent-limit 2 -g caller,0.5,callee --max-stack 24 2>/dev/null |
+        awk 'NR <= 400' # not head: perf would die of SIGPIPE, and pipefail with it
 }
 
 # --- Report helpers --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
  * beyond finding the end of each head, no timers, no logging: what a request costs when a server does
  * nothing but the syscalls. bench/static.sh runs it as the server "sol" and reports flashd's CPU per
  * request as a multiple of its figure.   usage: sol PORT FILE */
+#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>

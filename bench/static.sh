@@ -21,7 +21,6 @@ CONNECTIONS="${CONNECTIONS:-50}"
 SERVERS="${SERVERS:-flashd nginx lighttpd sol}"
 readonly SOL_WORKLOAD=/1k.bin # the only file the speed-of-light responder serves
 readonly NOT_FOUND=/missing.bin
-readonly SIZES=(1k:1024 4k:4096 16k:16384 64k:65536 256k:262144 1m:1048576)
 read -r -a WORKLOADS <<<"${WORKLOADS:-/1k.bin /4k.bin /16k.bin /64k.bin /256k.bin /1m.bin $NOT_FOUND}"
 
 usage() {
@@ -34,25 +33,16 @@ check_number() {
     [[ "$2" =~ ^[0-9]+$ && "$2" -gt 0 ]] || die "$1 must be a positive whole number (got '$2')"
 }
 
-make_docroot() {
-    DOCROOT="$BENCH_TMP/www"
-    mkdir -m 0755 "$DOCROOT"
-    local size
-    for size in "${SIZES[@]}"; do
-        random_file "$DOCROOT/${size%%:*}.bin" "${size##*:}"
-    done
-}
-
-# Every workload must be one of the files make_docroot writes, or the 404 path.
+# Every workload must be one of the files make_static_docroot writes, or the 404 path.
 check_workloads() {
     local path size known
     for path in "${WORKLOADS[@]}"; do
         known=0
         [[ $path == "$NOT_FOUND" ]] && known=1
-        for size in "${SIZES[@]}"; do
+        for size in "${STATIC_SIZES[@]}"; do
             [[ $path == "/${size%%:*}.bin" ]] && known=1
         done
-        ((known)) || die "unknown workload '$path' (known: ${SIZES[*]%%:*} as /NAME.bin, and $NOT_FOUND)"
+        ((known)) || die "unknown workload '$path' (known: ${STATIC_SIZES[*]%%:*} as /NAME.bin, and $NOT_FOUND)"
     done
 }
 
@@ -270,7 +260,7 @@ main() {
     install_traps
     RESULTS="$BENCH_TMP/results.tsv"
     : >"$RESULTS"
-    make_docroot
+    make_static_docroot "$BENCH_TMP/www"
     start_all
     run_rounds
     stop_servers

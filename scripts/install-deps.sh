@@ -7,11 +7,12 @@
 #   (default)  tests:      curl, clang, zlib1g-dev (NativeAOT), procps, util-linux (taskset),
 #                          perl, libcgi-pm-perl, php-cgi (the CGI tests run Perl, CGI.pm and PHP scripts)
 #   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmarks),
-#                          fcgiwrap (nginx's CGI in bench/hostile.sh)
+#                          fcgiwrap (nginx's CGI in bench/hostile.sh), fio (the device's own read rate
+#                          in bench/disk.sh), linux-perf (profiles)
 set -euo pipefail
 
 readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux perl libcgi-pm-perl php-cgi)
-readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap)
+readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap fio linux-perf)
 
 usage() {
     echo "usage: $0 [--bench] [-h|--help]"
