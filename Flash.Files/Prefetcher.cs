@@ -20,6 +20,7 @@ public sealed unsafe class Prefetcher : IDisposable
 
     private readonly PathResolver _root;
     private byte* _scratch;
+    private bool _residencyAnswers = true;
 
     /// <param name="root">Opens the files to prefetch beneath the document root (not owned).</param>
     public Prefetcher(PathResolver root)
@@ -88,6 +89,24 @@ public sealed unsafe class Prefetcher : IDisposable
         }
 
         return errno;
+    }
+
+    /// <summary>
+    /// True when [offset, offset + length) of the open file is in the page cache already, so reading it in would
+    /// only copy it into the scratch buffer. cachestat(2) answers only for files this process's user owns or may
+    /// write (root, or a document root owned by the server user); a document root's files usually share one owner,
+    /// so after the first refusal this prefetcher stops asking, and every range is read (as without the check).
+    /// </summary>
+    public bool IsResident(int fd, long offset, long length)
+    {
+        if (!_residencyAnswers)
+        {
+            return false;
+        }
+
+        var answer = Residency.Check(fd, offset, length);
+        _residencyAnswers = answer != Residency.Answer.Unknown;
+        return answer == Residency.Answer.Resident;
     }
 
     /// <summary>

@@ -1,15 +1,16 @@
 using System.Runtime.InteropServices;
 
-namespace Flash.Main.Resources;
+namespace Flash.Files;
 
 /// <summary>
-/// Is a byte range of a file in the page cache? Asked before main touches file data in the amped
-/// architecture, so that data not in memory goes to a helper first and the loop never waits for the disk.
+/// Is a byte range of a file in the page cache? Asked by main before it touches file data in the amped
+/// architecture, so that data not in memory goes to a helper first and the loop never waits for the disk;
+/// and by a helper before it reads a range in, so that data already in memory is not read (copied) again.
 /// cachestat(2) (Linux 6.5+) answers for a whole range in one call. It refuses (EPERM) files that the
 /// server user neither owns nor may write; mincore would then claim everything is resident (the mincore
 /// trap), so in that case we answer "unknown" and the caller prefetches once per file version.
 /// </summary>
-internal static unsafe partial class Residency
+public static unsafe partial class Residency
 {
     private const int SysCachestat = 451;
     private const long PageSize = 4096;

@@ -100,12 +100,14 @@ internal sealed class JobHandler : IDisposable
             case ResolveOutcome.File:
                 var reply = Describe(request.JobId, found.Kind, found.RelativePath, st);
                 int fd = found.Fd;
-                if (st.Size > _smallFileBytes || st.Size == 0)
+                // Main will read a small file whole into its cache, on its loop: the pages must be there. When they
+                // already are (a file the page cache holds but main's cache has not, or no longer has), reading them
+                // would only copy the whole file into a scratch buffer.
+                if (st.Size > _smallFileBytes || st.Size == 0 || _prefetcher.IsResident(fd, 0, st.Size))
                 {
                     return new JobStep(new JobReply(reply, fd), null);
                 }
 
-                // Main will read a small file whole into its cache, on its loop: the pages must be there.
                 return new JobStep(null, new JobReads
                 {
                     Fd = fd,

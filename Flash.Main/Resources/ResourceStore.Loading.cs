@@ -7,7 +7,8 @@ namespace Flash.Main.Resources;
 
 internal sealed partial class ResourceStore
 {
-    /// <summary>Builds (or finds) the cached version of a resolved file; takes ownership of its fd.</summary>
+    /// <summary>Builds (or finds) the cached version of a resolved file; takes ownership of its fd. For a small
+    /// file, <paramref name="st"/> may be a helper's stat of it, not yet checked against the fd: the read checks it.</summary>
     private CachedFile? Load(int fd, Stat st, ReadOnlySpan<byte> relativePath)
     {
         var identity = FileIdentity.From(st);
@@ -16,6 +17,8 @@ internal sealed partial class ResourceStore
             FileSys.close(fd);
             return known;
         }
+
+        var inode = (st.Dev, st.Ino);
 
         FileData? data = null;
         OpenFile? open = null;
@@ -46,8 +49,9 @@ internal sealed partial class ResourceStore
                 {
                     data = bytes;
                 }
-                else if (status == LoadStatus.Failed || FileSys.fstat(fd, out st) < 0)
+                else if (status == LoadStatus.Failed || FileSys.fstat(fd, out st) < 0 || (st.Dev, st.Ino) != inode)
                 {
+                    // Failed, or the fd is not the file it was said to be (see OnResolved): nothing is served.
                     break;
                 }
             }

@@ -208,11 +208,25 @@ internal sealed partial class ResourceStore : IDisposable
         var cached = _paths.Find(urlPath, hash);
         var stat = default(Stat);
         var outcome = reply is ResolveReply r ? r.Outcome : ResolveOutcome.Error;
-        if (outcome == ResolveOutcome.File && (fd < 0 || FileSys.fstat(fd, out stat) != 0 || !IsFileOf((ResolveReply)reply!, stat)))
+        if (outcome == ResolveOutcome.File)
         {
             // A File answer must bring its fd, and that fd must be the file the answer describes: fds are matched
-            // to replies by order, so this fstat (no disk: the inode is in memory) is what catches a mix-up.
-            outcome = ResolveOutcome.Error;
+            // to replies by order, so an fstat of the fd (no disk: the inode is in memory) is what catches a
+            // mix-up. A small file gets that fstat after main has read it (Load: the same call then proves the
+            // copy is of one version), so until then the helper's stat stands in: one syscall less per miss.
+            var described = (ResolveReply)reply!;
+            if (fd < 0)
+            {
+                outcome = ResolveOutcome.Error;
+            }
+            else if (_files.FitsInMemory(described.Size, _smallFileBytes) && described.Size >= 0)
+            {
+                stat = StatOf(described);
+            }
+            else if (FileSys.fstat(fd, out stat) != 0 || !IsFileOf(described, stat))
+            {
+                outcome = ResolveOutcome.Error;
+            }
         }
 
         if (outcome == ResolveOutcome.DirectoryListing && reply is ResolveReply directory)
@@ -237,6 +251,27 @@ internal sealed partial class ResourceStore : IDisposable
     }
 
     private static bool IsFileOf(ResolveReply reply, in Stat stat) => reply.Inode == (long)stat.Ino && reply.Device == (long)stat.Dev;
+
+    /// <summary>The stat a helper described (the fields main uses: identity, size, mtime, mode).</summary>
+    private static Stat StatOf(ResolveReply reply)
+    {
+        long seconds = Math.DivRem(reply.MTimeNs, 1_000_000_000L, out long nanoseconds);
+        if (nanoseconds < 0)
+        {
+            seconds--;
+            nanoseconds += 1_000_000_000L;
+        }
+
+        return new Stat
+        {
+            Dev = (ulong)reply.Device,
+            Ino = (ulong)reply.Inode,
+            Size = reply.Size,
+            Mode = (uint)reply.Mode,
+            MTimeSec = seconds,
+            MTimeNsec = nanoseconds,
+        };
+    }
 
     /// <summary>Turns a fresh resolution into the cached translation; takes ownership of <paramref name="fd"/>.
     /// Null (nothing cached) when the file was evicted before it could be read without waiting (amped).</summary>

@@ -50,6 +50,44 @@ public class PrefetcherTests
     }
 
     [Test]
+    public void A_range_in_the_page_cache_is_resident_and_one_dropped_from_it_is_not()
+    {
+        // Root or the file's owner: cachestat answers (tests run as either).
+        string path = _tree.File("small.bin", new byte[16 << 10]);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        int fd = (int)handle.DangerousGetHandle();
+        Assume.That(TestSyscalls.CachedPages(fd, 0, 16 << 10), Is.EqualTo(4), "a file just written is cached");
+
+        bool resident = _prefetcher.IsResident(fd, 0, 16 << 10);
+        RandomAccess.FlushToDisk(handle);
+        FileSys.posix_fadvise(fd, PageBytes, PageBytes, TestSyscalls.POSIX_FADV_DONTNEED);
+        Assume.That(TestSyscalls.CachedPages(fd, PageBytes, PageBytes), Is.Zero, "the second page should be dropped");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(resident, Is.True);
+            Assert.That(_prefetcher.IsResident(fd, 0, 16 << 10), Is.False, "one page of four is missing");
+            Assert.That(_prefetcher.IsResident(fd, 2 * PageBytes, 2 * PageBytes), Is.True, "the last two pages are there");
+        }
+    }
+
+    [Test]
+    public void After_the_kernel_refuses_to_say_once_the_prefetcher_stops_asking()
+    {
+        // A closed fd: cachestat fails, as it does for a file the server user neither owns nor may write.
+        string path = _tree.File("small.bin", new byte[16 << 10]);
+        using var handle = File.OpenHandle(path);
+        int fd = (int)handle.DangerousGetHandle();
+        Assume.That(TestSyscalls.CachedPages(fd, 0, 16 << 10), Is.EqualTo(4), "a file just written is cached");
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(_prefetcher.IsResident(-1, 0, PageBytes), Is.False);
+            Assert.That(_prefetcher.IsResident(fd, 0, 16 << 10), Is.False, "not asked again: read in, as without the check");
+        }
+    }
+
+    [Test]
     public void A_range_past_the_end_of_the_file_is_read_up_to_the_end()
     {
         _tree.File("short.txt", "short");

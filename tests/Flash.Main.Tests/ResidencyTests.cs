@@ -1,4 +1,4 @@
-using Flash.Main.Resources;
+using Flash.Files;
 using Flash.Main.Tests.Support;
 
 namespace Flash.Main.Tests;
