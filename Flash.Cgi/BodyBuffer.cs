@@ -1,4 +1,5 @@
 using Flash.Cgi.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Cgi;
 
@@ -101,7 +102,7 @@ internal sealed class BodyBuffer : IDisposable
         _file = Posix.open(_directory, Posix.O_TMPFILE | Posix.O_RDWR | Posix.O_CLOEXEC, 0x180); // 0600
         if (_file < 0)
         {
-            return $"cannot make a file for the request body in {_directory}: errno {Posix.Errno}";
+            return $"cannot make a file for the request body in {_directory}: errno {Errno.Last}";
         }
 
         foreach (byte[] chunk in _chunks)

@@ -1,5 +1,6 @@
 using Flash.Cgi.Native;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Cgi;
@@ -113,7 +114,7 @@ internal sealed class CgiJob
         {
             byte[] head = _input.Peek();
             nint n = Posix.Write(_stdin, head.AsSpan(_inputOffset));
-            if (n == -Posix.EAGAIN)
+            if (n == -Errno.EAGAIN)
             {
                 return;
             }
@@ -121,7 +122,7 @@ internal sealed class CgiJob
             if (n < 0)
             {
                 // EPIPE: the script closed stdin or exited without reading it all; the rest of the body is dropped.
-                if (n != -Posix.EPIPE)
+                if (n != -Errno.EPIPE)
                 {
                     s_log.Warn("job {0}: writing the script's stdin failed: errno {1}", Id, -n);
                 }
@@ -153,7 +154,7 @@ internal sealed class CgiJob
         while (_stdout >= 0)
         {
             nint n = Posix.Read(_stdout, scratch[..OutputChunkBytes]);
-            if (n == -Posix.EAGAIN)
+            if (n == -Errno.EAGAIN)
             {
                 return null;
             }
@@ -184,7 +185,7 @@ internal sealed class CgiJob
         while (_stderr >= 0)
         {
             nint n = Posix.Read(_stderr, scratch);
-            if (n == -Posix.EAGAIN)
+            if (n == -Errno.EAGAIN)
             {
                 return;
             }
@@ -239,7 +240,7 @@ internal sealed class CgiJob
         if (reaped < 0)
         {
             // ECHILD: something else reaped it (the runtime does when SIGCHLD was ignored at our start).
-            s_log.Warn("job {0}: the script's exit status was lost (errno {1})", Id, Posix.Errno);
+            s_log.Warn("job {0}: the script's exit status was lost (errno {1})", Id, Errno.Last);
             _exitCode = -1;
         }
         else
@@ -339,5 +340,5 @@ internal sealed class CgiJob
         Posix.CloseAndForget(ref _stdin);
     }
 
-    private bool GroupGone() => Posix.kill(-Pid, 0) < 0 && Posix.Errno == Posix.ESRCH;
+    private bool GroupGone() => Posix.kill(-Pid, 0) < 0 && Errno.Last == Errno.ESRCH;
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Flash.Cgi.Native;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 using Flash.Protocol.Transport;
 
 namespace Flash.Cgi;
@@ -44,7 +45,7 @@ internal sealed class MainLink : IDisposable
         _fd = fd;
         if (!Posix.SetNonBlocking(fd))
         {
-            int errno = Posix.Errno;
+            int errno = Errno.Last;
             Posix.CloseAndForget(ref _fd);
             throw new IOException($"fcntl(O_NONBLOCK) on main's socket failed: errno {errno}");
         }
@@ -69,7 +70,7 @@ internal sealed class MainLink : IDisposable
             nint sent = UnixSocket.SendWithFd(_fd, _outbox.WrittenSpan[_sent..], -1);
             if (sent < 0)
             {
-                if (sent == -Posix.EAGAIN)
+                if (sent == -Errno.EAGAIN)
                 {
                     return LinkStatus.Open;
                 }
@@ -106,7 +107,7 @@ internal sealed class MainLink : IDisposable
             return LinkStatus.Closed;
         }
 
-        if (n == -Posix.EAGAIN)
+        if (n == -Errno.EAGAIN)
         {
             return LinkStatus.Open;
         }

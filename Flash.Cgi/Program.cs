@@ -2,6 +2,7 @@ using System.Globalization;
 using Flash.Cgi.Native;
 using Flash.Protocol;
 using Flash.Protocol.Hosting;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Cgi;
@@ -38,14 +39,14 @@ internal static class Program
             // Orphans of a script (a grandchild whose parent died) come to us, not to init: we reap them all.
             if (Posix.prctl(Posix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
             {
-                log.Warn("prctl(PR_SET_CHILD_SUBREAPER) failed: errno {0}", Posix.Errno);
+                log.Warn("prctl(PR_SET_CHILD_SUBREAPER) failed: errno {0}", Errno.Last);
             }
 
             // Scripts run as our user: non-dumpable, we cannot be ptraced or have /proc/PID/mem read by them (which
             // would show them other clients' requests). The flag resets at exec, so scripts are dumpable as usual.
             if (Posix.prctl(Posix.PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
             {
-                log.Warn("prctl(PR_SET_DUMPABLE) failed: errno {0}", Posix.Errno);
+                log.Warn("prctl(PR_SET_DUMPABLE) failed: errno {0}", Errno.Last);
             }
 
             // One session for the runner and its scripts, without a terminal: a script cannot reach the console
@@ -54,7 +55,7 @@ internal static class Program
             // cost 7% of CGI throughput (bench/cgi.sh, interleaved A/B).
             if (Posix.setsid() < 0)
             {
-                log.Warn("setsid failed: errno {0}", Posix.Errno);
+                log.Warn("setsid failed: errno {0}", Errno.Last);
             }
 
             // SCHED_BATCH (for this thread, the spawn thread it starts, and the scripts, who inherit it): a wakeup
@@ -64,7 +65,7 @@ internal static class Program
             int priority = 0;
             if (Posix.sched_setscheduler(0, Posix.SCHED_BATCH, &priority) < 0)
             {
-                log.Warn("sched_setscheduler(SCHED_BATCH) failed: errno {0}", Posix.Errno);
+                log.Warn("sched_setscheduler(SCHED_BATCH) failed: errno {0}", Errno.Last);
             }
 
             // Below main in priority (for the same threads and scripts): where scripts share a CPU with main,
@@ -79,7 +80,7 @@ internal static class Program
             // the loop learns of exits from pidfds and reaps orphans on a timer.
             if (Posix.signal(Posix.SIGCHLD, Posix.SIG_DFL) == Posix.SIG_ERR)
             {
-                log.Warn("resetting SIGCHLD to its default failed: errno {0}", Posix.Errno);
+                log.Warn("resetting SIGCHLD to its default failed: errno {0}", Errno.Last);
             }
 
             using var gate = CreateGate(settings.SocketPath, log);
@@ -135,7 +136,7 @@ internal static class Program
             int fd = Posix.open("/dev/null", Posix.O_RDWR);
             if (fd < 0)
             {
-                throw new IOException($"cannot open /dev/null: errno {Posix.Errno}");
+                throw new IOException($"cannot open /dev/null: errno {Errno.Last}");
             }
 
             if (fd > 2)

@@ -1,6 +1,7 @@
 using Flash.Cgi.Native;
 using Flash.Protocol;
 using Flash.Protocol.Hosting;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Cgi;
@@ -162,8 +163,8 @@ internal sealed unsafe class RunnerLoop
             int timeout = (int)Math.Clamp(next - now, 0, OrphanReapMs);
             if (Posix.poll(fds, Slots, timeout) < 0)
             {
-                int errno = Posix.Errno;
-                if (errno == Posix.EINTR)
+                int errno = Errno.Last;
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }
@@ -390,7 +391,7 @@ internal sealed unsafe class RunnerLoop
         if (!_spawner.TryStart(start, out var process, out int errno, out string error, stdinFile))
         {
             s_log.Warn("job {0}: {1}", start.JobId, error);
-            _link!.Queue(new CgiEnd(start.JobId, errno == Posix.ENOENT ? 127 : 126, 0, KillReason.None, error));
+            _link!.Queue(new CgiEnd(start.JobId, errno == Errno.ENOENT ? 127 : 126, 0, KillReason.None, error));
             return false;
         }
 

@@ -5,6 +5,7 @@ using Flash.Files;
 using Flash.Files.Native;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
+using Flash.Protocol.Native;
 
 namespace Flash.Cgi;
 
@@ -106,7 +107,7 @@ internal sealed unsafe class ScriptSpawner
         if ((stdinFile < 0 && Posix.pipe2(stdin, Posix.O_CLOEXEC) < 0) || Posix.pipe2(stdout, Posix.O_CLOEXEC) < 0
             || Posix.pipe2(stderr, Posix.O_CLOEXEC) < 0)
         {
-            errno = Posix.Errno;
+            errno = Errno.Last;
             error = "flash-cgi: pipe2 failed: " + Marshal.GetPInvokeErrorMessage(errno);
             CloseAll(stdin, stdout, stderr);
             return false;
@@ -179,15 +180,15 @@ internal sealed unsafe class ScriptSpawner
         var relative = Encoding.UTF8.GetBytes(start.ScriptPath[(_documentRoot.Length + 1)..]);
         int fd = _beneathRoot.OpenBeneath(relative, FileSys.O_RDONLY | FileSys.O_NONBLOCK | FileSys.O_NOCTTY | FileSys.O_CLOEXEC, out int openErrno);
         bool readable = fd >= 0;
-        if (fd < 0 && openErrno == FileSys.EACCES)
+        if (fd < 0 && openErrno == Errno.EACCES)
         {
             fd = _beneathRoot.OpenBeneath(relative, FileSys.O_PATH | FileSys.O_CLOEXEC, out openErrno);
         }
 
         if (fd < 0)
         {
-            errno = openErrno == FileSys.ENOENT || openErrno == FileSys.ENOTDIR ? Posix.ENOENT : 13;
-            return openErrno == FileSys.EXDEV ? "it leaves the document root (a symlink out of it)" : "cannot open it beneath the document root: "
+            errno = openErrno == Errno.ENOENT || openErrno == Errno.ENOTDIR ? Errno.ENOENT : 13;
+            return openErrno == Errno.EXDEV ? "it leaves the document root (a symlink out of it)" : "cannot open it beneath the document root: "
                 + Marshal.GetPInvokeErrorMessage(openErrno);
         }
 
@@ -339,23 +340,23 @@ internal sealed unsafe class ScriptSpawner
         // for a script that catches it. Memory: a hard wall; allocations past it fail.
         if (_cpuSeconds > 0 && !SetLimit(pid, Posix.RLIMIT_CPU, (ulong)_cpuSeconds, (ulong)_cpuSeconds + 1))
         {
-            return Posix.Errno;
+            return Errno.Last;
         }
 
         if (_memoryBytes > 0 && !SetLimit(pid, Posix.RLIMIT_AS, (ulong)_memoryBytes, (ulong)_memoryBytes))
         {
-            return Posix.Errno;
+            return Errno.Last;
         }
 
         // Processes: a fork bomb ends here (forks fail with EAGAIN). Files: as many open at once.
         if (_maxProcesses > 0 && !SetLimit(pid, Posix.RLIMIT_NPROC, (ulong)_maxProcesses, (ulong)_maxProcesses))
         {
-            return Posix.Errno;
+            return Errno.Last;
         }
 
         if (_maxOpenFiles > 0 && !SetLimit(pid, Posix.RLIMIT_NOFILE, (ulong)_maxOpenFiles, (ulong)_maxOpenFiles))
         {
-            return Posix.Errno;
+            return Errno.Last;
         }
 
         return 0;
@@ -370,18 +371,18 @@ internal sealed unsafe class ScriptSpawner
         if ((stdinWrite >= 0 && Posix.fcntl(stdinWrite, Posix.F_SETFL, Posix.O_NONBLOCK) < 0) || Posix.fcntl(stdoutRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0
             || Posix.fcntl(stderrRead, Posix.F_SETFL, Posix.O_NONBLOCK) < 0)
         {
-            return Posix.Errno;
+            return Errno.Last;
         }
 
         pidFd = Posix.pidfd_open(pid, 0);
-        return pidFd < 0 ? Posix.Errno : 0;
+        return pidFd < 0 ? Errno.Last : 0;
     }
 
     private static bool SetLimit(int pid, int resource, ulong soft, ulong hard)
     {
         var limit = new RLimit { Current = soft, Maximum = hard };
         // ESRCH: the script already exited (and is a zombie until reaped); nothing left to limit.
-        return Posix.prlimit(pid, resource, &limit, null) == 0 || Posix.Errno == Posix.ESRCH;
+        return Posix.prlimit(pid, resource, &limit, null) == 0 || Errno.Last == Errno.ESRCH;
     }
 
     private static void CloseAll(int* stdin, int* stdout, int* stderr)

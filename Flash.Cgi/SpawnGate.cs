@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Flash.Cgi.Native;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Cgi;
@@ -98,7 +99,7 @@ internal sealed unsafe class SpawnGate : IDisposable
         int childrenFd = Posix.open(children, Posix.O_RDONLY | Posix.O_CLOEXEC);
         if (childrenFd < 0)
         {
-            why = $"cannot open {children} (errno {Posix.Errno}; the kernel needs CONFIG_PROC_CHILDREN)";
+            why = $"cannot open {children} (errno {Errno.Last}; the kernel needs CONFIG_PROC_CHILDREN)";
             return null;
         }
 
@@ -114,7 +115,7 @@ internal sealed unsafe class SpawnGate : IDisposable
 
         if (made)
         {
-            why = $"setting up the gate's epoll failed: errno {Posix.Errno}";
+            why = $"setting up the gate's epoll failed: errno {Errno.Last}";
         }
 
         Posix.unlink(arrival);
@@ -154,13 +155,13 @@ internal sealed unsafe class SpawnGate : IDisposable
         int arrival = Posix.open(_arrivalPath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         if (arrival < 0)
         {
-            return Posix.Errno; // without a reader the child would wait at its first action for ever: do not spawn
+            return Errno.Last; // without a reader the child would wait at its first action for ever: do not spawn
         }
 
         var ev = new EpollEvent { Events = Posix.EPOLLIN | Posix.EPOLLONESHOT, Data = ArrivalTag };
         if (Posix.epoll_ctl(_epoll, Posix.EPOLL_CTL_ADD, arrival, &ev) < 0)
         {
-            int errno = Posix.Errno;
+            int errno = Errno.Last;
             Posix.close(arrival);
             return errno;
         }
@@ -236,7 +237,7 @@ internal sealed unsafe class SpawnGate : IDisposable
             _release = Posix.open(_releasePath, Posix.O_RDONLY | Posix.O_NONBLOCK | Posix.O_CLOEXEC);
             if (_release < 0)
             {
-                s_log.Error("cannot open the spawn gate's release FIFO: errno {0}; the script waits at the gate", Posix.Errno);
+                s_log.Error("cannot open the spawn gate's release FIFO: errno {0}; the script waits at the gate", Errno.Last);
             }
 
             Volatile.Write(ref _handled, _handled + 1);
@@ -248,7 +249,7 @@ internal sealed unsafe class SpawnGate : IDisposable
     {
         byte* text = stackalloc byte[4096];
         nint length;
-        while ((length = Posix.pread(_children, text, 4096, 0)) < 0 && Posix.Errno == Posix.EINTR)
+        while ((length = Posix.pread(_children, text, 4096, 0)) < 0 && Errno.Last == Errno.EINTR)
         {
         }
 
@@ -278,7 +279,7 @@ internal sealed unsafe class SpawnGate : IDisposable
     {
         Posix.unlink(path);
         bool made = Posix.mkfifo(path, 0x180 /* 0600 */) == 0;
-        why = made ? "" : $"mkfifo {path} failed: errno {Posix.Errno}";
+        why = made ? "" : $"mkfifo {path} failed: errno {Errno.Last}";
         return made;
     }
 

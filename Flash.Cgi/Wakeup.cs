@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Flash.Cgi.Native;
 using Flash.Protocol.Hosting;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Cgi;
@@ -30,7 +31,7 @@ internal sealed unsafe class Wakeup : IDisposable
         Fd = Posix.eventfd(0, Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         if (Fd < 0)
         {
-            throw new IOException($"eventfd failed: errno {Posix.Errno}");
+            throw new IOException($"eventfd failed: errno {Errno.Last}");
         }
 
         _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

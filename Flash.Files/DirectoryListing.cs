@@ -1,4 +1,5 @@
 using Flash.Files.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Files;
 
@@ -39,7 +40,7 @@ public static unsafe class DirectoryListing
         byte[]? page = DirectoryListingPage.Render(urlPath, entries, maxHtmlBytes);
         if (page is null)
         {
-            return FileSys.E2BIG;
+            return Errno.E2BIG;
         }
 
         html = page;
@@ -84,8 +85,8 @@ public static unsafe class DirectoryListing
                     nint n = FileSys.getdents64(dirFd, records, DirentBufferBytes);
                     if (n < 0)
                     {
-                        int error = FileSys.Errno;
-                        if (error == FileSys.EINTR)
+                        int error = Errno.Last;
+                        if (error == Errno.EINTR)
                         {
                             continue;
                         }
@@ -103,7 +104,7 @@ public static unsafe class DirectoryListing
                         int recordLength = *(ushort*)(records + offset + DirentRecordLengthOffset);
                         if (recordLength <= DirentNameOffset || offset + recordLength > n)
                         {
-                            return FileSys.EIO; // not a record the kernel writes
+                            return Errno.EIO; // not a record the kernel writes
                         }
 
                         byte type = records[offset + DirentTypeOffset];
@@ -118,7 +119,7 @@ public static unsafe class DirectoryListing
 
                         if (entries.Count >= MaxEntries)
                         {
-                            return FileSys.E2BIG;
+                            return Errno.E2BIG;
                         }
 
                         entries.Add(Describe(root, path, prefix, name, type));

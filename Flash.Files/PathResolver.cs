@@ -1,5 +1,6 @@
 using Flash.Files.Native;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 
 namespace Flash.Files;
 
@@ -40,7 +41,7 @@ public sealed unsafe class PathResolver : IDisposable
 
         if (_rootFd < 0)
         {
-            throw new IOException($"cannot open document root {documentRoot}: errno {FileSys.Errno}");
+            throw new IOException($"cannot open document root {documentRoot}: errno {Errno.Last}");
         }
 
         _indexFiles = [.. indexFiles.Select(System.Text.Encoding.UTF8.GetBytes)];
@@ -76,7 +77,7 @@ public sealed unsafe class PathResolver : IDisposable
         {
             // "a/script.cgi/more": a file part-way along the path. The caller decides whether the rest is a
             // CGI script's PATH_INFO or a 404 (RFC 3875 §4.1.5).
-            return errno == FileSys.ENOTDIR ? ResolveFilePrefix(relative[..relLength]) : ResolveResult.Of(KindForErrno(errno));
+            return errno == Errno.ENOTDIR ? ResolveFilePrefix(relative[..relLength]) : ResolveResult.Of(KindForErrno(errno));
         }
 
         if (FileSys.fstat(fd, out var st) < 0)
@@ -118,7 +119,7 @@ public sealed unsafe class PathResolver : IDisposable
             int indexFd = OpenBeneath(candidate, out errno);
             if (indexFd < 0)
             {
-                if (errno == FileSys.ENOENT)
+                if (errno == Errno.ENOENT)
                 {
                     continue;
                 }
@@ -210,13 +211,13 @@ public sealed unsafe class PathResolver : IDisposable
     {
         if (relativePath.Contains((byte)0))
         {
-            errno = FileSys.ENOENT;
+            errno = Errno.ENOENT;
             return -1;
         }
 
         if (relativePath.Length >= MaxPathBytes)
         {
-            errno = FileSys.ENAMETOOLONG;
+            errno = Errno.ENAMETOOLONG;
             return -1;
         }
 
@@ -233,8 +234,8 @@ public sealed unsafe class PathResolver : IDisposable
             while (true)
             {
                 int fd = (int)FileSys.syscall(FileSys.SYS_openat2, _rootFd, (nint)path, (nint)(&how), sizeof(OpenHow));
-                errno = fd < 0 ? FileSys.Errno : 0;
-                if (fd >= 0 || errno != FileSys.EINTR)
+                errno = fd < 0 ? Errno.Last : 0;
+                if (fd >= 0 || errno != Errno.EINTR)
                 {
                     return fd;
                 }
@@ -244,9 +245,9 @@ public sealed unsafe class PathResolver : IDisposable
 
     private static ResolveOutcome KindForErrno(int errno) => errno switch
     {
-        FileSys.ENOENT or FileSys.ENOTDIR or FileSys.ENAMETOOLONG => ResolveOutcome.NotFound,
+        Errno.ENOENT or Errno.ENOTDIR or Errno.ENAMETOOLONG => ResolveOutcome.NotFound,
         // EXDEV: the path or a symlink on it leaves the root. ELOOP: symlink loop.
-        FileSys.EXDEV or FileSys.ELOOP or FileSys.EACCES or FileSys.EPERM => ResolveOutcome.Forbidden,
+        Errno.EXDEV or Errno.ELOOP or Errno.EACCES or Errno.EPERM => ResolveOutcome.Forbidden,
         _ => ResolveOutcome.Error,
     };
 

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Flash.Files.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Files;
 
@@ -40,7 +41,7 @@ public sealed unsafe class Prefetcher : IDisposable
     {
         if (offset < 0 || length < 0)
         {
-            return FileSys.EINVAL;
+            return Errno.EINVAL;
         }
 
         int errno = OpenRegular(relativePath, out int fd);
@@ -74,12 +75,12 @@ public sealed unsafe class Prefetcher : IDisposable
 
         if (FileSys.fstat(fd, out var st) < 0)
         {
-            errno = FileSys.Errno;
+            errno = Errno.Last;
         }
         else if (!st.IsRegularFile)
         {
             // A FIFO or device has no pages to cache, and reading one could block or never end.
-            errno = st.IsDirectory ? FileSys.EISDIR : FileSys.EINVAL;
+            errno = st.IsDirectory ? Errno.EISDIR : Errno.EINVAL;
         }
 
         if (errno != 0)
@@ -118,7 +119,7 @@ public sealed unsafe class Prefetcher : IDisposable
         ObjectDisposedException.ThrowIf(_scratch is null, this);
         if (offset < 0 || length < 0)
         {
-            return FileSys.EINVAL;
+            return Errno.EINVAL;
         }
 
         long end = length > long.MaxValue - offset ? long.MaxValue : offset + length;
@@ -136,8 +137,8 @@ public sealed unsafe class Prefetcher : IDisposable
             nint n = FileSys.pread(fd, _scratch, want, position);
             if (n < 0)
             {
-                int errno = FileSys.Errno;
-                if (errno == FileSys.EINTR)
+                int errno = Errno.Last;
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 using Flash.Protocol.Transport;
 using FileSys = Flash.Files.Native.FileSys;
 
@@ -129,7 +130,7 @@ internal sealed class HelperConnection : IDisposable
 
             if (n < 0)
             {
-                if (n == -FileSys.EAGAIN)
+                if (n == -Errno.EAGAIN)
                 {
                     continue;
                 }
@@ -168,7 +169,7 @@ internal sealed class HelperConnection : IDisposable
             return ReceiveResult.Closed;
         }
 
-        if (n < 0 && n != -FileSys.EAGAIN && n != -FileSys.EINTR)
+        if (n < 0 && n != -Errno.EAGAIN && n != -Errno.EINTR)
         {
             LastErrno = (int)-n;
             return ReceiveResult.Failed;

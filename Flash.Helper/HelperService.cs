@@ -1,6 +1,6 @@
-using Flash.Helper.Native;
 using Flash.Protocol;
 using Flash.Protocol.Hosting;
+using Flash.Protocol.Native;
 using Flash.Protocol.Transport;
 using NLog;
 
@@ -122,7 +122,7 @@ internal sealed class HelperService
     private void LogConnectFailure(int errno)
     {
         // Absent or refused is the normal state while main starts; anything else (EACCES...) is worth a line.
-        if (errno is Posix.ENOENT or Posix.ECONNREFUSED)
+        if (errno is Errno.ENOENT or Errno.ECONNREFUSED)
         {
             s_log.Debug("main's socket {0} not ready (errno {1}): retrying", _socketPath, errno);
         }

@@ -3,6 +3,7 @@ using Flash.Files;
 using Flash.Files.Native;
 using Flash.Protocol;
 using Flash.Protocol.Configuration;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Helper;
@@ -67,7 +68,7 @@ internal sealed class JobHandler : IDisposable
                     id => new JobReply(new ResolveReply(id, ResolveOutcome.Error, "", 0, 0, 0, 0, 0), -1));
             case PrefetchRequest prefetch:
                 return Guard(prefetch.JobId, () => Prefetch(prefetch),
-                    id => new JobReply(new PrefetchReply(id, false, FileSys.EIO), -1));
+                    id => new JobReply(new PrefetchReply(id, false, Errno.EIO), -1));
             case ListDirectoryRequest list:
                 return Guard(list.JobId, () => new JobStep(ListDirectory(list), null),
                     id => new JobReply(new ListDirectoryReply(id, false, []), -1));
@@ -142,7 +143,7 @@ internal sealed class JobHandler : IDisposable
     {
         int fd = -1;
         int errno = request.Offset < 0 || request.Length < 0
-            ? FileSys.EINVAL
+            ? Errno.EINVAL
             : _prefetcher.OpenRegular(Encoding.UTF8.GetBytes(request.FilePath), out fd);
         if (errno != 0)
         {

@@ -3,6 +3,7 @@ using Flash.Files;
 using Flash.Files.Native;
 using Flash.Helper.Io;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Helper;
@@ -216,7 +217,7 @@ internal sealed unsafe class JobRunner : IDisposable
 
         var job = chunk.Job;
         job.InFlight--;
-        if (result == -FileSys.EAGAIN || result == -FileSys.EINTR)
+        if (result == -Errno.EAGAIN || result == -Errno.EINTR)
         {
             // Not expected from a regular file; never loop on it: read this chunk the blocking way.
             result = BlockingIoEngine.Pread(job.Reads.Fd, _scratch, chunk.Length, chunk.Offset);

@@ -1,4 +1,5 @@
 using Flash.Helper.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Helper;
 
@@ -26,7 +27,7 @@ internal sealed unsafe class ShutdownSignal : IDisposable
         _eventFd = Posix.eventfd(0, Posix.EFD_CLOEXEC | Posix.EFD_NONBLOCK);
         if (_eventFd < 0)
         {
-            throw new IOException($"eventfd failed: errno {Posix.Errno}");
+            throw new IOException($"eventfd failed: errno {Errno.Last}");
         }
     }
 
@@ -64,8 +65,8 @@ internal sealed unsafe class ShutdownSignal : IDisposable
             int n = Posix.poll(fds, 2, remaining);
             if (n < 0)
             {
-                int errno = Posix.Errno;
-                if (errno == Posix.EINTR)
+                int errno = Errno.Last;
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }

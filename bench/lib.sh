@@ -161,11 +161,11 @@ start_server() {
             launch_pinned "$name" lighttpd -D -f "$state/lighttpd.conf"
             ;;
         sol)
-            # The speed-of-light responder (bench/sol.c): every request gets DOCROOT/1k.bin.
+            # The speed-of-light responder (bench/sol.c): GET /NAME answers DOCROOT/NAME (its files are read once).
             local cc
             cc=$(command -v cc || command -v clang) || die "no C compiler for bench/sol.c (scripts/install-deps.sh installs clang)"
             "$cc" -O2 -Wall -o "$state/sol" "$BENCH_ROOT/bench/sol.c" || die "cannot build bench/sol.c"
-            launch_pinned "$name" "$state/sol" "$port" "$docroot/1k.bin"
+            launch_pinned "$name" "$state/sol" "$port" "$docroot"/*.bin
             ;;
     esac
     SERVER_PORT[$name]=$port

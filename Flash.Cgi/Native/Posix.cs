@@ -1,18 +1,16 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.Cgi.Native;
 
 /// <summary>
 /// The syscalls of the runner's poll loop and of the script's life: pipes, non-blocking reads and writes,
 /// poll, process groups, pidfds, waitpid, rlimits. Constants are x86-64 Linux's (the only target of
-/// scripts/publish.sh). Callers read errno through <see cref="Errno"/> right after a failed call.
+/// scripts/publish.sh). Results and errno follow <see cref="Errno"/>.
 /// </summary>
 internal static unsafe partial class Posix
 {
     private const string Lib = "libc";
-
-    public const int ENOENT = 2, ESRCH = 3, EINTR = 4, EAGAIN = 11, EPIPE = 32,
-        ECONNREFUSED = 111;
 
     public const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10;
 
@@ -159,7 +157,6 @@ internal static unsafe partial class Posix
     [LibraryImport(Lib)]
     public static partial int sched_yield();
 
-    public static int Errno => Marshal.GetLastPInvokeError();
 
     /// <summary>Sets O_NONBLOCK on <paramref name="fd"/>; false (errno set) on failure.</summary>
     public static bool SetNonBlocking(int fd)
@@ -181,8 +178,8 @@ internal static unsafe partial class Posix
                     return n;
                 }
 
-                int errno = Errno;
-                if (errno != EINTR)
+                int errno = Errno.Last;
+                if (errno != Errno.EINTR)
                 {
                     return -errno;
                 }
@@ -203,8 +200,8 @@ internal static unsafe partial class Posix
                     return n;
                 }
 
-                int errno = Errno;
-                if (errno != EINTR)
+                int errno = Errno.Last;
+                if (errno != Errno.EINTR)
                 {
                     return -errno;
                 }
@@ -227,7 +224,7 @@ internal static unsafe partial class Posix
                 return *(int*)(info + SigInfoPidOffset);
             }
 
-            if (Errno != EINTR)
+            if (Errno.Last != Errno.EINTR)
             {
                 return -1; // ECHILD
             }

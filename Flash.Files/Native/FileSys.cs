@@ -1,14 +1,12 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.Files.Native;
 
-/// <summary>The file-system syscalls of flashd, called directly (errno via Marshal.GetLastPInvokeError).</summary>
+/// <summary>The file-system syscalls of flashd, called directly (results and errno: <see cref="Errno"/>).</summary>
 public static unsafe partial class FileSys
 {
     private const string Lib = "libc";
-
-    public const int EINTR = 4, EAGAIN = 11, ENOENT = 2, EACCES = 13, ENOTDIR = 20, ELOOP = 40, EXDEV = 18,
-        ENAMETOOLONG = 36, EPERM = 1, EISDIR = 21, EINVAL = 22, E2BIG = 7, EIO = 5;
 
     public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000, O_DIRECTORY = 0x10000, O_NOCTTY = 0x100;
 
@@ -49,7 +47,6 @@ public static unsafe partial class FileSys
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint syscall(nint number, nint a1, nint a2, nint a3, nint a4);
 
-    public static int Errno => Marshal.GetLastPInvokeError();
 }
 
 /// <summary>struct open_how for openat2(2).</summary>

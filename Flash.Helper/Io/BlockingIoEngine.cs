@@ -1,5 +1,6 @@
 using Flash.Files.Native;
 using Flash.Helper.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Helper.Io;
 
@@ -26,9 +27,9 @@ internal sealed unsafe class BlockingIoEngine : IIoEngine
         {
             n = FileSys.pread(fd, buffer, length, offset);
         }
-        while (n < 0 && FileSys.Errno == FileSys.EINTR);
+        while (n < 0 && Errno.Last == Errno.EINTR);
 
-        return n < 0 ? -FileSys.Errno : (int)n;
+        return n < 0 ? -Errno.Last : (int)n;
     }
 
     public void WatchReadable(int fd, ulong tag) => _watched.Add((fd, tag));

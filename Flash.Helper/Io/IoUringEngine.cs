@@ -1,4 +1,5 @@
 using Flash.Helper.Native;
+using Flash.Protocol.Native;
 using static Flash.Helper.Native.IoUringSys;
 
 namespace Flash.Helper.Io;
@@ -71,7 +72,7 @@ internal sealed unsafe class IoUringEngine : IIoEngine
         var p = default(IoUringParams);
         p.Flags = IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
         int fd = (int)syscall(SYS_io_uring_setup, (nint)entries, (nint)(&p), 0, 0, 0, 0);
-        if (fd < 0 && Errno == 22)
+        if (fd < 0 && Errno.Last == Errno.EINVAL)
         {
             p = default; // EINVAL: a kernel before 6.1 does not know the last two flags
             p.Flags = IORING_SETUP_CLAMP;
@@ -80,7 +81,7 @@ internal sealed unsafe class IoUringEngine : IIoEngine
 
         if (fd < 0)
         {
-            errno = Errno;
+            errno = Errno.Last;
             return null;
         }
 
@@ -97,7 +98,7 @@ internal sealed unsafe class IoUringEngine : IIoEngine
         void* rings = mmap(null, ringsBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQ_RING);
         if (rings == (void*)-1)
         {
-            errno = Errno;
+            errno = Errno.Last;
             close(fd);
             return null;
         }
@@ -106,7 +107,7 @@ internal sealed unsafe class IoUringEngine : IIoEngine
         void* sqes = mmap(null, sqesBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, IORING_OFF_SQES);
         if (sqes == (void*)-1)
         {
-            errno = Errno;
+            errno = Errno.Last;
             munmap(rings, ringsBytes);
             close(fd);
             return null;
@@ -195,13 +196,13 @@ internal sealed unsafe class IoUringEngine : IIoEngine
                 return;
             }
 
-            int errno = Errno;
-            if (errno == Posix.EINTR)
+            int errno = Errno.Last;
+            if (errno == Errno.EINTR)
             {
                 return; // a signal: the caller looks at its shutdown flag and comes back
             }
 
-            if (errno is Posix.EAGAIN or 16) // EBUSY: completions must be reaped before more can be submitted
+            if (errno is Errno.EAGAIN or 16) // EBUSY: completions must be reaped before more can be submitted
             {
                 return;
             }

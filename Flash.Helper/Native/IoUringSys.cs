@@ -38,7 +38,6 @@ internal static unsafe partial class IoUringSys
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int close(int fd);
 
-    public static int Errno => Marshal.GetLastPInvokeError();
 }
 
 /// <summary>struct io_sqring_offsets (40 bytes).</summary>

@@ -10,7 +10,6 @@ internal static unsafe partial class Posix
 {
     private const string Lib = "libc";
 
-    public const int EINTR = 4, EAGAIN = 11, ENOTSOCK = 88, ENOENT = 2, ECONNREFUSED = 111;
     public const short POLLIN = 0x1, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
@@ -27,7 +26,6 @@ internal static unsafe partial class Posix
     [LibraryImport(Lib, SetLastError = true)]
     public static partial int fcntl(int fd, int command, int argument);
 
-    public static int Errno => Marshal.GetLastPInvokeError();
 }
 
 /// <summary>struct pollfd.</summary>

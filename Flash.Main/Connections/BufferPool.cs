@@ -1,4 +1,5 @@
 using Flash.Main.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
 
@@ -50,7 +51,7 @@ internal sealed unsafe class BufferPool(int bufferSize, int maxRetained) : IDisp
         if (p == (void*)-1)
         {
             // Costs the connection that asked (its fault is its own), never memory that is not ours.
-            throw new OutOfMemoryException($"mmap of a {BufferSize}-byte connection buffer failed: errno {LibC.Errno}");
+            throw new OutOfMemoryException($"mmap of a {BufferSize}-byte connection buffer failed: errno {Errno.Last}");
         }
 
         return (byte*)p;

@@ -2,6 +2,7 @@ using System.Text;
 using Flash.Http;
 using Flash.Main.Native;
 using Flash.Main.Responses;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
 
@@ -293,13 +294,13 @@ internal sealed unsafe partial class Connection
                 return ReadResult.Progress;
             }
 
-            int errno = LibC.Errno;
-            if (errno == Consts.EINTR)
+            int errno = Errno.Last;
+            if (errno == Errno.EINTR)
             {
                 continue;
             }
 
-            if (errno == Consts.EAGAIN)
+            if (errno == Errno.EAGAIN)
             {
                 _readable = false;
                 return ReadResult.Progress;

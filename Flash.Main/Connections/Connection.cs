@@ -2,6 +2,7 @@ using Flash.Http;
 using Flash.Main.Helpers;
 using Flash.Main.Loop;
 using Flash.Main.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
 
@@ -435,7 +436,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
                 continue;
             }
 
-            if (n < 0 && LibC.Errno is Consts.EAGAIN or Consts.EINTR)
+            if (n < 0 && Errno.Last is Errno.EAGAIN or Errno.EINTR)
             {
                 return;
             }

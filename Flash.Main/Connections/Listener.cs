@@ -1,5 +1,6 @@
 using Flash.Main.Loop;
 using Flash.Main.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
 
@@ -75,13 +76,13 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
             int fd = LibC.accept4(listenFd, address, &length, Consts.SOCK_NONBLOCK | Consts.SOCK_CLOEXEC);
             if (fd < 0)
             {
-                int errno = LibC.Errno;
-                if (errno is Consts.EAGAIN)
+                int errno = Errno.Last;
+                if (errno is Errno.EAGAIN)
                 {
                     return;
                 }
 
-                if (errno is Consts.EINTR or Consts.ECONNABORTED)
+                if (errno is Errno.EINTR or Errno.ECONNABORTED)
                 {
                     continue;
                 }

@@ -1,5 +1,6 @@
 using Flash.Main.Native;
 using Flash.Main.Resources;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
 
@@ -318,13 +319,13 @@ internal sealed unsafe class OutputQueue
 
             if (n < 0)
             {
-                int errno = LibC.Errno;
-                if (errno == Consts.EINTR)
+                int errno = Errno.Last;
+                if (errno == Errno.EINTR)
                 {
                     continue;
                 }
 
-                return errno == Consts.EAGAIN ? FlushResult.WouldBlock : FlushResult.Failed;
+                return errno == Errno.EAGAIN ? FlushResult.WouldBlock : FlushResult.Failed;
             }
 
             written += n;

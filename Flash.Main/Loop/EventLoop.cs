@@ -1,4 +1,5 @@
 using Flash.Main.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Loop;
 
@@ -40,7 +41,7 @@ internal sealed unsafe class EventLoop : IDisposable
         _epollFd = LibC.epoll_create1(Consts.EPOLL_CLOEXEC);
         if (_epollFd < 0)
         {
-            throw new InvalidOperationException($"epoll_create1 failed: errno {LibC.Errno}");
+            throw new InvalidOperationException($"epoll_create1 failed: errno {Errno.Last}");
         }
 
         _handlers = new FdHandler?[maxFds];
@@ -86,7 +87,7 @@ internal sealed unsafe class EventLoop : IDisposable
         var ev = new EpollEvent { Events = events, Data = ((ulong)handler.Generation << 32) | (uint)fd };
         if (LibC.epoll_ctl(_epollFd, Consts.EPOLL_CTL_ADD, fd, &ev) < 0)
         {
-            int errno = LibC.Errno;
+            int errno = Errno.Last;
             _handlers[fd] = null;
             handler.Fd = -1;
             throw new InvalidOperationException($"epoll_ctl(ADD, {fd}) failed: errno {errno}");
@@ -99,7 +100,7 @@ internal sealed unsafe class EventLoop : IDisposable
         var ev = new EpollEvent { Events = events, Data = ((ulong)handler.Generation << 32) | (uint)handler.Fd };
         if (LibC.epoll_ctl(_epollFd, Consts.EPOLL_CTL_MOD, handler.Fd, &ev) < 0)
         {
-            throw new InvalidOperationException($"epoll_ctl(MOD, {handler.Fd}) failed: errno {LibC.Errno}");
+            throw new InvalidOperationException($"epoll_ctl(MOD, {handler.Fd}) failed: errno {Errno.Last}");
         }
     }
 
@@ -172,8 +173,8 @@ internal sealed unsafe class EventLoop : IDisposable
         _iterationStart = System.Diagnostics.Stopwatch.GetTimestamp();
         if (n < 0)
         {
-            int errno = LibC.Errno;
-            if (errno != Consts.EINTR)
+            int errno = Errno.Last;
+            if (errno != Errno.EINTR)
             {
                 throw new InvalidOperationException($"epoll_wait failed: errno {errno}");
             }

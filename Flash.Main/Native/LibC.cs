@@ -78,15 +78,11 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     public static partial nint sendmsg(int sockfd, MsgHdr* msg, int flags);
 
-    public static int Errno => Marshal.GetLastPInvokeError();
 }
 
 /// <summary>Constants from the Linux x86-64 / aarch64 headers.</summary>
 internal static class Consts
 {
-    public const int EINTR = 4, EAGAIN = 11, EMFILE = 24, ENFILE = 23, ENOBUFS = 105, ENOMEM = 12,
-        ECONNABORTED = 103, EPIPE = 32, ECONNRESET = 104;
-
     public const int O_NONBLOCK = 0x800;
 
     public const int F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, FD_CLOEXEC = 1;

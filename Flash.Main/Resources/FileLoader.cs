@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Flash.Files;
 using Flash.Files.Native;
 using Flash.Main.Native;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Resources;
 
@@ -53,13 +54,13 @@ internal static unsafe partial class FileLoader
                 nint n = preadv2(fd, &iov, 1, done, noWait ? RWF_NOWAIT : 0);
                 if (n < 0)
                 {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == FileSys.EINTR)
+                    int errno = Errno.Last;
+                    if (errno == Errno.EINTR)
                     {
                         continue;
                     }
 
-                    return errno == FileSys.EAGAIN ? LoadStatus.NotResident : LoadStatus.Failed;
+                    return errno == Errno.EAGAIN ? LoadStatus.NotResident : LoadStatus.Failed;
                 }
 
                 if (n == 0)

@@ -1,6 +1,7 @@
 using Flash.Main.Loop;
 using Flash.Main.Native;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 using Flash.Protocol.Transport;
 
 namespace Flash.Main.Workers;
@@ -124,13 +125,13 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
                 continue;
             }
 
-            if (n == -Consts.EAGAIN)
+            if (n == -Errno.EAGAIN)
             {
                 _unread = false;
                 return;
             }
 
-            if (n == -Consts.EINTR)
+            if (n == -Errno.EINTR)
             {
                 continue;
             }
@@ -176,7 +177,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
             nint n = LibC.send(Fd, p, frame.Length, Consts.MSG_NOSIGNAL);
             if (n < 0)
             {
-                if (LibC.Errno != Consts.EAGAIN)
+                if (Errno.Last != Errno.EAGAIN)
                 {
                     return false;
                 }
@@ -237,7 +238,7 @@ internal abstract class WorkerLink(EventLoop loop, ProcessRole role) : FdHandler
             nint n = LibC.send(Fd, p, bytes.Length, Consts.MSG_NOSIGNAL);
             if (n < 0)
             {
-                return LibC.Errno == Consts.EAGAIN;
+                return Errno.Last == Errno.EAGAIN;
             }
 
             _pending.RemoveRange(0, (int)n);

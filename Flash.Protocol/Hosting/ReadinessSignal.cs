@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 using Flash.Protocol.Transport;
 using NLog;
 
@@ -12,7 +13,7 @@ namespace Flash.Protocol.Hosting;
 /// </summary>
 public sealed unsafe partial class ReadinessSignal
 {
-    private const int F_SETFD = 2, FD_CLOEXEC = 1, EINTR = 4, ENOTSOCK = 88;
+    private const int F_SETFD = 2, FD_CLOEXEC = 1;
 
     private static readonly Logger s_log = LogManager.GetLogger("readiness");
 
@@ -47,7 +48,7 @@ public sealed unsafe partial class ReadinessSignal
         while (!rest.IsEmpty)
         {
             nint sent = UnixSocket.SendWithFd(_fd, rest, -1);
-            if (sent == -ENOTSOCK)
+            if (sent == -Errno.ENOTSOCK)
             {
                 sent = Write(rest); // a pipe works as well as a socket for one frame
             }
@@ -70,9 +71,9 @@ public sealed unsafe partial class ReadinessSignal
             while (true)
             {
                 nint n = write(_fd, p, data.Length);
-                if (n >= 0 || Marshal.GetLastPInvokeError() != EINTR)
+                if (n >= 0 || Errno.Last != Errno.EINTR)
                 {
-                    return n >= 0 ? n : -Marshal.GetLastPInvokeError();
+                    return Errno.Negated(n);
                 }
             }
         }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.Protocol.Hosting;
 
@@ -71,7 +72,7 @@ public static partial class RunDirectory
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = Errno.Last;
             return errno is ELOOP or ENOTDIR
                 ? $"the run directory {path} is a symlink or not a directory: refusing it (remove it, or choose another with --run-dir)"
                 : $"cannot open the run directory {path}: errno {errno}";
@@ -82,7 +83,7 @@ public static partial class RunDirectory
             var st = stackalloc byte[StatxBytes];
             if (statx(fd, "", AT_EMPTY_PATH, STATX_MODE | STATX_UID, st) != 0)
             {
-                return $"cannot stat the run directory {path}: errno {Marshal.GetLastPInvokeError()}";
+                return $"cannot stat the run directory {path}: errno {Errno.Last}";
             }
 
             uint owner = *(uint*)(st + StatxUidOffset);
@@ -94,7 +95,7 @@ public static partial class RunDirectory
             uint mode = *(ushort*)(st + StatxModeOffset) & 0xFFFu;
             if (mode != wanted && fchmod(fd, wanted) != 0)
             {
-                return $"cannot make the run directory {path} private (0{Convert.ToString(wanted, 8)}): errno {Marshal.GetLastPInvokeError()}";
+                return $"cannot make the run directory {path} private (0{Convert.ToString(wanted, 8)}): errno {Errno.Last}";
             }
 
             return null;
@@ -125,14 +126,14 @@ public static partial class RunDirectory
         int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
         {
-            return $"cannot open {path}: errno {Marshal.GetLastPInvokeError()}";
+            return $"cannot open {path}: errno {Errno.Last}";
         }
 
         try
         {
             if ((uid != uint.MaxValue && fchown(fd, uid, gid) != 0) || fchmod(fd, PrivateMode) != 0)
             {
-                return $"cannot give {path} to uid {uid} with mode 0700: errno {Marshal.GetLastPInvokeError()}";
+                return $"cannot give {path} to uid {uid} with mode 0700: errno {Errno.Last}";
             }
 
             return null;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.Protocol.Hosting;
 
@@ -74,7 +75,7 @@ public sealed partial class SupervisorLifetime
 
         if (prctl(PR_SET_PDEATHSIG, DeathSignal, 0, 0, 0) < 0)
         {
-            error = $"prctl(PR_SET_PDEATHSIG) failed: errno {Marshal.GetLastPInvokeError()}";
+            error = $"prctl(PR_SET_PDEATHSIG) failed: errno {Errno.Last}";
             return false;
         }
 

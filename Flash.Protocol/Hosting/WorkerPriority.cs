@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 using NLog;
 
 namespace Flash.Protocol.Hosting;
@@ -18,7 +19,7 @@ public static partial class WorkerPriority
     {
         if (setpriority(PrioProcess, 0, nice) < 0)
         {
-            log.Warn("setpriority({0}) failed: errno {1}", nice, Marshal.GetLastPInvokeError());
+            log.Warn("setpriority({0}) failed: errno {1}", nice, Errno.Last);
         }
     }
 

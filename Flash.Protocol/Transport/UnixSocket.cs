@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Flash.Protocol.Native;
 
 namespace Flash.Protocol.Transport;
 
@@ -28,9 +29,6 @@ public static unsafe partial class UnixSocket
     private const int SCM_RIGHTS = 1;
     private const int MSG_NOSIGNAL = 0x4000;
     private const int MSG_CMSG_CLOEXEC = 0x40000000;
-    private const int EINTR = 4;
-    private const int ENAMETOOLONG = 36;
-    private const int EINVAL = 22;
 
     /// <summary>sizeof(struct sockaddr_un): sun_family (2) + sun_path[108].</summary>
     private const int SockAddrUnBytes = 110;
@@ -55,7 +53,7 @@ public static unsafe partial class UnixSocket
         var sunPath = new Span<byte>(address + 2, SunPathBytes);
         if (path.Length == 0 || Encoding.UTF8.GetByteCount(path) >= SunPathBytes)
         {
-            return path.Length == 0 ? -EINVAL : -ENAMETOOLONG; // sun_path needs its NUL terminator
+            return path.Length == 0 ? -Errno.EINVAL : -Errno.ENAMETOOLONG; // sun_path needs its NUL terminator
         }
 
         Encoding.UTF8.GetBytes(path, sunPath);
@@ -63,14 +61,14 @@ public static unsafe partial class UnixSocket
         int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
         {
-            return -Marshal.GetLastPInvokeError();
+            return -Errno.Last;
         }
 
         // A connect interrupted by a signal goes on in the background and cannot simply be retried (EALREADY):
         // give the fd back as failed and let the caller's retry loop start over with a new socket.
         if (connect(fd, address, SockAddrUnBytes) < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = Errno.Last;
             close(fd);
             return -errno;
         }
@@ -96,7 +94,7 @@ public static unsafe partial class UnixSocket
     {
         if (fds.Length > MaxFdsPerMessage)
         {
-            return -EINVAL;
+            return -Errno.EINVAL;
         }
 
         int controlBytes = ControlSpace(fds.Length);
@@ -125,8 +123,8 @@ public static unsafe partial class UnixSocket
                     return sent;
                 }
 
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != EINTR)
+                int errno = Errno.Last;
+                if (errno != Errno.EINTR)
                 {
                     return -errno;
                 }
@@ -176,8 +174,8 @@ public static unsafe partial class UnixSocket
                     break;
                 }
 
-                int errno = Marshal.GetLastPInvokeError();
-                if (errno != EINTR)
+                int errno = Errno.Last;
+                if (errno != Errno.EINTR)
                 {
                     return -errno;
                 }

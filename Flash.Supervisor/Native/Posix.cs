@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.Supervisor.Native;
 
@@ -53,7 +54,7 @@ internal static unsafe partial class Posix
         int flags = fcntl(fd, F_GETFD, 0);
         if (flags < 0 || fcntl(fd, F_SETFD, inheritable ? flags & ~FD_CLOEXEC : flags | FD_CLOEXEC) < 0)
         {
-            throw new IOException($"fcntl({fd}) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new IOException($"fcntl({fd}) failed: errno {Errno.Last}");
         }
     }
 
@@ -63,7 +64,7 @@ internal static unsafe partial class Posix
         int* fds = stackalloc int[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
         {
-            throw new IOException($"socketpair failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new IOException($"socketpair failed: errno {Errno.Last}");
         }
 
         return (fds[0], fds[1]);

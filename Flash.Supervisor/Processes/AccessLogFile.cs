@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
+using Flash.Protocol.Native;
 
 namespace Flash.Supervisor.Processes;
 
@@ -27,7 +28,7 @@ internal static partial class AccessLogFile
         int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0x1A0); // 0640
         if (fd < 0)
         {
-            return $"cannot create the access log {path}: errno {Marshal.GetLastPInvokeError()} (a symlink is refused)";
+            return $"cannot create the access log {path}: errno {Errno.Last} (a symlink is refused)";
         }
 
         try
@@ -35,7 +36,7 @@ internal static partial class AccessLogFile
             byte* st = stackalloc byte[StatxBytes];
             if (statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_NLINK, st) != 0)
             {
-                return $"cannot stat the access log {path}: errno {Marshal.GetLastPInvokeError()}";
+                return $"cannot stat the access log {path}: errno {Errno.Last}";
             }
 
             uint links = *(uint*)(st + StatxNlinkOffset);
@@ -47,7 +48,7 @@ internal static partial class AccessLogFile
 
             return fchown(fd, owner.Uid, owner.Gid) == 0
                 ? null
-                : $"cannot give the access log {path} to {owner.Name}: errno {Marshal.GetLastPInvokeError()}";
+                : $"cannot give the access log {path} to {owner.Name}: errno {Errno.Last}";
         }
         finally
         {

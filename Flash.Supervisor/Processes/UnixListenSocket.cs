@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Flash.Protocol.Native;
 using Flash.Supervisor.Cli;
 
 namespace Flash.Supervisor.Processes;
@@ -32,7 +33,7 @@ internal sealed class UnixListenSocket : IDisposable
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         if (owner is not null && Native.Posix.chown(path, owner.Uid, owner.Gid) != 0)
         {
-            throw new StartupException($"cannot give {path} to {owner.Name}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
+            throw new StartupException($"cannot give {path} to {owner.Name}: errno {Errno.Last}");
         }
         _socket.Listen(Backlog);
     }

@@ -1,6 +1,6 @@
 using System.Text;
-using Flash.Files.Native;
 using Flash.Files.Tests.Support;
+using Flash.Protocol.Native;
 
 namespace Flash.Files.Tests;
 
@@ -117,10 +117,10 @@ public class DirectoryListingTests
         Assert.That(Names("d"), Is.EquivalentTo(new[] { "pipe" }));
     }
 
-    [TestCase("missing", FileSys.ENOENT)]
-    [TestCase("file.txt", FileSys.ENOTDIR)]
-    [TestCase("../outside", FileSys.EXDEV)]
-    [TestCase("link-out", FileSys.EXDEV)]
+    [TestCase("missing", Errno.ENOENT)]
+    [TestCase("file.txt", Errno.ENOTDIR)]
+    [TestCase("../outside", Errno.EXDEV)]
+    [TestCase("link-out", Errno.EXDEV)]
     public void A_path_that_is_not_a_directory_beneath_the_root_is_refused(string path, int expectedErrno)
     {
         _tree.File("file.txt", "x");
@@ -163,7 +163,7 @@ public class DirectoryListingTests
 
         int errno = DirectoryListing.Build(_resolver, "big"u8, "/big/", 1000, out _);
 
-        Assert.That(errno, Is.EqualTo(FileSys.E2BIG));
+        Assert.That(errno, Is.EqualTo(Errno.E2BIG));
     }
 
     private List<string> Names(string path)

@@ -2,6 +2,7 @@ using System.Text;
 using Flash.Files.Native;
 using Flash.Files.Tests.Support;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 
 namespace Flash.Files.Tests;
 
@@ -226,7 +227,7 @@ public class PathResolverTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(fd, Is.EqualTo(-1));
-            Assert.That(errno, Is.EqualTo(FileSys.EXDEV));
+            Assert.That(errno, Is.EqualTo(Errno.EXDEV));
         }
     }
 

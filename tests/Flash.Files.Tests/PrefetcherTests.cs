@@ -1,6 +1,7 @@
 using System.Text;
 using Flash.Files.Native;
 using Flash.Files.Tests.Support;
+using Flash.Protocol.Native;
 
 namespace Flash.Files.Tests;
 
@@ -110,7 +111,7 @@ public class PrefetcherTests
 
     [Test]
     public void A_missing_file_is_ENOENT() =>
-        Assert.That(_prefetcher.Prefetch("missing.bin"u8, 0, 10), Is.EqualTo(FileSys.ENOENT));
+        Assert.That(_prefetcher.Prefetch("missing.bin"u8, 0, 10), Is.EqualTo(Errno.ENOENT));
 
     [Test]
     public void A_file_outside_the_root_is_EXDEV()
@@ -119,10 +120,10 @@ public class PrefetcherTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(_prefetcher.Prefetch("escape"u8, 0, 10), Is.EqualTo(FileSys.EXDEV));
-            Assert.That(_prefetcher.Prefetch("../outside/secret.txt"u8, 0, 10), Is.EqualTo(FileSys.EXDEV));
+            Assert.That(_prefetcher.Prefetch("escape"u8, 0, 10), Is.EqualTo(Errno.EXDEV));
+            Assert.That(_prefetcher.Prefetch("../outside/secret.txt"u8, 0, 10), Is.EqualTo(Errno.EXDEV));
             Assert.That(_prefetcher.Prefetch(Encoding.UTF8.GetBytes(Path.Combine(_tree.Outside, "secret.txt")), 0, 10),
-                Is.EqualTo(FileSys.EXDEV));
+                Is.EqualTo(Errno.EXDEV));
         }
     }
 
@@ -131,7 +132,7 @@ public class PrefetcherTests
     {
         _tree.Dir("d");
 
-        Assert.That(_prefetcher.Prefetch("d"u8, 0, 10), Is.EqualTo(FileSys.EISDIR));
+        Assert.That(_prefetcher.Prefetch("d"u8, 0, 10), Is.EqualTo(Errno.EISDIR));
     }
 
     [Test]
@@ -139,13 +140,13 @@ public class PrefetcherTests
     {
         Assert.That(TestSyscalls.mkfifo(Path.Combine(_tree.Root, "pipe"), 0x1B6), Is.Zero);
 
-        Assert.That(_prefetcher.Prefetch("pipe"u8, 0, 10), Is.EqualTo(FileSys.EINVAL));
+        Assert.That(_prefetcher.Prefetch("pipe"u8, 0, 10), Is.EqualTo(Errno.EINVAL));
     }
 
     [TestCase(-1L, 10L)]
     [TestCase(0L, -1L)]
     public void A_negative_offset_or_length_is_EINVAL(long offset, long length) =>
-        Assert.That(PrefetchOf("f.txt", "abc", offset, length), Is.EqualTo(FileSys.EINVAL));
+        Assert.That(PrefetchOf("f.txt", "abc", offset, length), Is.EqualTo(Errno.EINVAL));
 
     [Test]
     public void Warm_reads_through_an_open_fd_without_moving_its_position()

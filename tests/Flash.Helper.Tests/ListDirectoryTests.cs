@@ -1,7 +1,7 @@
 using System.Text;
-using Flash.Files.Native;
 using Flash.Helper.Tests.Support;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 
 namespace Flash.Helper.Tests;
 
@@ -81,7 +81,7 @@ public class ListDirectoryTests : HelperTestBase
         using (Assert.EnterMultipleScope())
         {
             Assert.That(reply.Ok, Is.False);
-            Assert.That(Ask<PrefetchReply>(main, new PrefetchRequest(25, "none", 0, 1)).Errno, Is.EqualTo(FileSys.ENOENT));
+            Assert.That(Ask<PrefetchReply>(main, new PrefetchRequest(25, "none", 0, 1)).Errno, Is.EqualTo(Errno.ENOENT));
         }
     }
 }

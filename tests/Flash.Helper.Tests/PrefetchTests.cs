@@ -1,6 +1,6 @@
-using Flash.Files.Native;
 using Flash.Helper.Tests.Support;
 using Flash.Protocol;
+using Flash.Protocol.Native;
 
 namespace Flash.Helper.Tests;
 
@@ -27,7 +27,7 @@ public class PrefetchTests : HelperTestBase
     [Test]
     public void A_prefetch_of_a_missing_file_fails_with_ENOENT() =>
         Assert.That(Ask<PrefetchReply>(Connected(), new PrefetchRequest(12, "gone.bin", 0, 4096)),
-            Is.EqualTo(new PrefetchReply(12, false, FileSys.ENOENT)));
+            Is.EqualTo(new PrefetchReply(12, false, Errno.ENOENT)));
 
     [TestCase("../outside/secret.txt")]
     [TestCase("escape")]
@@ -36,7 +36,7 @@ public class PrefetchTests : HelperTestBase
         Site.Link("escape", Path.Combine(Site.Outside, "secret.txt"));
 
         Assert.That(Ask<PrefetchReply>(Connected(), new PrefetchRequest(13, path, 0, 10)),
-            Is.EqualTo(new PrefetchReply(13, false, FileSys.EXDEV)));
+            Is.EqualTo(new PrefetchReply(13, false, Errno.EXDEV)));
     }
 
     [Test]
@@ -45,6 +45,6 @@ public class PrefetchTests : HelperTestBase
         Site.File("f.txt", "abc");
 
         Assert.That(Ask<PrefetchReply>(Connected(), new PrefetchRequest(14, "f.txt", -1, 10)),
-            Is.EqualTo(new PrefetchReply(14, false, FileSys.EINVAL)));
+            Is.EqualTo(new PrefetchReply(14, false, Errno.EINVAL)));
     }
 }

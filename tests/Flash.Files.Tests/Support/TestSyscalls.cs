@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.Files.Tests.Support;
 
@@ -22,7 +23,7 @@ internal static unsafe partial class TestSyscalls
         range[1] = (ulong)length;
         ulong* stat = stackalloc ulong[5];
         long result = syscall(SYS_cachestat, fd, (nint)range, (nint)stat, 0);
-        Assert.That(result, Is.Zero, $"cachestat: errno {Marshal.GetLastPInvokeError()}");
+        Assert.That(result, Is.Zero, $"cachestat: errno {Errno.Last}");
         return (long)stat[0];
     }
 }

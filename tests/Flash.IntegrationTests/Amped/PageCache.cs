@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Flash.Protocol.Native;
 
 namespace Flash.IntegrationTests.Amped;
 
@@ -18,7 +19,7 @@ internal static unsafe partial class PageCache
         int fd = (int)handle.DangerousGetHandle();
         if (fsync(fd) != 0)
         {
-            throw new IOException($"fsync {path}: errno {Marshal.GetLastPInvokeError()}");
+            throw new IOException($"fsync {path}: errno {Errno.Last}");
         }
 
         int error = posix_fadvise(fd, offset, length, PosixFadvDontneed);

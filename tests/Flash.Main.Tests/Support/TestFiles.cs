@@ -2,6 +2,7 @@ using System.Text;
 using Flash.Files;
 using Flash.Files.Native;
 using Flash.Main.Resources;
+using Flash.Protocol.Native;
 
 namespace Flash.Main.Tests.Support;
 
@@ -37,7 +38,7 @@ internal sealed unsafe class TestFiles : IDisposable
 
         if (fd < 0)
         {
-            throw new IOException($"open {path}: errno {FileSys.Errno}");
+            throw new IOException($"open {path}: errno {Errno.Last}");
         }
 
         _fds.Add(fd);
@@ -58,7 +59,7 @@ internal sealed unsafe class TestFiles : IDisposable
     public static void NoReadahead(int fd) => FileSys.posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
 
     public static FileIdentity IdentityOf(int fd) =>
-        FileSys.fstat(fd, out var st) == 0 ? FileIdentity.From(st) : throw new IOException($"fstat: errno {FileSys.Errno}");
+        FileSys.fstat(fd, out var st) == 0 ? FileIdentity.From(st) : throw new IOException($"fstat: errno {Errno.Last}");
 
     /// <summary>A version held in memory (as small files are).</summary>
     public static CachedFile InMemory(ulong inode, byte[] data) =>
