@@ -5,7 +5,8 @@ using Flash.Protocol.Status;
 namespace Flash.Ctl.Rendering;
 
 /// <summary>
-/// `flashctl status` for a person: the server in three lines, then one row per process, then one line per pool.
+/// `flashctl status` for a person: the server's totals in four lines, then one row per process (a main's with its
+/// connections, requests and req/s), then one line per pool (per main when there are several).
 /// </summary>
 internal static class StatusTable
 {
@@ -25,10 +26,14 @@ internal static class StatusTable
             $"restarts {s.RestartsInPeriod} in the last {s.RestartPeriodSeconds:F0} s (flashd gives up above {s.MaxRestarts})  "
             + $"faults {Units.Count(s.Faults)} (connections closed by an internal error)\n\n");
 
-        var rows = new List<string[]> { new[] { "ROLE", "ID", "PID", "GEN", "STATE", "UPTIME", "JOBS", "IN-FLIGHT", "RESTARTS", "RSS", "CPU" } };
+        var rows = new List<string[]>
+        {
+            new[] { "ROLE", "ID", "PID", "GEN", "STATE", "UPTIME", "CONNS", "REQUESTS", "REQ/S", "JOBS", "IN-FLIGHT", "RESTARTS", "RSS", "CPU" },
+        };
         foreach (var p in status.Processes)
         {
             bool worker = p.Role is "helper" or "cgi";
+            bool main = p.Role == "main" && p.Pid != 0;
             rows.Add(
             [
                 p.Role,
@@ -37,6 +42,9 @@ internal static class StatusTable
                 p.Generation.ToString(CultureInfo.InvariantCulture),
                 p.State,
                 p.Pid == 0 ? "-" : Units.Duration(p.UptimeSeconds),
+                main ? Units.Count(p.Connections) : "-",
+                main ? Units.Count(p.Requests) : "-",
+                main ? Units.Rate(p.RequestsPerSecond) : "-",
                 worker ? Units.Count(p.JobsDone) : "-",
                 worker ? p.JobsInFlight.ToString(CultureInfo.InvariantCulture) : "-",
                 p.Role == "supervisor" ? "-" : p.Restarts.ToString(CultureInfo.InvariantCulture),
@@ -49,12 +57,12 @@ internal static class StatusTable
         if (status.Pools.Count > 0)
         {
             text.Append('\n');
-            var pools = new List<string[]> { new[] { "POOL", "GEN", "SIZE", "MIN", "MAX", "QUEUE", "BUSY", "IDLE", "SCALE-UPS", "SCALE-DOWNS" } };
+            var pools = new List<string[]> { new[] { "POOL", "GEN", "MAIN", "SIZE", "MIN", "MAX", "QUEUE", "BUSY", "IDLE", "SCALE-UPS", "SCALE-DOWNS" } };
             foreach (var pool in status.Pools)
             {
                 pools.Add(
                 [
-                    pool.Name, I(pool.Generation), I(pool.Size), I(pool.Min), I(pool.Max), I(pool.QueueDepth), I(pool.Busy), I(pool.Idle),
+                    pool.Name, I(pool.Generation), pool.Main == 0 ? "main" : $"main#{I(pool.Main)}", I(pool.Size), I(pool.Min), I(pool.Max), I(pool.QueueDepth), I(pool.Busy), I(pool.Idle),
                     pool.ScaleUps.ToString(CultureInfo.InvariantCulture), pool.ScaleDowns.ToString(CultureInfo.InvariantCulture),
                 ]);
             }

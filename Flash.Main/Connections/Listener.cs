@@ -5,9 +5,9 @@ using Flash.Protocol.Native;
 namespace Flash.Main.Connections;
 
 /// <summary>
-/// The inherited listen socket. Accepts in batches with accept4 (non-blocking and close-on-exec in the
-/// same call), and stops listening at the connection limit so that new clients wait in the kernel's
-/// backlog rather than being refused.
+/// The inherited listen socket, shared by every main of the server. Accepts in batches with accept4 (non-blocking
+/// and close-on-exec in the same call), and stops listening at the connection limit so that new clients wait in
+/// the kernel's backlog (or go to another main) rather than being refused.
 /// </summary>
 internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Connection> connectionForFd,
     ServerStats stats, int maxConnections, int unsentBytes, Action<int> onAcceptError) : FdHandler
@@ -31,7 +31,11 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
 
         if (!_listening && !_closed)
         {
-            loop.Register(listenFd, this, Consts.EPOLLIN);
+            // Every main of the server (Workers) and, during a reload, the next generation's mains wait on this one
+            // socket: EPOLLEXCLUSIVE wakes one of the waiting mains per connection instead of all of them (the
+            // thundering herd), and a main that is busy is not waiting, so the idle ones take the queue. Level-
+            // triggered: a main that leaves connections in the queue (AcceptsPerEvent) is told again.
+            loop.Register(listenFd, this, Consts.EPOLLIN | Consts.EPOLLEXCLUSIVE);
             _listening = true;
         }
     }

@@ -90,7 +90,7 @@ internal static class Consts
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
     public const uint EPOLLIN = 0x001, EPOLLOUT = 0x004, EPOLLERR = 0x008, EPOLLHUP = 0x010,
-        EPOLLRDHUP = 0x2000, EPOLLET = 1u << 31;
+        EPOLLRDHUP = 0x2000, EPOLLEXCLUSIVE = 1u << 28, EPOLLET = 1u << 31;
 
     public const int SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_CORK = 3, TCP_NOTSENT_LOWAT = 25;

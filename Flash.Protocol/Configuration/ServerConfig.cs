@@ -26,8 +26,20 @@ public sealed class ServerConfig
     public string User { get; set; } = "";
 
     /// <summary>"amped": blocking disk work goes to helper processes, so the loop never waits for the disk.
-    /// "sped": main does it inline (fine when everything is cached; the paper's baseline).</summary>
+    /// "sped": main does it inline (fine when everything is cached; the paper's baseline). "symped": several sped
+    /// mains (see <see cref="Workers"/>), the paper's µserver.</summary>
     public string Architecture { get; set; } = Architectures.Amped;
+
+    /// <summary>
+    /// How many mains serve the listen address (amped and symped; sped is one): a number, or "auto" for the CPUs
+    /// flashd may run on (its affinity mask and cgroup quota, so `taskset -c 0 flashd ...` runs one). Each main is a
+    /// complete server with its own loop, connections, caches and (amped) helpers and CGI runners; the cache budgets
+    /// and the pool bounds below are totals for the server, divided among the mains.
+    /// </summary>
+    public string Workers { get; set; } = WorkersAuto;
+
+    /// <summary>The value of <see cref="Workers"/> that means one main per CPU.</summary>
+    public const string WorkersAuto = "auto";
 
     /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
     public bool DirectoryListing { get; set; }

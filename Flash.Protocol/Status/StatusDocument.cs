@@ -82,7 +82,7 @@ public sealed class ProcessStatus
     /// <summary>"supervisor", "main", "helper" or "cgi" (a CGI runner).</summary>
     public string Role { get; set; } = "";
 
-    /// <summary>The slot in its pool (helper#3 is 3, cgi#2 is 2); 0 for the supervisor and main.</summary>
+    /// <summary>The slot in its pool (helper#3 is 3, cgi#2 is 2), main#N's N when there are several mains; 0 for the supervisor and a lone main.</summary>
     public int Id { get; set; }
 
     /// <summary>The current process, or 0 while the slot waits to restart.</summary>
@@ -111,6 +111,15 @@ public sealed class ProcessStatus
 
     /// <summary>CPU use over the last second (100 = one core).</summary>
     public double CpuPercent { get; set; }
+
+    /// <summary>A main's open client connections, as it last reported; 0 for others.</summary>
+    public long Connections { get; set; }
+
+    /// <summary>Requests a main answered since it started; 0 for others (the server's total, banked across restarts, is in ServerStatus).</summary>
+    public long Requests { get; set; }
+
+    /// <summary>A main's requests per second over the last sampling second; 0 for others.</summary>
+    public double RequestsPerSecond { get; set; }
 }
 
 public sealed class PoolStatus
@@ -119,6 +128,9 @@ public sealed class PoolStatus
     public string Name { get; set; } = "";
 
     public int Generation { get; set; }
+
+    /// <summary>The main this pool serves (main#N) when there are several; 0 with one main.</summary>
+    public int Main { get; set; }
 
     public int Size { get; set; }
 

@@ -17,7 +17,8 @@ internal sealed record StartOptions(string? DocumentRoot, string? ConfigFile, IR
     public const string Usage =
         """
         usage: flashd start DOCROOT [--config FILE] [--listen ADDR:PORT] [--run-dir DIR] [--access-log PATH|off]
-                                    [--log-level LEVEL] [--architecture amped|sped] [--KEY VALUE ...]
+                                    [--log-level LEVEL] [--architecture amped|sped|symped] [--workers N|auto]
+                                    [--KEY VALUE ...]
                flashd check-config [same arguments as start]
                flashd --version
         Configuration layers, each over the one before: defaults, the JSON file (--config), FLASHD_ environment
@@ -33,6 +34,7 @@ internal sealed record StartOptions(string? DocumentRoot, string? ConfigFile, IR
         ["--access-log"] = "AccessLog",
         ["--log-level"] = "LogLevel",
         ["--architecture"] = "Architecture",
+        ["--workers"] = "Workers",
     };
 
     /// <summary>Parses the arguments after the command, or throws <see cref="UsageException"/> with one clear line.</summary>

@@ -33,6 +33,7 @@ internal static class ConfigSchema
         ConfigKey.Text("RunDirectory", c => c.RunDirectory, (c, v) => c.RunDirectory = v),
         ConfigKey.Text("User", c => c.User, (c, v) => c.User = v),
         ConfigKey.Text("Architecture", c => c.Architecture, (c, v) => c.Architecture = v),
+        ConfigKey.Text("Workers", c => c.Workers, (c, v) => c.Workers = v),
         ConfigKey.Bool("DirectoryListing", c => c.DirectoryListing, (c, v) => c.DirectoryListing = v),
         ConfigKey.Text("HiddenFiles", c => c.HiddenFiles, (c, v) => c.HiddenFiles = v),
         ConfigKey.Text("AccessLog", c => c.AccessLog, (c, v) => c.AccessLog = v),

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
@@ -37,8 +38,14 @@ internal static class ConfigValidator
 
         if (!Architectures.IsKnown(config.Architecture))
         {
-            throw new StartupException($"Architecture must be \"{Architectures.Amped}\" or \"{Architectures.Sped}\", not \"{config.Architecture}\"");
+            throw new StartupException(
+                $"Architecture must be \"{Architectures.Amped}\", \"{Architectures.Sped}\" or \"{Architectures.Symped}\", not \"{config.Architecture}\"");
         }
+
+        Require(config.Workers == ServerConfig.WorkersAuto || (int.TryParse(config.Workers, NumberStyles.None, CultureInfo.InvariantCulture, out int workers)
+            && workers is >= 1 and <= Mains.MaxWorkers), $"Workers must be \"auto\" or 1..{Mains.MaxWorkers}, not \"{config.Workers}\"");
+        Require(!Architectures.IsSingleMain(config.Architecture) || config.Workers is ServerConfig.WorkersAuto or "1",
+            $"Workers is {config.Workers}, but sped is one main by definition: use \"symped\" for several sped mains");
 
         var helpers = config.Helpers;
         Require(helpers.Min is >= 1 and <= 256, "Helpers.Min must be 1..256");

@@ -39,16 +39,4 @@ internal sealed class WorkerPool(string name, string role, PoolLimits limits)
     public long ScaleUps { get; set; }
 
     public long ScaleDowns { get; set; }
-
-    /// <summary>The lowest slot id not in use, so ids stay small and stable (helper#1..#N, cgi#1..#N).</summary>
-    public int NextId()
-    {
-        int id = 1;
-        while (Members.Any(m => m.Spec.Id == id))
-        {
-            id++;
-        }
-
-        return id;
-    }
 }

@@ -10,6 +10,7 @@ namespace Flash.Supervisor.Status;
 internal sealed class LoadTracker
 {
     private readonly Dictionary<int, LoadReport> _live = [];
+    private readonly Dictionary<int, (long Requests, double Rate)> _perMain = [];
     private Totals _banked;
     private (DateTime At, long Requests, long Bytes) _sample;
 
@@ -21,11 +22,15 @@ internal sealed class LoadTracker
 
     public void MainExited(int mainPid)
     {
+        _perMain.Remove(mainPid);
         if (_live.Remove(mainPid, out var last))
         {
             _banked = _banked.Add(last, withConnections: false);
         }
     }
+
+    /// <summary>One main's requests per second over the last sampling second.</summary>
+    public double RateOf(int mainPid) => _perMain.GetValueOrDefault(mainPid).Rate;
 
     /// <summary>The last report of a live main, or null before its first.</summary>
     public LoadReport? Last(int mainPid) => _live.GetValueOrDefault(mainPid);
@@ -55,6 +60,11 @@ internal sealed class LoadTracker
             {
                 RequestsPerSecond = Math.Max(0, (totals.Requests - _sample.Requests) / seconds);
                 BytesPerSecond = Math.Max(0, (totals.BytesSent - _sample.Bytes) / seconds);
+                foreach (var (pid, report) in _live)
+                {
+                    double rate = _perMain.TryGetValue(pid, out var before) ? Math.Max(0, (report.Requests - before.Requests) / seconds) : 0;
+                    _perMain[pid] = (report.Requests, rate);
+                }
             }
         }
 

@@ -25,7 +25,7 @@ internal enum ChildState : byte
 /// One supervised slot (OTP: a child): its spec, the process now in it, and what the supervisor has learned about
 /// it. Touched only on the supervisor loop.
 /// </summary>
-internal sealed class Child(ChildSpec spec, Generation generation)
+internal sealed class Child(ChildSpec spec, Shard shard)
 {
     private int _jobsMainPid;
     private int _jobsHelperPid;
@@ -33,7 +33,10 @@ internal sealed class Child(ChildSpec spec, Generation generation)
 
     public ChildSpec Spec { get; } = spec;
 
-    public Generation Generation { get; } = generation;
+    /// <summary>The main this child is, or the one it works for.</summary>
+    public Shard Shard { get; } = shard;
+
+    public Generation Generation => Shard.Generation;
 
     public string Name => Spec.Name;
 

@@ -11,64 +11,80 @@ namespace Flash.Supervisor.Supervision;
 
 internal sealed partial class Supervisor
 {
-    /// <summary>Helpers and CGI runners first (they connect into the backlog of their sockets), then main.</summary>
-    private void StartGeneration(Generation generation, int helpers, int runners)
+    /// <summary>
+    /// Each shard's helpers and CGI runners first (they connect into the backlog of their sockets), then its main. A
+    /// reload's generation starts each pool at the size the previous generation's grew to (within the new bounds), so
+    /// a reload under load is no cold start.
+    /// </summary>
+    private void StartGeneration(Generation generation, Generation? previous)
     {
-        var config = generation.Config;
         _generations.Add(generation);
-        if (Architectures.HasHelpers(config.Architecture))
+        foreach (var shard in generation.Shards)
         {
-            string name = generation.Number == 1 ? "helpers.sock" : $"helpers-{generation.Number}.sock";
-            generation.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name), _accounts.Server);
-            generation.Helpers = new WorkerPool(WorkerPool.HelpersName, "helper", PoolLimits.For(config.Helpers));
-            for (int i = 0; i < helpers; i++)
+            var config = shard.Config;
+            var before = previous?.Shards.ElementAtOrDefault(shard.Index);
+            if (Architectures.HasHelpers(config.Architecture))
             {
-                AddWorker(generation, generation.Helpers);
+                shard.HelperSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, shard.SocketName("helpers")), _accounts.Server);
+                shard.Helpers = new WorkerPool(WorkerPool.HelpersName, "helper", PoolLimits.For(config.Helpers));
+                int helpers = Math.Max(Math.Clamp(before?.Helpers?.Size ?? 0, config.Helpers.Min, config.Helpers.Max), PoolLimits.InitialSize(config.Helpers));
+                for (int i = 0; i < helpers; i++)
+                {
+                    AddWorker(shard, shard.Helpers);
+                }
             }
-        }
 
-        if (config.Cgi.Runners > 0)
-        {
-            string name = generation.Number == 1 ? "cgi.sock" : $"cgi-{generation.Number}.sock";
-            generation.CgiSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, name), _accounts.Cgi);
-            generation.Cgi = new WorkerPool(WorkerPool.CgiName, "cgi", PoolLimits.For(config.Cgi));
-            for (int i = 0; i < runners; i++)
+            if (config.Cgi.Runners > 0)
             {
-                AddWorker(generation, generation.Cgi);
+                shard.CgiSocket = new UnixListenSocket(Path.Combine(config.RunDirectory, shard.SocketName("cgi")), _accounts.Cgi);
+                shard.Cgi = new WorkerPool(WorkerPool.CgiName, "cgi", PoolLimits.For(config.Cgi));
+                int runners = Math.Clamp(before?.Cgi?.Size ?? 0, config.Cgi.Runners, config.Cgi.MaxRunners);
+                for (int i = 0; i < runners; i++)
+                {
+                    AddWorker(shard, shard.Cgi);
+                }
             }
-        }
 
-        generation.Main = new Child(MainSpec(generation), generation);
-        generation.Main.Supervision = SuperviseAsync(generation.Main);
+            shard.Main = new Child(MainSpec(shard), shard);
+            shard.Main.Supervision = SuperviseAsync(shard.Main);
+        }
     }
 
-    /// <summary>A new slot in the pool, its process started: a helper or a CGI runner, by the pool.</summary>
-    private Child AddWorker(Generation generation, WorkerPool pool)
+    /// <summary>
+    /// A new slot in the pool, its process started: a helper or a CGI runner, by the pool. Ids are unique across the
+    /// generation's shards (helper#1..#N with one main, and with several), so every name in logs and status is one process.
+    /// </summary>
+    private Child AddWorker(Shard shard, WorkerPool pool)
     {
-        int id = pool.NextId();
-        var spec = pool.Role == "cgi" ? CgiSpec(generation, id) : HelperSpec(generation, id);
-        var child = new Child(spec, generation);
+        int id = 1;
+        while (shard.Generation.Workers.Any(m => m.Spec.Role == pool.Role && m.Spec.Id == id))
+        {
+            id++;
+        }
+
+        var spec = pool.Role == "cgi" ? CgiSpec(shard, id) : HelperSpec(shard, id);
+        var child = new Child(spec, shard);
         pool.Members.Add(child);
         child.Supervision = SuperviseAsync(child);
         return child;
     }
 
-    private ChildSpec MainSpec(Generation generation)
+    private ChildSpec MainSpec(Shard shard)
     {
         var environment = new Dictionary<string, string>
         {
-            [ChildEnvironment.Config] = generation.ConfigJson,
-            [ChildEnvironment.GenerationToken] = generation.Token,
+            [ChildEnvironment.Config] = shard.ConfigJson,
+            [ChildEnvironment.GenerationToken] = shard.Generation.Token,
             [ChildEnvironment.ListenFd] = _listen.Fd.ToString(CultureInfo.InvariantCulture),
         };
         var inherit = new List<int> { _listen.Fd };
-        if (generation.HelperSocket is { } helperSocket)
+        if (shard.HelperSocket is { } helperSocket)
         {
             environment[ChildEnvironment.HelperListenFd] = helperSocket.Fd.ToString(CultureInfo.InvariantCulture);
             inherit.Add(helperSocket.Fd);
         }
 
-        if (generation.CgiSocket is { } cgiSocket)
+        if (shard.CgiSocket is { } cgiSocket)
         {
             environment[ChildEnvironment.CgiListenFd] = cgiSocket.Fd.ToString(CultureInfo.InvariantCulture);
             inherit.Add(cgiSocket.Fd);
@@ -78,30 +94,32 @@ internal sealed partial class Supervisor
             }
         }
 
-        // Main drains for ShutdownSeconds after SIGTERM; 5 s more before SIGKILL.
-        var shutdown = TimeSpan.FromSeconds(generation.Config.Timeouts.ShutdownSeconds + 5);
-        return new ChildSpec("main", 0, _mainExecutable, RestartPolicy.Permanent, shutdown, environment, [.. inherit], _accounts.Server);
+        // Main drains for ShutdownSeconds after SIGTERM; 5 s more before SIGKILL. One main is "main"; several are
+        // main#1..#N.
+        var shutdown = TimeSpan.FromSeconds(shard.Config.Timeouts.ShutdownSeconds + 5);
+        int id = shard.Generation.Shards.Count > 1 ? shard.Index + 1 : 0;
+        return new ChildSpec("main", id, _mainExecutable, RestartPolicy.Permanent, shutdown, environment, [.. inherit], _accounts.Server);
     }
 
-    private ChildSpec HelperSpec(Generation generation, int id) => new("helper", id, _helperExecutable ?? SiblingExecutable("flash-helper"),
+    private ChildSpec HelperSpec(Shard shard, int id) => new("helper", id, _helperExecutable ?? SiblingExecutable("flash-helper"),
         RestartPolicy.Permanent, s_helperShutdownTimeout,
         new Dictionary<string, string>
         {
-            [ChildEnvironment.Config] = generation.ConfigJson,
-            [ChildEnvironment.GenerationToken] = generation.Token,
-            [ChildEnvironment.HelperSocket] = generation.HelperSocket!.Path,
+            [ChildEnvironment.Config] = shard.ConfigJson,
+            [ChildEnvironment.GenerationToken] = shard.Generation.Token,
+            [ChildEnvironment.HelperSocket] = shard.HelperSocket!.Path,
             [ChildEnvironment.HelperId] = id.ToString(CultureInfo.InvariantCulture),
         },
         [],
         _accounts.Server);
 
-    private ChildSpec CgiSpec(Generation generation, int id) => new("cgi", id, SiblingExecutable("flash-cgi"),
-        RestartPolicy.Permanent, TimeSpan.FromSeconds(generation.Config.Cgi.TimeoutSeconds + 5),
+    private ChildSpec CgiSpec(Shard shard, int id) => new("cgi", id, SiblingExecutable("flash-cgi"),
+        RestartPolicy.Permanent, TimeSpan.FromSeconds(shard.Config.Cgi.TimeoutSeconds + 5),
         new Dictionary<string, string>
         {
-            [ChildEnvironment.Config] = generation.ConfigJson,
-            [ChildEnvironment.GenerationToken] = generation.Token,
-            [ChildEnvironment.CgiSocket] = generation.CgiSocket!.Path,
+            [ChildEnvironment.Config] = shard.ConfigJson,
+            [ChildEnvironment.GenerationToken] = shard.Generation.Token,
+            [ChildEnvironment.CgiSocket] = shard.CgiSocket!.Path,
             [ChildEnvironment.CgiId] = id.ToString(CultureInfo.InvariantCulture),
         },
         [],
@@ -198,7 +216,7 @@ internal sealed partial class Supervisor
         }
 
         child.State = ChildState.Exited;
-        child.Generation.PoolOf(child)?.Members.Remove(child);
+        child.Shard.PoolOf(child)?.Members.Remove(child);
     }
 
     /// <summary>A child that does not say Hello in time is hung: killed, and restarted like any crash.</summary>
@@ -251,20 +269,28 @@ internal sealed partial class Supervisor
 
         if (!_announced)
         {
+            // Once every main of the first generation serves: the line the tests and operators wait for; keep its shape.
+            var mains = child.Generation.Mains.ToList();
+            if (mains.Any(m => m.State != ChildState.Running))
+            {
+                return;
+            }
+
             _announced = true;
-            // The line the tests and operators wait for; keep its shape.
-            s_log.Info("ready: serving http://{0}/ from {1} ({2}, supervisor pid {3}, main pid {4})",
-                _listen.LocalEndPoint, _config.DocumentRoot, _config.Architecture, Environment.ProcessId, process.Pid);
+            var pids = mains.Select(m => m.Process?.Pid ?? 0).ToList();
+            string more = pids.Count > 1 ? $", {pids.Count} mains: pids {string.Join(", ", pids)}" : "";
+            s_log.Info("ready: serving http://{0}/ from {1} ({2}, supervisor pid {3}, main pid {4}{5})",
+                _listen.LocalEndPoint, _config.DocumentRoot, _config.Architecture, Environment.ProcessId, pids[0], more);
             _lastStatusLine = StatusLine();
             _notifier.Ready(_lastStatusLine);
         }
         else if (recovered.Length > 0)
         {
-            s_log.Warn("main recovered: pid {0} serving{1}", process.Pid, recovered);
+            s_log.Warn("{0} recovered: pid {1} serving{2}", child.Name, process.Pid, recovered);
         }
         else
         {
-            s_log.Info("main (pid {0}, generation {1}) serving", process.Pid, child.Generation.Number);
+            s_log.Info("{0} (pid {1}, generation {2}) serving", child.Name, process.Pid, child.Generation.Number);
         }
     }
 

@@ -105,13 +105,9 @@ internal sealed partial class Supervisor
     private async Task<CommandReply> SwitchToAsync(ServerConfig next)
     {
         var old = _current!;
-        // Start the new pool at the size the old one grew to (within the new bounds): no cold start under load.
-        int helpers = Math.Clamp(old.Helpers?.Size ?? 0, next.Helpers.Min, next.Helpers.Max);
-        helpers = Math.Max(helpers, InitialHelpers(next));
-        int runners = Math.Clamp(old.Cgi?.Size ?? 0, next.Cgi.Runners, next.Cgi.MaxRunners);
         var generation = NewGeneration(next);
         generation.OnTrial = true;
-        StartGeneration(generation, Architectures.HasHelpers(next.Architecture) ? helpers : 0, runners);
+        StartGeneration(generation, old);
         if (await WaitTrialAsync(generation) is { } failure)
         {
             s_log.Error("reload failed: {0}; generation {1} keeps serving", failure, old.Number);
@@ -124,32 +120,37 @@ internal sealed partial class Supervisor
         _config = next;
         _intensity.Reconfigure(next.Supervisor.MaxRestarts, TimeSpan.FromSeconds(next.Supervisor.RestartPeriodSeconds));
         old.Retiring = true;
-        int mainPid = generation.Main!.Process?.Pid ?? 0;
+        string mainPids = Pids(generation.Mains), oldPids = Pids(old.Mains);
         s_log.Info("reload: generation {0} serving (main pid {1}, {2} helper(s)); generation {3} draining (main pid {4})",
-            generation.Number, mainPid, generation.Helpers?.Size ?? 0, old.Number, old.Main?.Process?.Pid ?? 0);
+            generation.Number, mainPids, generation.HelperCount, old.Number, oldPids);
         _ = RetireGenerationAsync(old);
-        return new CommandReply(true, $"reloaded: generation {generation.Number} serving (main pid {mainPid}); generation {old.Number} draining");
+        return new CommandReply(true, $"reloaded: generation {generation.Number} serving (main pid {mainPids}); generation {old.Number} draining");
+
+        static string Pids(IEnumerable<Child> mains) => string.Join(", ", mains.Select(m => m.Process?.Pid ?? 0));
     }
 
-    /// <summary>Null when the new main serves and its helpers are connected; else why not.</summary>
+    /// <summary>Null when every new main serves and its helpers are connected; else why not.</summary>
     private async Task<string?> WaitTrialAsync(Generation generation)
     {
-        var main = generation.Main!;
-        if (main.Process is not { } process)
+        foreach (var main in generation.Mains)
         {
-            return "the new main could not be started";
-        }
+            if (main.Process is not { } process)
+            {
+                return "a new main could not be started";
+            }
 
-        if (!await process.Ready)
-        {
-            return process.HasExited || main.Process is null
-                ? "the new main exited before it served (see its log above)"
-                : $"the new main did not say Hello within {s_readyTimeout.TotalSeconds} s";
+            if (!await process.Ready)
+            {
+                return process.HasExited || main.Process is null
+                    ? "a new main exited before it served (see its log above)"
+                    : $"a new main did not say Hello within {s_readyTimeout.TotalSeconds} s";
+            }
         }
 
         // Helpers connect to the new main only once it accepts; give them a moment, so the new main does not start
         // with an empty pool. A helper that fails here fails the reload (same configuration as the helpers to come).
-        var helpers = generation.Helpers?.Members.Select(h => h.Process?.Ready ?? Task.FromResult(false)).ToList() ?? [];
+        var helpers = generation.Shards.SelectMany(s => s.Helpers?.Members ?? [])
+            .Select(h => h.Process?.Ready ?? Task.FromResult(false)).ToList();
         var all = Task.WhenAll(helpers);
         await Task.WhenAny(all, Task.Delay(s_helpersReadyTimeout));
         if (helpers.Any(h => h.IsCompleted && !h.Result))
@@ -157,25 +158,21 @@ internal sealed partial class Supervisor
             return "a new helper exited before it connected (see its log above)";
         }
 
-        return main.Process is null ? "the new main exited right after it started serving" : null;
+        return generation.Mains.Any(m => m.Process is null) ? "a new main exited right after it started serving" : null;
     }
 
-    /// <summary>SIGTERM to the generation's main (it drains), then to its helpers; then its helper socket goes.</summary>
+    /// <summary>SIGTERM to the generation's mains (they drain), then to their workers; then the worker sockets go.</summary>
     private async Task RetireGenerationAsync(Generation generation)
     {
         generation.Retiring = true;
-        if (generation.Main is { } main)
+        var mains = generation.Mains.ToList();
+        foreach (var main in mains)
         {
             main.Retiring = true;
-            main.State = ChildState.Stopping;
-            if (main.Process is { HasExited: false } process)
-            {
-                await process.StopAsync();
-            }
-
-            await main.Supervision;
         }
 
+        await Task.WhenAll(mains.Select(StopMainAsync).ToList());
+        await Task.WhenAll(mains.Select(m => m.Supervision).ToList());
         var helpers = generation.Workers.ToList();
         foreach (var helper in helpers)
         {
@@ -195,12 +192,12 @@ internal sealed partial class Supervisor
     public CommandReply ReopenLogs()
     {
         int count = 0;
-        foreach (var generation in _generations)
+        foreach (var main in _generations.SelectMany(g => g.Mains))
         {
-            if (generation.Main?.Process is { HasExited: false } process)
+            if (main.Process is { HasExited: false } process)
             {
                 // logrotate moved the file away: a main running as another user may not create one in the run directory.
-                if (Processes.AccessLogFile.Prepare(generation.Config, _accounts.Server) is { } failed)
+                if (Processes.AccessLogFile.Prepare(main.Generation.Config, _accounts.Server) is { } failed)
                 {
                     s_log.Warn("{0}", failed);
                 }

@@ -19,24 +19,24 @@ internal sealed partial class Supervisor
     private void OnLoadReport(Child main, ChildProcess process, LoadReport report)
     {
         _load.Record(process.Pid, report);
-        var generation = main.Generation;
+        var shard = main.Shard;
         var now = DateTime.UtcNow;
-        bool scale = generation == _current && !Stopping;
-        if (generation.Helpers is { } helpers)
+        bool scale = shard.Generation == _current && !Stopping;
+        if (shard.Helpers is { } helpers)
         {
             Observe(helpers, process.Pid, report.Helpers, now);
             if (scale)
             {
-                Scale(generation, helpers, now);
+                Scale(shard, helpers, now);
             }
         }
 
-        if (generation.Cgi is { } runners)
+        if (shard.Cgi is { } runners)
         {
             Observe(runners, process.Pid, report.CgiRunners, now);
             if (scale)
             {
-                Scale(generation, runners, now);
+                Scale(shard, runners, now);
             }
         }
     }
@@ -68,16 +68,16 @@ internal sealed partial class Supervisor
         }
     }
 
-    private void Scale(Generation generation, WorkerPool pool, DateTime now)
+    private void Scale(Shard shard, WorkerPool pool, DateTime now)
     {
         int size = pool.Size;
         var spawn = pool.Scaler.DecideSpawn(now, pool.QueueDepth, size, pool.Limits);
         if (spawn.Count > 0)
         {
-            s_log.Info("scaling {0} up {1} -> {2}: {3}", pool.Name, size, size + spawn.Count, spawn.Reason);
+            s_log.Info("scaling {0} up {1} -> {2}: {3}", PoolName(shard, pool), size, size + spawn.Count, spawn.Reason);
             for (int i = 0; i < spawn.Count; i++)
             {
-                AddWorker(generation, pool);
+                AddWorker(shard, pool);
             }
 
             pool.ScaleUps += spawn.Count;
@@ -86,7 +86,7 @@ internal sealed partial class Supervisor
 
         if (spawn.Reason is not null)
         {
-            s_log.Warn("not scaling {0} up: {1}", pool.Name, spawn.Reason);
+            s_log.Warn("not scaling {0} up: {1}", PoolName(shard, pool), spawn.Reason);
         }
 
         var workers = pool.Active.Select(m => (m.Spec.Id, m.LastActive)).ToList();
@@ -97,7 +97,7 @@ internal sealed partial class Supervisor
         }
 
         var names = pool.Active.Where(m => retirees.Contains(m.Spec.Id)).ToList();
-        s_log.Info("scaling {0} down {1} -> {2}: {3} idle for {4} s or more, queue empty (Min {5})", pool.Name, size, size - names.Count,
+        s_log.Info("scaling {0} down {1} -> {2}: {3} idle for {4} s or more, queue empty (Min {5})", PoolName(shard, pool), size, size - names.Count,
             string.Join(", ", names.Select(m => m.Name)), pool.Limits.IdleTimeout.TotalSeconds, pool.Limits.Min);
         foreach (var child in names)
         {
@@ -123,46 +123,72 @@ internal sealed partial class Supervisor
         }
     }
 
-    /// <summary>`flashctl scale helpers|cgi N`: the pool goes to N now, and N becomes its Min (Max rises to N if below).</summary>
+    /// <summary>A pool's name in logs: "helpers", or with several mains "helpers of main#2".</summary>
+    private static string PoolName(Shard shard, WorkerPool pool) =>
+        shard.Generation.Shards.Count > 1 ? $"{pool.Name} of {shard.Main?.Name}" : pool.Name;
+
+    /// <summary>
+    /// `flashctl scale helpers|cgi N`: the pool goes to N now, and N becomes its Min (Max rises to N if below). With
+    /// several mains N is the total, shared out as evenly as it goes, at least one each.
+    /// </summary>
     private CommandReply ScaleCommand(string poolName, int count)
     {
-        WorkerPool? pool;
+        Func<Shard, WorkerPool?> poolOf;
         int most;
         if (poolName is "helpers" or "helper")
         {
-            if (_current?.Helpers is null)
+            if (_current?.Shards[0].Helpers is null)
             {
-                return new CommandReply(false, "no helper pool: the sped architecture does its disk work in main");
+                return new CommandReply(false, $"no helper pool: the {_config.Architecture} architecture does its disk work in main");
             }
 
-            (pool, most) = (_current.Helpers, MaxHelpers);
+            (poolOf, most) = (s => s.Helpers, MaxHelpers);
         }
         else if (poolName is "cgi" or "cgi-runners")
         {
-            if (_current?.Cgi is null)
+            if (_current?.Shards[0].Cgi is null)
             {
                 return new CommandReply(false, "no cgi pool: CGI is off (Cgi.Runners is 0)");
             }
 
-            (pool, most) = (_current.Cgi, MaxCgiRunners);
+            (poolOf, most) = (s => s.Cgi, MaxCgiRunners);
         }
         else
         {
             return new CommandReply(false, $"unknown pool '{poolName}': helpers or cgi");
         }
 
-        if (count < 1 || count > most)
+        var shards = _current.Shards;
+        string name = poolOf(shards[0])!.Name;
+        if (count < shards.Count || count > most)
         {
-            return new CommandReply(false, $"the {pool.Name} count must be 1..{most}, not {count}");
+            return new CommandReply(false, $"the {name} count must be {shards.Count}..{most}, not {count}");
         }
 
+        int before = shards.Sum(s => poolOf(s)!.Size);
+        foreach (var shard in shards)
+        {
+            var pool = poolOf(shard)!;
+            int target = (count / shards.Count) + (shard.Index < count % shards.Count ? 1 : 0);
+            Resize(shard, pool, target);
+        }
+
+        var limits = poolOf(shards[0])!.Limits;
+        string each = shards.Count > 1 ? $" over {shards.Count} mains" : "";
+        var message = $"{name}: {before} -> {count}{each} (min {limits.Min}, max {limits.Max}{(shards.Count > 1 ? " each" : "")}, until the next reload)";
+        s_log.Info("scaling by flashctl: {0}", message);
+        return new CommandReply(true, message);
+    }
+
+    private void Resize(Shard shard, WorkerPool pool, int count)
+    {
         int size = pool.Size;
         pool.Limits = pool.Limits with { Min = count, Max = Math.Max(pool.Limits.Max, count) };
         if (count > size)
         {
             for (int i = size; i < count; i++)
             {
-                AddWorker(_current, pool);
+                AddWorker(shard, pool);
             }
 
             pool.ScaleUps += count - size;
@@ -178,9 +204,5 @@ internal sealed partial class Supervisor
 
             pool.ScaleDowns += size - count;
         }
-
-        var message = $"{pool.Name}: {size} -> {count} (min {pool.Limits.Min}, max {pool.Limits.Max}, until the next reload)";
-        s_log.Info("scaling by flashctl: {0}", message);
-        return new CommandReply(true, message);
     }
 }

@@ -86,29 +86,33 @@ internal sealed partial class Supervisor
                 document.Processes.Add(Describe(child, now));
             }
 
-            foreach (var pool in new[] { generation.Helpers, generation.Cgi }.OfType<WorkerPool>())
+            foreach (var shard in generation.Shards)
             {
-                document.Pools.Add(new PoolStatus
+                foreach (var pool in new[] { shard.Helpers, shard.Cgi }.OfType<WorkerPool>())
                 {
-                    Name = pool.Name,
-                    Generation = generation.Number,
-                    Size = pool.Size,
-                    Min = pool.Limits.Min,
-                    Max = pool.Limits.Max,
-                    QueueDepth = pool.QueueDepth,
-                    Busy = pool.Busy,
-                    Idle = pool.Idle,
-                    ScaleUps = pool.ScaleUps,
-                    ScaleDowns = pool.ScaleDowns,
-                    SpawnRate = pool.Scaler.SpawnRate,
-                });
+                    document.Pools.Add(new PoolStatus
+                    {
+                        Name = pool.Name,
+                        Generation = generation.Number,
+                        Main = generation.Shards.Count > 1 ? shard.Index + 1 : 0,
+                        Size = pool.Size,
+                        Min = pool.Limits.Min,
+                        Max = pool.Limits.Max,
+                        QueueDepth = pool.QueueDepth,
+                        Busy = pool.Busy,
+                        Idle = pool.Idle,
+                        ScaleUps = pool.ScaleUps,
+                        ScaleDowns = pool.ScaleDowns,
+                        SpawnRate = pool.Scaler.SpawnRate,
+                    });
+                }
             }
         }
 
         return document;
     }
 
-    private static ProcessStatus Describe(Child child, DateTime now)
+    private ProcessStatus Describe(Child child, DateTime now)
     {
         var process = child.Process;
         bool alive = process is { HasExited: false };
@@ -133,6 +137,9 @@ internal sealed partial class Supervisor
             RssBytes = alive ? child.Proc.RssBytes : 0,
             CpuSeconds = alive ? child.Proc.CpuSeconds : 0,
             CpuPercent = alive ? Math.Round(child.Proc.CpuPercent, 1) : 0,
+            Connections = alive && child.Spec.Role == "main" ? _load.Last(process!.Pid)?.Connections ?? 0 : 0,
+            Requests = alive && child.Spec.Role == "main" ? _load.Last(process!.Pid)?.Requests ?? 0 : 0,
+            RequestsPerSecond = alive && child.Spec.Role == "main" ? Math.Round(_load.RateOf(process!.Pid), 1) : 0,
         };
     }
 
@@ -142,12 +149,14 @@ internal sealed partial class Supervisor
         var totals = _load.Current;
         var line = string.Create(CultureInfo.InvariantCulture,
             $"serving http://{_listen.LocalEndPoint}/ ({_config.Architecture}, generation {_current?.Number ?? 0}): {totals.Connections} connections, {_load.RequestsPerSecond:F0} req/s");
-        if (_current?.Helpers is { } helpers)
+        if (_current is { } generation)
         {
-            line += $", {helpers.Size} helpers";
+            line += generation.Shards.Count > 1 ? $", {generation.Shards.Count} mains" : "";
+            line += generation.Shards[0].Helpers is null ? "" : $", {generation.HelperCount} helpers";
+            line += generation.Shards[0].Cgi is null ? "" : $", {generation.RunnerCount} CGI runners";
         }
 
-        return _current?.Cgi is { } runners ? line + $", {runners.Size} CGI runners" : line;
+        return line;
     }
 
     private static double? Ratio(long hits, long misses) => hits + misses == 0 ? null : Math.Round((double)hits / (hits + misses), 4);

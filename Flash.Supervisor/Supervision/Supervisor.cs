@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Flash.Protocol.Configuration;
 using Flash.Supervisor.Cli;
+using Flash.Supervisor.Configuration;
 using Flash.Supervisor.Control;
 using Flash.Supervisor.Processes;
 using Flash.Supervisor.Status;
@@ -86,7 +87,7 @@ internal sealed partial class Supervisor : IControlHandler
         var control = _control.RunAsync(_stopping.Token);
         var generation = NewGeneration(_config);
         _current = generation;
-        StartGeneration(generation, InitialHelpers(_config), _config.Cgi.Runners);
+        StartGeneration(generation, previous: null);
         var sampler = SampleLoopAsync();
         var watchdog = WatchdogLoopAsync();
 
@@ -110,13 +111,7 @@ internal sealed partial class Supervisor : IControlHandler
         _listen.Dispose();
         foreach (var generation in Enumerable.Reverse(_generations).ToList())
         {
-            if (generation.Main is { Process: { HasExited: false } process } main)
-            {
-                main.State = ChildState.Stopping;
-                s_log.Info("stopping main (pid {0}, generation {1}): draining up to {2} s", process.Pid, generation.Number,
-                    generation.Config.Timeouts.ShutdownSeconds);
-                await process.StopAsync();
-            }
+            await Task.WhenAll(generation.Mains.Select(StopMainAsync).ToList());
         }
 
         var helpers = _generations.SelectMany(g => g.Workers).ToList();
@@ -143,6 +138,20 @@ internal sealed partial class Supervisor : IControlHandler
         }
     }
 
+    /// <summary>SIGTERM to one main, which drains its in-flight requests and exits; completes when it has.</summary>
+    private static Task StopMainAsync(Child main)
+    {
+        if (main.Process is not { HasExited: false } process)
+        {
+            return Task.CompletedTask;
+        }
+
+        main.State = ChildState.Stopping;
+        s_log.Info("stopping {0} (pid {1}, generation {2}): draining up to {3} s", main.Name, process.Pid, main.Generation.Number,
+            main.Shard.Config.Timeouts.ShutdownSeconds);
+        return process.StopAsync();
+    }
+
     private void GiveUp(string why)
     {
         if (_gaveUp)
@@ -156,10 +165,20 @@ internal sealed partial class Supervisor : IControlHandler
         _stop.TrySetResult();
     }
 
-    private Generation NewGeneration(ServerConfig config) =>
-        new(++_lastGeneration, config, JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig));
+    /// <summary>A generation of `Workers` shards, each with its share of the configuration.</summary>
+    private Generation NewGeneration(ServerConfig config)
+    {
+        var generation = new Generation(++_lastGeneration, config);
+        int mains = Mains.Count(config);
+        var share = Mains.ShareOf(config, mains);
+        string json = JsonSerializer.Serialize(share, ServerConfigJson.Default.ServerConfig);
+        for (int i = 0; i < mains; i++)
+        {
+            generation.Shards.Add(new Shard(generation, i, share, json));
+        }
 
-    private static int InitialHelpers(ServerConfig config) => Scaling.PoolLimits.InitialSize(config.Helpers);
+        return generation;
+    }
 
     /// <summary>Once a second: rates, /proc figures, and systemd's STATUS line when it changed.</summary>
     private async Task SampleLoopAsync()

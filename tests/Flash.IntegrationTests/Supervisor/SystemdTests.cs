@@ -149,8 +149,9 @@ public class SystemdTests
         }
     }
 
-    [Test]
-    public void Socket_activation_serves_on_the_socket_systemd_passed_including_the_connection_that_woke_it()
+    [TestCase("1")]
+    [TestCase("2")]
+    public void Socket_activation_serves_on_the_socket_systemd_passed_including_the_connection_that_woke_it(string workers)
     {
         if (Which("systemd-socket-activate") is not { } activate)
         {
@@ -168,7 +169,7 @@ public class SystemdTests
         var info = new ProcessStartInfo(activate) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         // systemd-socket-activate gives the program only the variables named with -E: the suite's FLASHD_User too.
         foreach (var arg in (string[])["-l", $"127.0.0.1:{port}", "-E", $"{ChildUserSetUp.Variable}=root", Repository.Executable("flashd"), "start", _root.Root,
-            "--listen", "127.0.0.1:9", "--run-dir", Path.Combine(_root.Path, "run"), "--Helpers.Min", "1"])
+            "--listen", "127.0.0.1:9", "--run-dir", Path.Combine(_root.Path, "run"), "--Helpers.Min", workers, "--workers", workers])
         {
             info.ArgumentList.Add(arg);
         }
@@ -209,6 +210,7 @@ public class SystemdTests
                 Assert.That(response?.Text, Is.EqualTo("activated"), log);
                 Assert.That(log, Does.Contain($"listening on the socket systemd passed (LISTEN_FDS): 127.0.0.1:{port}"));
                 Assert.That(log, Does.Contain($"ready: serving http://127.0.0.1:{port}/"), "not the --listen of the command line");
+                Assert.That(log, workers == "1" ? Does.Not.Contain("mains: pids") : Does.Contain($"{workers} mains: pids"), "every main on the one socket");
             }
         }
         finally

@@ -75,6 +75,8 @@ internal sealed partial class FlashdProcess : IDisposable
             config.Architecture = architecture;
         }
 
+        // One main unless a test asks for more: "auto" would make every test's process tree depend on the machine's cores.
+        config.Workers = Environment.GetEnvironmentVariable("FLASHD_TEST_WORKERS") is { Length: > 0 } workers ? workers : "1";
         configure?.Invoke(config);
         var runDir = Path.Combine(docroot.Path, "run");
         var configPath = Path.Combine(docroot.Path, "flashd.json");

@@ -27,6 +27,52 @@ internal static partial class ProcessTable
         }
     }
 
+    /// <summary>
+    /// Which of PIDS holds the server's end of a loopback TCP connection (server port, client port): its socket inode
+    /// from /proc/net/tcp, then the process with an fd on that inode. 0 when none does (closed, or another process).
+    /// </summary>
+    public static int OwnerOfConnection(int serverPort, int clientPort, IEnumerable<int> pids)
+    {
+        string local = $":{serverPort:X4}", remote = $":{clientPort:X4}";
+        string? inode = null;
+        foreach (string line in File.ReadLines("/proc/net/tcp").Skip(1))
+        {
+            // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 9 && fields[1].EndsWith(local, StringComparison.Ordinal) && fields[2].EndsWith(remote, StringComparison.Ordinal))
+            {
+                inode = fields[9];
+                break;
+            }
+        }
+
+        if (inode is null)
+        {
+            return 0;
+        }
+
+        string target = $"socket:[{inode}]";
+        foreach (int pid in pids)
+        {
+            try
+            {
+                foreach (string fd in Directory.EnumerateFiles($"/proc/{pid}/fd"))
+                {
+                    if (new FileInfo(fd).LinkTarget == target)
+                    {
+                        return pid;
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // gone, or an fd closed while we looked
+            }
+        }
+
+        return 0;
+    }
+
     /// <summary>The parent pid from /proc/PID/status, or 0 when the process is gone.</summary>
     public static int ParentOf(int pid)
     {

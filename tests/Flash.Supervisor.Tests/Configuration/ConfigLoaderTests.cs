@@ -74,6 +74,7 @@ public class ConfigLoaderTests
     [TestCase("--access-log", "AccessLog")]
     [TestCase("--log-level", "LogLevel")]
     [TestCase("--architecture", "Architecture")]
+    [TestCase("--workers", "Workers")]
     public void A_named_flag_sets_its_key_over_the_file(string flag, string key)
     {
         string file = WriteFile($$"""{ "{{key}}": "from-file" }""");

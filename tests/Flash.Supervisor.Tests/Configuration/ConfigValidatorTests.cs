@@ -32,6 +32,26 @@ public class ConfigValidatorTests
     }
 
     [Test]
+    public void Workers_is_auto_or_a_count_and_sped_is_one_main()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            foreach (string bad in (string[])["0", "-1", "two", "257", " 2", "+2"])
+            {
+                Assert.That(Refusal(c => c.Workers = bad), Does.Contain("Workers must be \"auto\" or 1..256"), bad);
+            }
+
+            Assert.That(Refusal(c => (c.Architecture, c.Workers) = (Architectures.Sped, "2")), Does.Contain("use \"symped\""));
+            foreach (var (architecture, workers) in (ReadOnlySpan<(string, string)>)[("amped", "4"), ("symped", "auto"), ("sped", "auto"), ("sped", "1")])
+            {
+                var config = Valid();
+                (config.Architecture, config.Workers) = (architecture, workers);
+                Assert.That(() => ConfigValidator.Validate(config), Throws.Nothing, $"{architecture} with Workers {workers}");
+            }
+        }
+    }
+
+    [Test]
     public void Pool_and_restart_settings_are_checked()
     {
         using (Assert.EnterMultipleScope())

@@ -31,7 +31,11 @@ public class StatusTableTests
         Processes =
         [
             new ProcessStatus { Role = "supervisor", Pid = 100, Generation = 2, State = "running", UptimeSeconds = 3725, RssBytes = 30 << 20 },
-            new ProcessStatus { Role = "main", Pid = 101, Generation = 2, State = "running", UptimeSeconds = 65, Restarts = 1, RssBytes = 50 << 20, CpuSeconds = 12.34, CpuPercent = 48 },
+            new ProcessStatus
+            {
+                Role = "main", Pid = 101, Generation = 2, State = "running", UptimeSeconds = 65, Restarts = 1, RssBytes = 50 << 20, CpuSeconds = 12.34,
+                CpuPercent = 48, Connections = 50, Requests = 1_234_567, RequestsPerSecond = 4210.4,
+            },
             new ProcessStatus { Role = "helper", Id = 1, Pid = 102, Generation = 2, State = "running", UptimeSeconds = 65, JobsDone = 10_234, JobsInFlight = 1, RssBytes = 20 << 20 },
             new ProcessStatus { Role = "helper", Id = 2, Pid = 0, Generation = 2, State = "backoff", Restarts = 2 },
             new ProcessStatus { Role = "cgi", Id = 1, Pid = 103, Generation = 2, State = "running", UptimeSeconds = 65, JobsDone = 42, JobsInFlight = 1, RssBytes = 10 << 20 },
@@ -65,16 +69,18 @@ public class StatusTableTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(lines[header + 1], Does.Match(@"^supervisor\s+-\s+100\s+2\s+running\s+1h02m\s+-\s+-\s+-\s+30\.0 MiB"));
-            Assert.That(lines[header + 2], Does.Match(@"^main\s+-\s+101\s+2\s+running\s+1m05s\s+-\s+-\s+1\s+50\.0 MiB\s+12\.3s 48%$"));
-            Assert.That(lines[header + 3], Does.Match(@"^helper\s+1\s+102\s+2\s+running\s+1m05s\s+10,234\s+1\s+0\s+20\.0 MiB"));
-            Assert.That(lines[header + 4], Does.Match(@"^helper\s+2\s+-\s+2\s+backoff\s+-\s+0\s+0\s+2\s+-\s+-$"));
-            Assert.That(lines[header + 5], Does.Match(@"^cgi\s+1\s+103\s+2\s+running\s+1m05s\s+42\s+1\s+0\s+10\.0 MiB"), "a runner's scripts are its jobs");
+            Assert.That(lines[header + 1], Does.Match(@"^supervisor\s+-\s+100\s+2\s+running\s+1h02m\s+-\s+-\s+-\s+-\s+-\s+-\s+30\.0 MiB"));
+            Assert.That(lines[header + 2],
+                Does.Match(@"^main\s+-\s+101\s+2\s+running\s+1m05s\s+50\s+1,234,567\s+4,210\s+-\s+-\s+1\s+50\.0 MiB\s+12\.3s 48%$"),
+                "a main's row has its connections, requests and req/s");
+            Assert.That(lines[header + 3], Does.Match(@"^helper\s+1\s+102\s+2\s+running\s+1m05s\s+-\s+-\s+-\s+10,234\s+1\s+0\s+20\.0 MiB"));
+            Assert.That(lines[header + 4], Does.Match(@"^helper\s+2\s+-\s+2\s+backoff\s+-\s+-\s+-\s+-\s+0\s+0\s+2\s+-\s+-$"));
+            Assert.That(lines[header + 5], Does.Match(@"^cgi\s+1\s+103\s+2\s+running\s+1m05s\s+-\s+-\s+-\s+42\s+1\s+0\s+10\.0 MiB"), "a runner's scripts are its jobs");
             Assert.That(lines[header + 1].IndexOf("100", StringComparison.Ordinal), Is.EqualTo(lines[header].IndexOf("PID", StringComparison.Ordinal)),
                 "columns line up under their heading");
-            Assert.That(lines.Single(l => l.StartsWith("helpers", StringComparison.Ordinal)), Does.Match(@"^helpers\s+2\s+2\s+1\s+32\s+3\s+1\s+0\s+4\s+3$"));
+            Assert.That(lines.Single(l => l.StartsWith("helpers", StringComparison.Ordinal)), Does.Match(@"^helpers\s+2\s+main\s+2\s+1\s+32\s+3\s+1\s+0\s+4\s+3$"));
             Assert.That(lines[Array.FindIndex(lines, l => l.StartsWith("POOL", StringComparison.Ordinal)) + 2],
-                Does.Match(@"^cgi\s+2\s+1\s+1\s+8\s+0\s+1\s+0\s+2\s+2$"));
+                Does.Match(@"^cgi\s+2\s+main\s+1\s+1\s+8\s+0\s+1\s+0\s+2\s+2$"));
         }
     }
 
