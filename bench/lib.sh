@@ -151,7 +151,7 @@ start_server() {
             ;;
         nginx)
             config="${SERVER_CONFIG[$name]:-$BENCH_CONF/nginx.conf.in}"
-            render "$config" "$state/nginx.conf" "PORT=$port" "DOCROOT=$docroot" "STATE=$state"
+            render "$config" "$state/nginx.conf" "PORT=$port" "DOCROOT=$docroot" "STATE=$state" "WORKERS=${NGINX_WORKERS:-1}"
             launch_pinned "$name" nginx -p "$state" -e "$state/error.log" -c "$state/nginx.conf" \
                 -g 'daemon off;'
             ;;
@@ -270,13 +270,13 @@ core_busy_ticks() {
 }
 
 # start_wrk URL SECONDS CONNECTIONS OUTFILE [extra wrk args...]: starts one wrk run in the
-# background, pinned to CLIENT_CPU, bounded by timeout(1) in case the server hangs. Its pid is in
+# background, pinned to CLIENT_CPU (WRK_THREADS threads, 1 unless set), bounded by timeout(1) in case the server hangs. Its pid is in
 # WRK_STARTED (and in WRK_PIDS, for the cleanup); collect it with wait_wrk.
 start_wrk() {
     local url="$1" seconds="$2" connections="$3" out="$4"
     shift 4
     timeout --kill-after=5 $((seconds + 30)) \
-        taskset -c "$CLIENT_CPU" wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" \
+        taskset -c "$CLIENT_CPU" wrk -t"${WRK_THREADS:-1}" -c"$connections" -d"${seconds}s" --latency "$@" "$url" \
         >"$out" 2>&1 &
     WRK_STARTED=$!
     WRK_PIDS+=("$WRK_STARTED")

@@ -129,7 +129,7 @@ public class CgiScalingTests
             Assert.That(after, Is.EqualTo(200));
             Assert.That(zero.ExitCode, Is.EqualTo(1));
             Assert.That(zero.Stderr, Does.Contain("1..1024"));
-            Assert.That(table.Stdout, Does.Match(@"\ncgi\s+\d+\s+\d+\s+1\s+running\s+\S+\s+\d+\s+0\s"), "flashctl status lists the runner with its jobs");
+            Assert.That(table.Stdout, Does.Match(@"\ncgi\s+\d+\s+\d+\s+1\s+running\s+\S+\s+-\s+-\s+-\s+\d+\s+0\s"), "flashctl status lists the runner with its jobs");
             Assert.That(flashd.Output, Does.Contain("scaling by flashctl: cgi: 1 -> 3"));
             Assert.That(flashd.Output, Does.Not.Contain("exited unexpectedly"));
         }

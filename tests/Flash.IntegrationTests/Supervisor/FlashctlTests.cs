@@ -108,10 +108,10 @@ public class FlashctlTests
             Assert.That(result.ExitCode, Is.Zero, result.Stderr);
             Assert.That(result.Stdout, Does.Contain($"supervisor pid {flashd.Pid}"));
             Assert.That(result.Stdout, Does.Contain($"listen 127.0.0.1:{flashd.Port}  root {_root.Root}  architecture amped"));
-            Assert.That(result.Stdout, Does.Match(@"ROLE\s+ID\s+PID\s+GEN\s+STATE\s+UPTIME\s+JOBS\s+IN-FLIGHT\s+RESTARTS\s+RSS\s+CPU"));
+            Assert.That(result.Stdout, Does.Match(@"ROLE\s+ID\s+PID\s+GEN\s+STATE\s+UPTIME\s+CONNS\s+REQUESTS\s+REQ/S\s+JOBS\s+IN-FLIGHT\s+RESTARTS\s+RSS\s+CPU"));
             Assert.That(result.Stdout, Does.Match($@"main\s+-\s+{flashd.MainPid}\s+1\s+running"));
             Assert.That(result.Stdout, Does.Match(@"helper\s+2\s+\d+\s+1\s+running"));
-            Assert.That(result.Stdout, Does.Match(@"helpers\s+1\s+2\s+2\s+32\s+0"));
+            Assert.That(result.Stdout, Does.Match(@"helpers\s+1\s+main\s+2\s+2\s+32\s+0"));
         }
     }
 

@@ -84,6 +84,37 @@ public class StatusTableTests
         }
     }
 
+    [Test]
+    public void With_several_mains_each_has_its_row_and_each_pool_names_its_main()
+    {
+        var status = Sample();
+        status.Processes.Insert(2, new ProcessStatus
+        {
+            Role = "main",
+            Id = 2,
+            Pid = 104,
+            Generation = 2,
+            State = "running",
+            UptimeSeconds = 65,
+            Connections = 7,
+            Requests = 900,
+            RequestsPerSecond = 12.5,
+        });
+        status.Processes[1].Id = 1;
+        status.Pools[0].Main = 1;
+        status.Pools.Add(new PoolStatus { Name = "helpers", Generation = 2, Main = 2, Size = 1, Min = 1, Max = 16 });
+
+        var lines = StatusTable.Render(status).Split('\n');
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(lines.Count(l => l.StartsWith("main ", StringComparison.Ordinal)), Is.EqualTo(2));
+            Assert.That(lines, Has.One.Match(@"^main\s+2\s+104\s+2\s+running\s+1m05s\s+7\s+900\s+12\.5\s"));
+            Assert.That(lines, Has.One.Match(@"^helpers\s+2\s+main#1\s+2\s"));
+            Assert.That(lines, Has.One.Match(@"^helpers\s+2\s+main#2\s+1\s+1\s+16\s"));
+        }
+    }
+
     [TestCase(0, "0 B")]
     [TestCase(1023, "1023 B")]
     [TestCase(1536, "1.5 KiB")]
