@@ -90,7 +90,8 @@ internal sealed class Server : IDisposable
             SegmentArrays = new ArrayStock<OutputQueue.Segment>(OutputQueue.MaxSegments, int.MaxValue),
             HeaderFieldArrays = new ArrayStock<HeaderField>(limits.MaxHeaderCount, int.MaxValue),
             Writer = writer,
-            StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges, config.HiddenFiles != "allow"),
+            StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges, config.HiddenFiles != "allow",
+                config.Cache.Headers),
             AccessLog = _accessLog,
             Log = _log,
             Stats = new ServerStats(),
@@ -104,7 +105,11 @@ internal sealed class Server : IDisposable
         };
         _context.OnConnectionClosed = OnConnectionClosed;
         int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);
-        _listener = new Listener(listenFd, _loop, ConnectionFor, _context.Stats, maxConnections, config.Limits.UnsentBytesPerConnection, OnAcceptError);
+        // Alone on the socket, a main takes what the queue holds in one go; beside other mains it takes one connection per
+        // wakeup (nginx's multi_accept off), so a burst of connects is shared out instead of drained by the first woken.
+        int acceptsPerEvent = config.Workers == "1" ? Listener.BatchAccepts : 1;
+        _listener = new Listener(listenFd, _loop, ConnectionFor, _context.Stats, maxConnections, config.Limits.UnsentBytesPerConnection,
+            acceptsPerEvent, OnAcceptError);
         _loop.AfterIteration = AfterIteration;
         _loop.OnWake = OnWake;
     }

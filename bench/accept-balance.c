@@ -2,7 +2,9 @@
  * accept-balance: the two ways several event-driven processes can share one listen address, measured on
  * their own (bench/accept.sh), for the choice flashd's Workers made (docs/ARCHITECTURE.md, "Several mains").
  *
- *   shared     one listen socket, every worker waits on it with EPOLLIN | EPOLLEXCLUSIVE (flashd's way)
+ *   shared     one listen socket, every worker waits on it with EPOLLIN | EPOLLEXCLUSIVE and takes what the queue
+ *              holds (up to 64) per wakeup
+ *   shared1    the same, one connection per wakeup (nginx's multi_accept off; flashd's way with several mains)
  *   reuseport  one SO_REUSEPORT socket per worker, the kernel hashes each connection to one of them
  *
  * The parent creates the sockets and keeps them, as flashd's supervisor does, forks WORKERS workers, and
@@ -11,7 +13,7 @@
  * says "Connection: close") with a fixed 1 KB response and counts them in shared memory. SIGUSR1 to the parent prints the counts ("served W0 W1 ..."); SIGUSR2 kills worker 0
  * with SIGKILL (the crash); SIGTERM ends everything.
  *
- * usage: accept-balance shared|reuseport WORKERS PORT [RESTART_MS]
+ * usage: accept-balance shared|shared1|reuseport WORKERS PORT [RESTART_MS]
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -54,6 +56,8 @@ static int listen_on(int port, int reuseport) {
 }
 
 /* One worker: accept what its socket offers, answer each complete request head. */
+static int accepts_per_wakeup = 64;
+
 static void work(int index, int listen_fd, int exclusive) {
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_IGN);
@@ -66,7 +70,7 @@ static void work(int index, int listen_fd, int exclusive) {
         for (int i = 0; i < n; i++) {
             int fd = events[i].data.fd;
             if (fd == listen_fd) {
-                for (int k = 0; k < 64; k++) {
+                for (int k = 0; k < accepts_per_wakeup; k++) {
                     int client = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK);
                     if (client < 0) break;
                     int one = 1;
@@ -105,11 +109,12 @@ static pid_t spawn(int index, int listen_fd, int exclusive) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s shared|reuseport WORKERS PORT [RESTART_MS]\n", argv[0]);
+        fprintf(stderr, "usage: %s shared|shared1|reuseport WORKERS PORT [RESTART_MS]\n", argv[0]);
         return 2;
     }
     int reuseport = strcmp(argv[1], "reuseport") == 0, workers = atoi(argv[2]), port = atoi(argv[3]);
     int restart_ms = argc > 4 ? atoi(argv[4]) : 300;
+    if (strcmp(argv[1], "shared1") == 0) accepts_per_wakeup = 1;
     if (workers < 1 || workers > MAX_WORKERS) return 2;
     char body[1024];
     memset(body, 'x', sizeof body);

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared listen socket (EPOLLEXCLUSIVE) against one SO_REUSEPORT socket per process: the choice behind flashd's
+# Shared listen socket (EPOLLEXCLUSIVE; taking up to 64 connections per wakeup, "shared", or one, "shared1") against
+# one SO_REUSEPORT socket per process ("reuseport"): the choice behind flashd's
 # Workers, measured on its own with bench/accept-balance.c (WORKERS processes answering a fixed 1 KB response,
 # their sockets kept by a parent that restarts a killed one after RESTART_MS, as flashd's supervisor does).
 # For each mode, ROUNDS rounds, interleaved:
@@ -108,7 +109,7 @@ main() {
     CLIENT_CPU=$((CORES - 1))
     local round mode
     for ((round = 1; round <= ROUNDS; round++)); do
-        for mode in shared reuseport; do
+        for mode in shared shared1 reuseport; do
             start_balancer "$mode"
             run_case "$round" "$mode" keep-alive
             run_case "$round" "$mode" per-request -H "Connection: close"
@@ -128,7 +129,7 @@ main() {
         echo "| case | mode | req/s | p99 ms | slowest | errors | per worker (last round) |"
         echo "|---|---|--:|--:|--:|--:|---|"
         for case in keep-alive per-request crash; do
-            for mode in shared reuseport; do
+            for mode in shared shared1 reuseport; do
                 echo "| $case | $mode | $(median 4 "$mode" "$case") | $(median 5 "$mode" "$case") | $(awk -F'\t' -v m="$mode" -v k="$case" '$2 == m && $3 == k { x = $6 } END { print x }' "$RESULTS") | $(awk -F'\t' -v m="$mode" -v k="$case" '$2 == m && $3 == k { t += $7 } END { print t + 0 }' "$RESULTS") | $(awk -F'\t' -v m="$mode" -v k="$case" '$2 == m && $3 == k { x = $8 } END { print x }' "$RESULTS") |"
             done
         done

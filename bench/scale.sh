@@ -62,6 +62,7 @@ run_one() {
         SERVER_CONFIG[flashd]="$BENCH_TMP/flashd-$workers.json"
         printf '{ "AccessLog": "off", "Workers": "%s" }\n' "$workers" >"${SERVER_CONFIG[flashd]}"
     fi
+    rm -rf "${BENCH_TMP:?}/$server" # each start is a fresh one: its own run directory, logs and configuration
     start_server "$server" "$DOCROOT"
     if [[ $server == flashd ]]; then
         wait_mains "$workers"

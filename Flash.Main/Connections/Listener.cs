@@ -10,9 +10,10 @@ namespace Flash.Main.Connections;
 /// the kernel's backlog (or go to another main) rather than being refused.
 /// </summary>
 internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Connection> connectionForFd,
-    ServerStats stats, int maxConnections, int unsentBytes, Action<int> onAcceptError) : FdHandler
+    ServerStats stats, int maxConnections, int unsentBytes, int acceptsPerEvent, Action<int> onAcceptError) : FdHandler
 {
-    private const int AcceptsPerEvent = 64;
+    /// <summary>The most connections one event takes when this main is alone on the socket.</summary>
+    public const int BatchAccepts = 64;
 
     private bool _listening;
     private bool _closed;
@@ -34,7 +35,7 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
             // Every main of the server (Workers) and, during a reload, the next generation's mains wait on this one
             // socket: EPOLLEXCLUSIVE wakes one of the waiting mains per connection instead of all of them (the
             // thundering herd), and a main that is busy is not waiting, so the idle ones take the queue. Level-
-            // triggered: a main that leaves connections in the queue (AcceptsPerEvent) is told again.
+            // triggered: a main that leaves connections in the queue (acceptsPerEvent) is told again.
             loop.Register(listenFd, this, Consts.EPOLLIN | Consts.EPOLLEXCLUSIVE);
             _listening = true;
         }
@@ -68,7 +69,7 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
     public override void OnEvents(uint events)
     {
         byte* address = stackalloc byte[128];
-        for (int i = 0; i < AcceptsPerEvent; i++)
+        for (int i = 0; i < acceptsPerEvent; i++)
         {
             if (stats.OpenConnections >= maxConnections)
             {

@@ -1,4 +1,3 @@
-using System.Text;
 using Flash.Files;
 using Flash.Files.Native;
 using Flash.Http;
@@ -98,33 +97,23 @@ internal sealed partial class ResourceStore
         // (under disk-bound load every request is a miss, and the strings this used to build were most of what
         // main allocated per request, and so of how often its GC paused).
         Span<byte> tag = stackalloc byte[3 * 17 + 2];
-        var etagText = new AsciiWriter(tag);
-        etagText.Append((byte)'"');
+        var etagText = new Responses.HeaderWriter(tag);
+        etagText.Append("\""u8);
         etagText.AppendHex((ulong)identity.MTimeNs);
-        etagText.Append((byte)'-');
+        etagText.Append("-"u8);
         etagText.AppendHex((ulong)identity.Size);
         if (data is not null && relativePath.Length == 0)
         {
-            etagText.Append((byte)'-');
+            etagText.Append("-"u8);
             etagText.AppendHex(ContentHash(data.Span));
         }
 
-        etagText.Append((byte)'"');
-        var etag = etagText.Written.ToArray();
+        etagText.Append("\""u8);
+        var etag = tag[..etagText.Length].ToArray();
 
-        Span<byte> head = stackalloc byte[256 + contentType.Length];
-        var header = new AsciiWriter(head);
-        header.Append("HTTP/1.1 200 OK\r\nServer: "u8);
-        header.Append(s_serverName);
-        header.Append("\r\nContent-Type: "u8);
-        header.Append(contentType);
-        header.Append("\r\nContent-Length: "u8);
-        header.AppendDecimal(identity.Size);
-        header.Append("\r\nLast-Modified: "u8);
-        header.Append(lastModified);
-        header.Append("\r\nETag: "u8);
-        header.Append(etag);
-        header.Append("\r\nAccept-Ranges: bytes\r\n"u8);
+        Span<byte> head = stackalloc byte[Responses.OkHead.MaxBytesBesideType + contentType.Length];
+        var header = new Responses.HeaderWriter(head);
+        Responses.OkHead.Write(ref header, contentType, identity.Size, lastModified, etag);
         return new CachedFile
         {
             Identity = identity,
@@ -133,41 +122,10 @@ internal sealed partial class ResourceStore
             LastModifiedSeconds = mtimeSeconds,
             LastModified = lastModified,
             ContentType = contentType,
-            Header200 = header.Written.ToArray(),
+            Header200 = head[..header.Length].ToArray(),
             Data = data,
             File = open,
         };
-    }
-
-    private static readonly byte[] s_serverName = Encoding.ASCII.GetBytes(ServerInfo.Name);
-
-    /// <summary>Appends ASCII bytes, decimal and hex numbers to a caller's buffer (a stackalloc'd one), allocating nothing.</summary>
-    private ref struct AsciiWriter(Span<byte> buffer)
-    {
-        private readonly Span<byte> _buffer = buffer;
-        private int _length;
-
-        public readonly ReadOnlySpan<byte> Written => _buffer[.._length];
-
-        public void Append(byte b) => _buffer[_length++] = b;
-
-        public void Append(ReadOnlySpan<byte> bytes)
-        {
-            bytes.CopyTo(_buffer[_length..]);
-            _length += bytes.Length;
-        }
-
-        public void AppendDecimal(long value)
-        {
-            value.TryFormat(_buffer[_length..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
-            _length += written;
-        }
-
-        public void AppendHex(ulong value)
-        {
-            value.TryFormat(_buffer[_length..], out int written, "x", System.Globalization.CultureInfo.InvariantCulture);
-            _length += written;
-        }
     }
 
     private static uint ContentHash(ReadOnlySpan<byte> data)

@@ -25,6 +25,7 @@ internal sealed partial class ResourceStore : IDisposable
     private readonly Cgi.CgiRules _cgi;
     private readonly long _smallFileBytes;
     private readonly long _revalidateMs;
+    private readonly long _translationMs;
 
     /// <summary>A listing larger than this is refused (403) rather than built.</summary>
     private const int MaxListingBytes = 4 << 20;
@@ -39,10 +40,13 @@ internal sealed partial class ResourceStore : IDisposable
         _now = now;
         _mime = mime;
         _cgi = new Cgi.CgiRules(config);
-        _smallFileBytes = config.Cache.SmallFileBytes;
+        // Cache.Files off: no size fits in memory, so every file is an open fd served by sendfile.
+        _smallFileBytes = config.Cache.Files ? config.Cache.SmallFileBytes : -1;
         // At least 1 ms: an answer that arrives now is fresh for a request that comes in this same iteration
         // (the waiters the answer wakes take it whatever its age: IJobWaiter.Woken).
         _revalidateMs = Math.Max(1, config.Cache.RevalidateMilliseconds);
+        // Cache.Paths off: a translation serves only the requests its own lookup woke; every other one resolves again.
+        _translationMs = config.Cache.Paths ? _revalidateMs : 0;
     }
 
     public PathCache Paths => _paths;
@@ -72,7 +76,7 @@ internal sealed partial class ResourceStore : IDisposable
         int hash = PathCache.HashOf(urlPath);
         var cached = _paths.Find(urlPath, hash);
         // A waiter woken by the job that cached this takes it, whatever its age.
-        if (cached is not null && (waiter.Woken || nowMs - cached.ValidatedAtMs < _revalidateMs) && IsLoaded(cached) && (cached.File?.IsCurrentVersion(nowMs) ?? true))
+        if (cached is not null && (waiter.Woken || nowMs - cached.ValidatedAtMs < _translationMs) && IsLoaded(cached) && (cached.File?.IsCurrentVersion(nowMs) ?? true))
         {
             if (cached.File is { } file)
             {

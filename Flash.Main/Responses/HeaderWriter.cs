@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 
 namespace Flash.Main.Responses;
@@ -29,6 +30,19 @@ internal ref struct HeaderWriter(Span<byte> destination)
     public void Append(long value)
     {
         if (Utf8Formatter.TryFormat(value, _destination[Length..], out int written))
+        {
+            Length += written;
+        }
+        else
+        {
+            Ok = false;
+        }
+    }
+
+    /// <summary>Lower-case hexadecimal, no leading zeros (an ETag's parts).</summary>
+    public void AppendHex(ulong value)
+    {
+        if (Utf8Formatter.TryFormat(value, _destination[Length..], out int written, new StandardFormat('x')))
         {
             Length += written;
         }

@@ -22,6 +22,7 @@ internal sealed class StaticFileHandler
 
     private readonly ResourceStore _store;
     private readonly ResponseWriter _writer;
+    private readonly bool _headerCache;
     private readonly byte[] _normalized;
     private readonly ByteRange[] _ranges;
     private readonly byte[] _boundary;
@@ -32,8 +33,10 @@ internal sealed class StaticFileHandler
 
     private readonly bool _denyHidden;
 
-    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden)
+    /// <param name="headerCache">Cache.Headers: a whole file's 200 head is copied from its entry; off, formatted per response.</param>
+    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden, bool headerCache = true)
     {
+        _headerCache = headerCache;
         _denyHidden = denyHidden;
         _store = store;
         _writer = writer;
@@ -236,7 +239,15 @@ internal sealed class StaticFileHandler
         }
 
         var w = new HeaderWriter(output.HeaderSpace);
-        w.Append(file.Header200);
+        if (_headerCache)
+        {
+            w.Append(file.Header200);
+        }
+        else
+        {
+            OkHead.WriteUncached(ref w, file.ContentType, file.Size, file.LastModifiedSeconds, file.ETag);
+        }
+
         _writer.EndHead(ref w, keepAlive, http10);
         if (!w.Ok)
         {

@@ -246,6 +246,18 @@ public sealed class CacheConfig
 
     /// <summary>How old a cached stat may be before it is checked again (a change is seen within this).</summary>
     public int RevalidateMilliseconds { get; set; } = 1000;
+
+    // The paper's three caches, each switchable as in its figure 11, so the lab can measure what each one buys.
+
+    /// <summary>The pathname translation cache. Off: every request resolves its path again (amped: a helper job each).</summary>
+    public bool Paths { get; set; } = true;
+
+    /// <summary>The response header cache. Off: a 200's head is formatted for every response (its Last-Modified date
+    /// included) instead of copied whole from the file's entry.</summary>
+    public bool Headers { get; set; } = true;
+
+    /// <summary>The file data cache. Off: main holds no file's bytes; every body goes by sendfile from the page cache.</summary>
+    public bool Files { get; set; } = true;
 }
 
 /// <summary>Restart intensity (Erlang/OTP): more than MaxRestarts restarts within RestartPeriodSeconds and flashd gives up.</summary>

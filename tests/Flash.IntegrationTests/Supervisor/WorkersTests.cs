@@ -76,22 +76,10 @@ public class WorkersTests
         using var load = new LoadLoop(flashd.Port, _paths, workers: 8, requestsPerConnection: 5, maxDuration: TimeSpan.FromSeconds(30));
         Assert.That(load.WaitForMore(500, TimeSpan.FromSeconds(10)), Is.True, "the load is running");
 
-        // Keep-alive connections of our own, each answered once; which main holds each is read from /proc. With the
-        // load keeping the mains busy, new connections go to both.
-        var held = new List<(HttpConnection Connection, int Main)>();
+        var held = ConnectionsOnEveryMain(flashd, [victim, survivor], 3);
         try
         {
-            for (int i = 0; i < 400 && !(held.Count(h => h.Main == victim) >= 3 && held.Count(h => h.Main == survivor) >= 3); i++)
-            {
-                var connection = flashd.Connect();
-                Assert.That(connection.Get(_paths[i % _paths.Length]).Status, Is.EqualTo(200));
-                int owner = ProcessTable.OwnerOfConnection(flashd.Port, ((IPEndPoint)connection.Socket.LocalEndPoint!).Port, [victim, survivor]);
-                held.Add((connection, owner));
-            }
-
             var survivors = held.Where(h => h.Main == survivor).Select(h => h.Connection).ToList();
-            Assert.That((held.Count(h => h.Main == victim), survivors.Count), Is.GreaterThanOrEqualTo((3, 3)),
-                $"new connections reach both mains ({held.Count} opened)");
 
             FlashdProcess.Signal(victim, 9);
             var answered = survivors.Select(c => c.Get(_paths[0]).Status).ToList();
@@ -112,6 +100,77 @@ public class WorkersTests
                 // Requests in flight on the killed main's connections die with it: at most one per load worker.
                 Assert.That(result.Failed, Is.LessThanOrEqualTo(8), result.ToString());
                 Assert.That(flashd.Output, Does.Contain("main#1 recovered"));
+            }
+        }
+        finally
+        {
+            foreach (var (connection, _) in held)
+            {
+                connection.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Keep-alive connections of our own, each answered once, until every main in PIDS holds at least PER_MAIN of
+    /// them (which main holds each is read from /proc). A load of 8 clients runs meanwhile: with every main idle,
+    /// the shared socket's wakeups would favour one of them. Bounded: 400 connections at most.
+    /// </summary>
+    private List<(HttpConnection Connection, int Main)> ConnectionsOnEveryMain(FlashdProcess flashd, int[] pids, int perMain)
+    {
+        var held = new List<(HttpConnection Connection, int Main)>();
+        using (var load = new LoadLoop(flashd.Port, _paths, workers: 8, requestsPerConnection: 5, maxDuration: TimeSpan.FromSeconds(30)))
+        {
+            Assert.That(load.WaitForMore(500, TimeSpan.FromSeconds(10)), Is.True, "the load is running");
+            for (int i = 0; i < 400 && pids.Any(pid => held.Count(h => h.Main == pid) < perMain); i++)
+            {
+                var connection = flashd.Connect();
+                Assert.That(connection.Get(_paths[i % _paths.Length]).Status, Is.EqualTo(200));
+                held.Add((connection, ProcessTable.OwnerOfConnection(flashd.Port, ((IPEndPoint)connection.Socket.LocalEndPoint!).Port, pids)));
+            }
+
+            load.Stop();
+        }
+
+        Assert.That(pids.Select(pid => held.Count(h => h.Main == pid)), Has.All.GreaterThanOrEqualTo(perMain),
+            $"new connections reach every main ({held.Count} opened)");
+        return held;
+    }
+
+    [Test]
+    public void Stopping_drains_every_main_and_a_response_in_flight_on_each_completes()
+    {
+        var big = Static.StaticTestData.Pattern(24 << 20, 7);
+        _root.File("big.bin", big);
+        using var flashd = StartTwoMains(_root);
+        var pids = RunningMains(Flashctl.WaitForStatus(flashd, s => RunningMains(s).Count == 2, TimeSpan.FromSeconds(15))).Select(m => m.Pid).ToArray();
+        var held = ConnectionsOnEveryMain(flashd, pids, 1);
+        try
+        {
+            var downloads = pids.Select(pid => held.First(h => h.Main == pid).Connection).ToList();
+            foreach (var download in downloads)
+            {
+                download.Send(HttpConnection.Request("GET", "/big.bin"));
+                Assert.That(download.ReadHead().Status, Is.EqualTo(200));
+            }
+
+            var starts = downloads.Select(d => d.ReadExactly(1 << 20)).ToList();
+            FlashdProcess.Signal(flashd.Pid, 15);
+            foreach (int pid in pids)
+            {
+                Assert.That(flashd.WaitForLog($@"main\[{pid}\] shutting down", TimeSpan.FromSeconds(10)), Is.True, $"main {pid} drains");
+            }
+
+            var ends = downloads.Select(d => d.ReadExactly(big.Length - (1 << 20))).ToList();
+            using (Assert.EnterMultipleScope())
+            {
+                for (int i = 0; i < downloads.Count; i++)
+                {
+                    Assert.That(Static.StaticTestData.Sha256([.. starts[i], .. ends[i]]), Is.EqualTo(Static.StaticTestData.Sha256(big)),
+                        $"the download on main {pids[i]} arrived whole");
+                }
+
+                Assert.That(flashd.WaitForExit(TimeSpan.FromSeconds(20)), Is.Zero, "flashd exits 0 once both mains drained");
             }
         }
         finally
