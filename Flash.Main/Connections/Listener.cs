@@ -117,6 +117,13 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
             stats.Accepted++;
             stats.OpenConnections++;
             connection.Open(fd);
+            if (stats.OpenConnections >= maxConnections)
+            {
+                // At once, not on the next event: a main that waits on the shared socket while it cannot accept would
+                // take an EPOLLEXCLUSIVE wakeup meant for a main that can (mp's one connection per process).
+                Pause();
+                return;
+            }
         }
     }
 }

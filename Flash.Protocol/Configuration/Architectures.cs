@@ -17,8 +17,14 @@ public static class Architectures
     /// </summary>
     public const string Symped = "symped";
 
+    /// <summary>
+    /// Multi-process (Apache 1.3 prefork, the paper's MP): Mp.Processes processes on the shared listen socket, each
+    /// serving one connection at a time with its disk work inline and its own small caches.
+    /// </summary>
+    public const string Mp = "mp";
+
     /// <summary>True when ARCHITECTURE is one of the above.</summary>
-    public static bool IsKnown(string architecture) => architecture is Amped or Sped or Symped;
+    public static bool IsKnown(string architecture) => architecture is Amped or Sped or Symped or Mp;
 
     /// <summary>True when the architecture is one main by definition (sped: the paper's single process).</summary>
     public static bool IsSingleMain(string architecture) => architecture == Sped;

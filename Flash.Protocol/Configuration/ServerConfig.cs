@@ -27,7 +27,8 @@ public sealed class ServerConfig
 
     /// <summary>"amped": blocking disk work goes to helper processes, so the loop never waits for the disk.
     /// "sped": main does it inline (fine when everything is cached; the paper's baseline). "symped": several sped
-    /// mains (see <see cref="Workers"/>), the paper's µserver.</summary>
+    /// mains (see <see cref="Workers"/>), the paper's µserver. "mp": Mp.Processes sped processes that serve one
+    /// connection each (Apache prefork, the paper's MP).</summary>
     public string Architecture { get; set; } = Architectures.Amped;
 
     /// <summary>
@@ -70,6 +71,15 @@ public sealed class ServerConfig
     public CacheConfig Cache { get; set; } = new();
 
     public SupervisorConfig Supervisor { get; set; } = new();
+
+    public MpConfig Mp { get; set; } = new();
+}
+
+/// <summary>The mp architecture (Apache 1.3's prefork, the paper's MP): processes that serve one connection each.</summary>
+public sealed class MpConfig
+{
+    /// <summary>How many processes; each serves one connection at a time, so this is also how many clients are served at once.</summary>
+    public int Processes { get; set; } = 32;
 }
 
 /// <summary>The helper pool (amped only): sized between Min and Max by the supervisor from main's load reports.</summary>

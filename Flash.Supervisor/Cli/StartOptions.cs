@@ -17,7 +17,7 @@ internal sealed record StartOptions(string? DocumentRoot, string? ConfigFile, IR
     public const string Usage =
         """
         usage: flashd start DOCROOT [--config FILE] [--listen ADDR:PORT] [--run-dir DIR] [--access-log PATH|off]
-                                    [--log-level LEVEL] [--architecture amped|sped|symped] [--workers N|auto]
+                                    [--log-level LEVEL] [--architecture amped|sped|symped|mp] [--workers N|auto]
                                     [--KEY VALUE ...]
                flashd check-config [same arguments as start]
                flashd --version

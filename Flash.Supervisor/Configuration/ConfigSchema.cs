@@ -68,6 +68,7 @@ internal static class ConfigSchema
         ConfigKey.Bool("Cache.Paths", c => c.Cache.Paths, (c, v) => c.Cache.Paths = v),
         ConfigKey.Bool("Cache.Headers", c => c.Cache.Headers, (c, v) => c.Cache.Headers = v),
         ConfigKey.Bool("Cache.Files", c => c.Cache.Files, (c, v) => c.Cache.Files = v),
+        ConfigKey.Int("Mp.Processes", c => c.Mp.Processes, (c, v) => c.Mp.Processes = v),
         ConfigKey.Int("Supervisor.MaxRestarts", c => c.Supervisor.MaxRestarts, (c, v) => c.Supervisor.MaxRestarts = v),
         ConfigKey.Real("Supervisor.RestartPeriodSeconds", c => c.Supervisor.RestartPeriodSeconds, (c, v) => c.Supervisor.RestartPeriodSeconds = v),
         ConfigKey.Text("Cgi.User", c => c.Cgi.User, (c, v) => c.Cgi.User = v),

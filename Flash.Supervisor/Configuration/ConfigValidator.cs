@@ -39,11 +39,12 @@ internal static class ConfigValidator
         if (!Architectures.IsKnown(config.Architecture))
         {
             throw new StartupException(
-                $"Architecture must be \"{Architectures.Amped}\", \"{Architectures.Sped}\" or \"{Architectures.Symped}\", not \"{config.Architecture}\"");
+                $"Architecture must be \"{Architectures.Amped}\", \"{Architectures.Sped}\", \"{Architectures.Symped}\" or \"{Architectures.Mp}\", not \"{config.Architecture}\"");
         }
 
         Require(config.Workers == ServerConfig.WorkersAuto || (int.TryParse(config.Workers, NumberStyles.None, CultureInfo.InvariantCulture, out int workers)
             && workers is >= 1 and <= Mains.MaxWorkers), $"Workers must be \"auto\" or 1..{Mains.MaxWorkers}, not \"{config.Workers}\"");
+        Require(config.Mp.Processes is >= 1 and <= Mains.MaxWorkers, $"Mp.Processes must be 1..{Mains.MaxWorkers}");
         Require(!Architectures.IsSingleMain(config.Architecture) || config.Workers is ServerConfig.WorkersAuto or "1",
             $"Workers is {config.Workers}, but sped is one main by definition: use \"symped\" for several sped mains");
 

@@ -5,7 +5,7 @@ using Flash.Protocol.Configuration;
 namespace Flash.Supervisor.Configuration;
 
 /// <summary>
-/// How many mains a configuration runs (`Workers`), and the share of the server's budgets each one gets: the cache
+/// How many mains a configuration runs (`Workers`, or mp's `Mp.Processes`), and the share of the server's budgets each one gets: the cache
 /// sizes and the worker pools' bounds are totals for the server, so N mains divide them rather than multiply them.
 /// </summary>
 internal static class Mains
@@ -15,13 +15,19 @@ internal static class Mains
 
     /// <summary>
     /// `Workers` as a number: "auto" is the CPUs this process may run on (.NET's ProcessorCount reads the affinity
-    /// mask and the cgroup's CPU quota, so a flashd started under `taskset -c 0` runs one main). sped is always one.
+    /// mask and the cgroup's CPU quota, so a flashd started under `taskset -c 0` runs one main). sped is always one;
+    /// mp is Mp.Processes.
     /// </summary>
     public static int Count(ServerConfig config)
     {
         if (Architectures.IsSingleMain(config.Architecture))
         {
             return 1;
+        }
+
+        if (config.Architecture == Architectures.Mp)
+        {
+            return config.Mp.Processes;
         }
 
         return config.Workers == ServerConfig.WorkersAuto
@@ -40,6 +46,13 @@ internal static class Mains
         var share = JsonSerializer.Deserialize(JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig),
             ServerConfigJson.Default.ServerConfig)!;
         share.Workers = count.ToString(CultureInfo.InvariantCulture);
+        if (config.Architecture == Architectures.Mp)
+        {
+            // A prefork process serves one connection at a time: at its one connection it stops accepting, and the
+            // next client waits in the shared backlog for a process that is free.
+            share.Limits.MaxConnections = 1;
+        }
+
         if (count == 1)
         {
             return share;

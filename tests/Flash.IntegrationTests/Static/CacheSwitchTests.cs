@@ -99,10 +99,11 @@ public class CacheSwitchTests
             return (int)status.Processes.Where(p => p.Role == "helper").Sum(p => p.JobsDone);
         }
 
+        int cached = Jobs(paths: true), uncached = Jobs(paths: false); // outside the scope: the sped pass ignores the test
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Jobs(paths: true), Is.LessThanOrEqualTo(2), "with the cache, one resolve (and perhaps one revalidation)");
-            Assert.That(Jobs(paths: false), Is.GreaterThanOrEqualTo(20), "without it, one resolve per request");
+            Assert.That(cached, Is.LessThanOrEqualTo(2), "with the cache, one resolve (and perhaps one revalidation)");
+            Assert.That(uncached, Is.GreaterThanOrEqualTo(20), "without it, one resolve per request");
         }
     }
 
@@ -121,10 +122,11 @@ public class CacheSwitchTests
             return AmpedFlashd.Stats(flashd)["file_cache_bytes"];
         }
 
+        long held = HeldBytes(files: true), none = HeldBytes(files: false);
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(HeldBytes(files: true), Is.EqualTo(s_small.Length + "<p>hello</p>".Length), "small files are held in memory");
-            Assert.That(HeldBytes(files: false), Is.Zero, "none are without the cache: sendfile from the page cache");
+            Assert.That(held, Is.EqualTo(s_small.Length + "<p>hello</p>".Length), "small files are held in memory");
+            Assert.That(none, Is.Zero, "none are without the cache: sendfile from the page cache");
         }
     }
 }

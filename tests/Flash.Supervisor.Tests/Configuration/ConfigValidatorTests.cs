@@ -42,7 +42,8 @@ public class ConfigValidatorTests
             }
 
             Assert.That(Refusal(c => (c.Architecture, c.Workers) = (Architectures.Sped, "2")), Does.Contain("use \"symped\""));
-            foreach (var (architecture, workers) in (ReadOnlySpan<(string, string)>)[("amped", "4"), ("symped", "auto"), ("sped", "auto"), ("sped", "1")])
+            Assert.That(Refusal(c => c.Mp.Processes = 0), Does.Contain("Mp.Processes must be 1..256"));
+            foreach (var (architecture, workers) in (ReadOnlySpan<(string, string)>)[("amped", "4"), ("symped", "auto"), ("sped", "auto"), ("sped", "1"), ("mp", "auto")])
             {
                 var config = Valid();
                 (config.Architecture, config.Workers) = (architecture, workers);

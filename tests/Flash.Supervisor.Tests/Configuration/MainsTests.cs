@@ -63,6 +63,22 @@ public class MainsTests
     }
 
     [Test]
+    public void Mp_is_Mp_Processes_mains_of_one_connection_each()
+    {
+        var config = new ServerConfig { Architecture = Architectures.Mp, Workers = "2" };
+        config.Mp.Processes = 8;
+
+        var share = Mains.ShareOf(config, Mains.Count(config));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Mains.Count(config), Is.EqualTo(8), "Workers does not apply to mp");
+            Assert.That(share.Limits.MaxConnections, Is.EqualTo(1));
+            Assert.That(share.Cache.FileBytes, Is.EqualTo(config.Cache.FileBytes / 8), "each process its own small cache");
+        }
+    }
+
+    [Test]
     public void One_main_gets_the_whole_configuration()
     {
         var config = new ServerConfig();
