@@ -20,6 +20,9 @@ status=0
 # Everything once with the default architecture (amped), then the real-process tests again in sped.
 dotnet test FlashSupervisor.sln --no-build -nologo "$@" 2>&1 | tee "$log" || status=$?
 FLASHD_TEST_ARCHITECTURE=sped dotnet test tests/Flash.IntegrationTests --no-build -nologo "$@" 2>&1 | tee -a "$log" || status=$?
+# And the static-HTTP suite in mp (prefork processes of one connection each; the harness runs 8 of them).
+FLASHD_TEST_ARCHITECTURE=mp dotnet test tests/Flash.IntegrationTests --no-build -nologo --filter "FullyQualifiedName~Flash.IntegrationTests.Static" "$@" 2>&1 |
+    tee -a "$log" || status=$?
 
 # One line for humans and CI: the totals over every test assembly.
 awk '/^(Passed|Failed)!/ {

@@ -11,7 +11,13 @@ namespace Flash.Main.Logging;
 /// thread writes the ring to the file. If the disk falls behind and the ring fills, lines are dropped
 /// and counted rather than ever making the loop wait.
 /// </summary>
-internal sealed class AccessLog : IDisposable
+/// <remarks>
+/// Several mains (Workers, and the old and new main during a reload) write the same file, so it is opened with
+/// O_APPEND and each write(2) carries whole lines: the kernel appends each write at the end of the file, whoever wrote
+/// last. (.NET's FileStream, even with FileMode.Append, writes at its own remembered offset with pwrite: two processes
+/// wrote over each other's lines.)
+/// </remarks>
+internal sealed unsafe class AccessLog : IDisposable
 {
     private const int RingBytes = 4 << 20;
     private const int MaxLineBytes = 4096;
@@ -22,7 +28,8 @@ internal sealed class AccessLog : IDisposable
     private readonly HttpClock _clock;
     private readonly Thread? _writer;
     private readonly string? _path;
-    private FileStream? _file;
+    private readonly byte[] _batch = new byte[64 << 10]; // the writer thread's: whole lines, copied out of the ring
+    private int _fd = -1;
     private volatile bool _reopen;
     private long _produced; // written by the loop thread only
     private long _consumed; // written by the writer thread only
@@ -38,24 +45,28 @@ internal sealed class AccessLog : IDisposable
         }
 
         _path = path;
-        _file = Open(path);
+        _fd = Open(path);
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "access-log" };
         _writer.Start();
     }
 
-    public bool Enabled => _file is not null;
+    public bool Enabled => _path is not null;
 
     /// <summary>Asks the writer thread to reopen the file at its path (after logrotate moved it away).</summary>
     public void Reopen() => _reopen = true;
 
-    private static FileStream Open(string path) =>
-        new(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+    private static int Open(string path)
+    {
+        int fd = Native.LibC.open(path, Native.Consts.O_WRONLY | Native.Consts.O_APPEND | Native.Consts.O_CREAT | Native.Consts.O_CLOEXEC,
+            0b110_100_100);
+        return fd >= 0 ? fd : throw new IOException($"cannot open the access log {path}: errno {Flash.Protocol.Native.Errno.Last}");
+    }
 
     public long Dropped { get; private set; }
 
     public void Write(Connection connection, RequestHead head, ReadOnlySpan<byte> request, ResponseInfo info)
     {
-        if (_file is null)
+        if (_path is null)
         {
             return;
         }
@@ -68,7 +79,7 @@ internal sealed class AccessLog : IDisposable
     /// <summary>A response to a request whose head could not be parsed (or never arrived).</summary>
     public void WriteError(Connection connection, int status)
     {
-        if (_file is not null)
+        if (_path is not null)
         {
             Append(connection, default, status, 0, default, default);
         }
@@ -129,9 +140,16 @@ internal sealed class AccessLog : IDisposable
             if (_reopen)
             {
                 _reopen = false;
-                _file!.Flush();
-                _file.Dispose();
-                _file = Open(_path!);
+                try
+                {
+                    int fd = Open(_path!);
+                    Native.LibC.close(_fd);
+                    _fd = fd;
+                }
+                catch (IOException)
+                {
+                    // The path is not writable now: keep writing where we were rather than lose the lines.
+                }
             }
 
             long produced = Volatile.Read(ref _produced);
@@ -140,27 +158,50 @@ internal sealed class AccessLog : IDisposable
             {
                 if (_stopping)
                 {
-                    _file!.Flush();
                     return;
                 }
 
-                _file!.Flush();
                 Thread.Sleep(20); // a log writer may poll: it never holds up a request
                 continue;
             }
 
-            int start = (int)(consumed % _ring.Length);
-            int count = (int)Math.Min(produced - consumed, _ring.Length - start);
-            try
+            // The ring holds whole lines (the loop publishes a line once it is all there); take as many as fit, from
+            // both sides of the ring's end if need be, so that one write carries whole lines only.
+            int count = (int)Math.Min(produced - consumed, _batch.Length);
+            int start = (int)(consumed % _ring.Length), first = Math.Min(count, _ring.Length - start);
+            _ring.AsSpan(start, first).CopyTo(_batch);
+            _ring.AsSpan(0, count - first).CopyTo(_batch.AsSpan(first));
+            int whole = _batch.AsSpan(0, count).LastIndexOf((byte)'\n') + 1;
+            if (whole == 0)
             {
-                _file!.Write(_ring, start, count);
-            }
-            catch (IOException)
-            {
-                // Disk full or similar: the lines are lost, the server goes on.
+                whole = count; // cannot happen: a line is at most MaxLineBytes, the batch is longer
             }
 
-            Volatile.Write(ref _consumed, consumed + count);
+            WriteAll(_batch.AsSpan(0, whole));
+            Volatile.Write(ref _consumed, consumed + whole);
+        }
+    }
+
+    private void WriteAll(ReadOnlySpan<byte> bytes)
+    {
+        fixed (byte* p = bytes)
+        {
+            int done = 0;
+            while (done < bytes.Length)
+            {
+                nint n = Native.LibC.write(_fd, p + done, bytes.Length - done);
+                if (n < 0 && Flash.Protocol.Native.Errno.Last == Flash.Protocol.Native.Errno.EINTR)
+                {
+                    continue;
+                }
+
+                if (n <= 0)
+                {
+                    return; // disk full or similar: the lines are lost, the server goes on
+                }
+
+                done += (int)n;
+            }
         }
     }
 
@@ -205,6 +246,10 @@ internal sealed class AccessLog : IDisposable
     {
         _stopping = true;
         _writer?.Join();
-        _file?.Dispose();
+        if (_fd >= 0)
+        {
+            Native.LibC.close(_fd);
+            _fd = -1;
+        }
     }
 }

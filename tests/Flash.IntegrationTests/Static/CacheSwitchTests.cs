@@ -112,7 +112,11 @@ public class CacheSwitchTests
     {
         long HeldBytes(bool files)
         {
-            using var flashd = FlashdProcess.Start(_root, c => c.Cache.Files = files);
+            using var flashd = FlashdProcess.Start(_root, c =>
+            {
+                c.Cache.Files = files;
+                c.Mp.Processes = 1; // mp: one process, so the stats line of the first main is the server's
+            });
             using (var client = flashd.Connect())
             {
                 Assert.That(client.Get("/small.bin").Body, Is.EqualTo(s_small));

@@ -75,6 +75,12 @@ internal sealed partial class FlashdProcess : IDisposable
             config.Architecture = architecture;
         }
 
+        if (config.Architecture == "mp")
+        {
+            // Enough processes for the suite's concurrent connections, few enough to start quickly (JIT).
+            config.Mp.Processes = 8;
+        }
+
         // One main unless a test asks for more: "auto" would make every test's process tree depend on the machine's cores.
         config.Workers = Environment.GetEnvironmentVariable("FLASHD_TEST_WORKERS") is { Length: > 0 } workers ? workers : "1";
         configure?.Invoke(config);
