@@ -34,7 +34,7 @@ internal sealed class StaticFileHandler
     private readonly bool _denyHidden;
 
     /// <param name="headerCache">Cache.Headers: a whole file's 200 head is copied from its entry; off, formatted per response.</param>
-    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden, bool headerCache = true)
+    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden, bool headerCache)
     {
         _headerCache = headerCache;
         _denyHidden = denyHidden;

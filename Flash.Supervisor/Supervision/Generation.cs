@@ -42,7 +42,7 @@ internal sealed class Generation(int number, ServerConfig config) : IDisposable
     /// <summary>Mains first, then the workers.</summary>
     public IEnumerable<Child> Children => Mains.Concat(Workers);
 
-    /// <summary>Helpers in every shard (status line, reload sizing).</summary>
+    /// <summary>Helpers in every shard (the status line, the reload's log line).</summary>
     public int HelperCount => Shards.Sum(s => s.Helpers?.Size ?? 0);
 
     /// <summary>CGI runners in every shard.</summary>

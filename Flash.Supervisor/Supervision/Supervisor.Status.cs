@@ -122,6 +122,8 @@ internal sealed partial class Supervisor
             child.Proc.Sample(process!.Pid, now);
         }
 
+        // A main's own traffic, from its last load report (others report none).
+        var report = alive && child.Spec.Role == "main" ? _load.Last(process!.Pid) : null;
         return new ProcessStatus
         {
             Role = child.Spec.Role,
@@ -137,9 +139,9 @@ internal sealed partial class Supervisor
             RssBytes = alive ? child.Proc.RssBytes : 0,
             CpuSeconds = alive ? child.Proc.CpuSeconds : 0,
             CpuPercent = alive ? Math.Round(child.Proc.CpuPercent, 1) : 0,
-            Connections = alive && child.Spec.Role == "main" ? _load.Last(process!.Pid)?.Connections ?? 0 : 0,
-            Requests = alive && child.Spec.Role == "main" ? _load.Last(process!.Pid)?.Requests ?? 0 : 0,
-            RequestsPerSecond = alive && child.Spec.Role == "main" ? Math.Round(_load.RateOf(process!.Pid), 1) : 0,
+            Connections = report?.Connections ?? 0,
+            Requests = report?.Requests ?? 0,
+            RequestsPerSecond = report is null ? 0 : Math.Round(_load.RateOf(process!.Pid), 1),
         };
     }
 
