@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Flash.Main.Logging;
+using Flash.Main.Tls;
 using Flash.Protocol.Configuration;
 using Flash.Protocol.Hosting;
 using Flash.Protocol.Transport;
@@ -48,7 +49,9 @@ internal static class Program
 
             int cgiListenFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiListenFd), out int c) ? c : -1;
             uint cgiUid = uint.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.CgiUid), out uint u) ? u : PeerCredentials.EffectiveUid;
-            using var server = new Server(config, listenFd, Architectures.HasHelpers(config.Architecture) ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds);
+            var tls = TlsEndpoint.FromEnvironment(config);
+            using var server = new Server(config, listenFd, Architectures.HasHelpers(config.Architecture) ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds,
+                tls);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);

@@ -6,6 +6,7 @@ using Flash.Main.Logging;
 using Flash.Main.Loop;
 using Flash.Main.Native;
 using Flash.Main.Resources;
+using Flash.Main.Tls;
 using Flash.Main.Responses;
 using Flash.Main.Workers;
 using Flash.Protocol;
@@ -30,6 +31,10 @@ internal sealed class Server : IDisposable
     private readonly ConnectionContext _context;
     private readonly Connection?[] _connections;
     private readonly Listener _listener;
+
+    /// <summary>The TLS listener (Tls.Listen), beside the plain one; null without TLS.</summary>
+    private readonly Listener? _tlsListener;
+    private readonly TlsEndpoint? _tls;
     private readonly ResourceStore _store;
     private readonly HelperPool? _helpers;
     private readonly WorkerListener? _helperListener;
@@ -49,9 +54,11 @@ internal sealed class Server : IDisposable
     /// <param name="helperListenFd">The helpers' listening socket (amped), or -1 (sped).</param>
     /// <param name="cgiListenFd">The CGI runners' listening socket, or -1 (CGI requests then get 503).</param>
     /// <param name="cgiUid">The uid CGI runners run as (Cgi.User; main's own unless flashd started as root).</param>
-    public Server(ServerConfig config, int listenFd, int helperListenFd, int cgiListenFd, uint cgiUid, int maxFds)
+    /// <param name="tls">The TLS listener and its context, or null.</param>
+    public Server(ServerConfig config, int listenFd, int helperListenFd, int cgiListenFd, uint cgiUid, int maxFds, TlsEndpoint? tls = null)
     {
         _config = config;
+        _tls = tls;
         _loop = new EventLoop(maxFds);
         _connections = new Connection?[maxFds];
         var limits = new HttpLimits
@@ -102,6 +109,9 @@ internal sealed class Server : IDisposable
             DrainTimer = _loop.CreateTimerQueue("drain", Ms(config.Timeouts.DrainIdleSeconds)),
             MaxDiscardBodyBytes = config.Limits.MaxDiscardBodyBytes,
             Cgi = cgi,
+            Tls = tls?.Context,
+            TlsStages = tls is null ? null : new BufferPool(OutputQueue.TlsRecordBytes, 1024),
+            HandshakeTimer = tls is null ? null : _loop.CreateTimerQueue("handshake", Ms(config.Tls.HandshakeSeconds)),
         };
         _context.OnConnectionClosed = OnConnectionClosed;
         int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);
@@ -110,6 +120,12 @@ internal sealed class Server : IDisposable
         int acceptsPerEvent = config.Workers == "1" ? Listener.BatchAccepts : 1;
         _listener = new Listener(listenFd, _loop, ConnectionFor, _context.Stats, maxConnections, config.Limits.UnsentBytesPerConnection,
             acceptsPerEvent, OnAcceptError);
+        if (tls is not null)
+        {
+            _tlsListener = new Listener(tls.ListenFd, _loop, ConnectionFor, _context.Stats, maxConnections, config.Limits.UnsentBytesPerConnection,
+                acceptsPerEvent, OnAcceptError, tls.Context);
+        }
+
         _loop.AfterIteration = AfterIteration;
         _loop.OnWake = OnWake;
     }
@@ -125,7 +141,13 @@ internal sealed class Server : IDisposable
         _helperListener?.Start();
         _cgiListener?.Start();
         _listener.Start();
+        _tlsListener?.Start();
         _log.Started(_config.Listen, _config.DocumentRoot, Environment.ProcessId);
+        if (_tls is not null)
+        {
+            _log.TlsStarted(_tls.Context.KernelTls);
+        }
+
         _supervisor?.SayHello();
         _loop.Run();
         _log.Stopped(_context.Stats.Requests);
@@ -180,6 +202,7 @@ internal sealed class Server : IDisposable
     {
         _context.ShuttingDown = true;
         _listener.Close();
+        _tlsListener?.Close();
         _shutdownDeadlineMs = _loop.NowMs + Ms(_config.Timeouts.ShutdownSeconds);
         _log.ShuttingDown((int)_context.Stats.OpenConnections);
         foreach (var connection in _connections)
@@ -204,6 +227,7 @@ internal sealed class Server : IDisposable
             if (!_context.ShuttingDown)
             {
                 _listener.Start();
+                _tlsListener?.Start();
             }
         }
 
@@ -233,9 +257,17 @@ internal sealed class Server : IDisposable
     private void OnConnectionClosed()
     {
         _context.Stats.OpenConnections--;
-        if (_listener.Paused && !_context.ShuttingDown && _acceptResumeAtMs == long.MaxValue)
+        if (!_context.ShuttingDown && _acceptResumeAtMs == long.MaxValue)
         {
-            _listener.Start();
+            if (_listener.Paused)
+            {
+                _listener.Start();
+            }
+
+            if (_tlsListener is { Paused: true })
+            {
+                _tlsListener.Start();
+            }
         }
     }
 
@@ -244,6 +276,7 @@ internal sealed class Server : IDisposable
         // Out of fds or memory: stop accepting briefly instead of spinning on a ready listen socket.
         _log.AcceptFailed(errno);
         _listener.Pause();
+        _tlsListener?.Pause();
         _acceptResumeAtMs = _loop.NowMs + AcceptBackoffMs;
     }
 
@@ -256,6 +289,8 @@ internal sealed class Server : IDisposable
         _loop.Dispose();
         _context.InputBuffers.Dispose();
         _context.OutputBuffers.Dispose();
+        _context.TlsStages?.Dispose();
+        _tls?.Dispose();
     }
 
     /// <summary>Raises the soft open-file limit to the hard one; returns the limit in force.</summary>

@@ -45,8 +45,8 @@ internal static class Program
         {
             var options = StartOptions.Parse(args[1..]);
             var config = ConfigLoader.Load(options);
-            ConfigValidator.Validate(config);
-            return args[0] == "check-config" ? CheckConfig(config) : Start(options, config);
+            var warnings = ConfigValidator.Validate(config);
+            return args[0] == "check-config" ? CheckConfig(config, warnings) : Start(options, config, warnings);
         }
         catch (UsageException ex)
         {
@@ -65,14 +65,19 @@ internal static class Program
     }
 
     /// <summary>Prints the effective configuration (every key, after all layers) as JSON; exit 0.</summary>
-    private static int CheckConfig(ServerConfig config)
+    private static int CheckConfig(ServerConfig config, IReadOnlyList<string> warnings)
     {
         Console.WriteLine(JsonSerializer.Serialize(config, ServerConfigJson.Default.ServerConfig));
+        foreach (var warning in warnings)
+        {
+            Console.Error.WriteLine($"flashd: warning: {warning}");
+        }
+
         Console.Error.WriteLine("flashd: configuration OK");
         return ExitOk;
     }
 
-    private static int Start(StartOptions options, ServerConfig config)
+    private static int Start(StartOptions options, ServerConfig config, IReadOnlyList<string> warnings)
     {
         var accounts = Accounts.Resolve(config, Native.Posix.geteuid(), out string? accountWarning);
         if ((RunDirectory.Prepare(config.RunDirectory, searchable: accounts.DropsPrivileges)
@@ -84,9 +89,9 @@ internal static class Program
 
         Logs.Configure("flashd", config.LogLevel);
         var log = LogManager.GetLogger("supervisor");
-        if (accountWarning is not null)
+        foreach (var warning in accountWarning is null ? warnings : [accountWarning, .. warnings])
         {
-            log.Warn(accountWarning);
+            log.Warn(warning);
         }
 
         if (accounts.DropsPrivileges)
@@ -103,9 +108,12 @@ internal static class Program
             log.Info("listening on the socket systemd passed (LISTEN_FDS): {0}", listen.LocalEndPoint);
         }
 
-        string configuredListen = config.Listen;
+        string configuredListen = config.Listen, configuredTlsListen = config.Tls.Listen;
         config.Listen = listen.LocalEndPoint.ToString();
-        var supervisor = new Supervision.Supervisor(options, config, configuredListen, listen, control, new ServiceNotifier(), accounts);
+        using var tlsListen = configuredTlsListen.Length == 0 ? null : new ListenSocket(ConfigValidator.ParseListen(configuredTlsListen));
+        config.Tls.Listen = tlsListen?.LocalEndPoint.ToString() ?? "";
+        var supervisor = new Supervision.Supervisor(options, config, configuredListen, listen, control, new ServiceNotifier(), accounts,
+            tlsListen, configuredTlsListen);
         return SupervisorLoop.Run(loop =>
         {
             // Kept for the whole process (not disposed): a second SIGTERM during shutdown must not fall back to

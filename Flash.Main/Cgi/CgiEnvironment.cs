@@ -27,17 +27,22 @@ internal static class CgiEnvironment
             ["REMOTE_ADDR"] = endpoints.RemoteAddress,
             ["REMOTE_PORT"] = endpoints.RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["SERVER_ADDR"] = endpoints.ServerAddress,
-            ["REQUEST_SCHEME"] = "http", // as Apache and lighttpd set it; flashd speaks no TLS
+            ["REQUEST_SCHEME"] = endpoints.Secure ? "https" : "http", // as Apache and lighttpd set it
             ["REDIRECT_STATUS"] = "200", // php-cgi refuses to run without it (its force-redirect guard)
             ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
         };
+        if (endpoints.Secure)
+        {
+            env["HTTPS"] = "on"; // what scripts test (PHP's $_SERVER['HTTPS'], Perl's CGI.pm)
+        }
+
         if (target.PathInfo.Length > 0)
         {
             env["PATH_INFO"] = target.PathInfo;
             env["PATH_TRANSLATED"] = documentRoot.TrimEnd('/') + target.PathInfo; // §4.1.6
         }
 
-        var (name, port) = ServerNameAndPort(head.Host.Of(request), listenHost, listenPort);
+        var (name, port) = ServerNameAndPort(head.Host.Of(request), listenHost, endpoints.ServerPort > 0 ? endpoints.ServerPort : listenPort);
         env["SERVER_NAME"] = name;
         env["SERVER_PORT"] = port;
         // A chunked body's length is known only at its end: the runner adds CONTENT_LENGTH then (CgiStart.BufferBody).
@@ -113,4 +118,6 @@ internal static class CgiEnvironment
 }
 
 /// <summary>The two ends of the request's TCP connection, as REMOTE_ADDR, REMOTE_PORT and SERVER_ADDR show them.</summary>
-internal readonly record struct CgiEndpoints(string RemoteAddress, int RemotePort, string ServerAddress);
+/// <param name="ServerPort">The port the client reached (the plain or the TLS listener's); 0: the configured one.</param>
+/// <param name="Secure">The request came over TLS (HTTPS=on, REQUEST_SCHEME=https).</param>
+internal readonly record struct CgiEndpoints(string RemoteAddress, int RemotePort, string ServerAddress, int ServerPort = 0, bool Secure = false);

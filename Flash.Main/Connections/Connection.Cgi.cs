@@ -57,7 +57,14 @@ internal sealed unsafe partial class Connection : ICgiConnection
         _inEnd -= count;
     }
 
-    CgiEndpoints ICgiConnection.Endpoints => new(Encoding.ASCII.GetString(PeerAddress, 0, PeerAddressLength), PeerPort, LocalAddress());
+    CgiEndpoints ICgiConnection.Endpoints
+    {
+        get
+        {
+            var (address, port) = LocalAddress();
+            return new(Encoding.ASCII.GetString(PeerAddress, 0, PeerAddressLength), PeerPort, address, port, IsTls);
+        }
+    }
 
     bool ICgiConnection.Redirected => _redirectPath is not null;
 
@@ -103,15 +110,19 @@ internal sealed unsafe partial class Connection : ICgiConnection
 
     void ICgiConnection.Fault(Exception exception) => OnFault(exception);
 
-    /// <summary>The address the client reached (SERVER_ADDR): the listen address may be a wildcard.</summary>
-    private string LocalAddress()
+    /// <summary>The address and port the client reached (SERVER_ADDR, SERVER_PORT): the listen address may be a wildcard.</summary>
+    private (string Address, int Port) LocalAddress()
     {
         byte* address = stackalloc byte[128];
         int length = 128;
         Span<byte> text = stackalloc byte[64];
-        int n = LibC.getsockname(Fd, address, &length) == 0
-            ? Connections.PeerAddress.Format(new ReadOnlySpan<byte>(address, length), text)
-            : 0;
-        return Encoding.ASCII.GetString(text[..n]);
+        if (LibC.getsockname(Fd, address, &length) != 0)
+        {
+            return ("", 0);
+        }
+
+        var bound = new ReadOnlySpan<byte>(address, length);
+        int n = Connections.PeerAddress.Format(bound, text);
+        return (Encoding.ASCII.GetString(text[..n]), Connections.PeerAddress.Port(bound));
     }
 }

@@ -275,6 +275,11 @@ internal sealed unsafe partial class Connection
             return ReadResult.Closed;
         }
 
+        if (_ssl != 0)
+        {
+            return ReadTls(capacity);
+        }
+
         while (true)
         {
             nint n = LibC.read(Fd, _in + _inEnd, capacity - _inEnd);

@@ -2,6 +2,7 @@ using Flash.Http;
 using Flash.Main.Helpers;
 using Flash.Main.Loop;
 using Flash.Main.Native;
+using Flash.Main.Tls;
 using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
@@ -80,7 +81,8 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
     /// <summary>The client's TCP port (REMOTE_PORT for CGI).</summary>
     public int PeerPort { get; set; }
 
-    public void Open(int fd)
+    /// <param name="tls">The TLS context when the connection came in on the TLS listener; null for plain HTTP.</param>
+    public void Open(int fd, TlsContext? tls = null)
     {
         _state = ConnectionState.Accepted;
         _readable = _peerClosed = _headPending = false;
@@ -93,7 +95,18 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         _redirects = 0;
         _head.Reset();
         _context.Loop.Register(fd, this, Consts.EPOLLIN | Consts.EPOLLOUT | Consts.EPOLLRDHUP | Consts.EPOLLET);
-        _context.HeaderTimer.Start(this, _context.Loop.NowMs); // a new client has the header timeout to send its request
+        if (tls is null)
+        {
+            _context.HeaderTimer.Start(this, _context.Loop.NowMs); // a new client has the header timeout to send its request
+        }
+        else if (OpenTls(fd, tls))
+        {
+            _context.HandshakeTimer!.Start(this, _context.Loop.NowMs); // first the handshake, under its own timeout
+        }
+        else
+        {
+            Close(); // OpenSSL is out of memory
+        }
     }
 
     protected override bool IsolatesFaults => true;
@@ -106,9 +119,11 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
             return;
         }
 
-        if ((events & (Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLHUP)) != 0)
+        if ((events & (Consts.EPOLLIN | Consts.EPOLLRDHUP | Consts.EPOLLHUP)) != 0
+            || (_tlsReadWantsWrite && (events & Consts.EPOLLOUT) != 0))
         {
             _readable = true;
+            _tlsReadWantsWrite = false;
         }
 
         if (_state == ConnectionState.Lingering)
@@ -271,12 +286,18 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
 
     private void DriveOnce()
     {
+        if (_ssl != 0 && !_tlsEstablished && !AdvanceHandshake())
+        {
+            return; // the handshake waits for the client (or closed the connection)
+        }
+
         int budget = WorkPerTurn;
         while (true)
         {
             if (!_output.IsEmpty)
             {
-                var result = _output.Flush(Fd, BytesPerTurn, _context.Loop.NowMs, out long written);
+                long written;
+                var result = _ssl != 0 ? FlushTls(out written) : _output.Flush(Fd, BytesPerTurn, _context.Loop.NowMs, out written);
                 _context.Stats.BytesSent += written;
                 if (result == FlushResult.Failed)
                 {
@@ -419,6 +440,7 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         // After an error the client may still be sending; closing with unread data would reset the
         // connection and could destroy the response in flight. Half-close, drain, then close (nginx's
         // lingering close).
+        SayTlsGoodbye();
         LibC.shutdown(Fd, Consts.SHUT_WR);
         _state = ConnectionState.Lingering;
         _context.LingerTimer.Start(this, _context.Loop.NowMs);
@@ -456,8 +478,10 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         AbandonCgi();
         int fd = Fd;
         _context.Loop.Unregister(this); // before close(): the fd number may be reused at once
+        CloseTls(); // its close_notify, while the fd is still ours
         LibC.close(fd);
         _output.Clear();
+        ReleaseTlsStage();
         _inStart = _inEnd = 0; // everything unread is dropped with the connection
         ReleaseBuffers();
         _head.Reset();
@@ -478,6 +502,11 @@ internal sealed unsafe partial class Connection : FdHandler, IJobWaiter
         if (_output.HasBuffer && _output.IsEmpty)
         {
             _context.OutputBuffers.Return(_output.Detach());
+        }
+
+        if (_output.IsEmpty)
+        {
+            ReleaseTlsStage();
         }
     }
 }

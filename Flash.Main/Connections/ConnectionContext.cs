@@ -45,6 +45,14 @@ internal sealed class ConnectionContext
 
     public required long MaxDiscardBodyBytes { get; init; }
 
+    /// <summary>The TLS listener's context (null without Tls.Listen), its connections' record stages and their
+    /// handshake timer.</summary>
+    public Tls.TlsContext? Tls { get; init; }
+
+    public BufferPool? TlsStages { get; init; }
+
+    public TimerQueue? HandshakeTimer { get; init; }
+
     /// <summary>CGI runners (null when main runs without them: CGI requests then get 503).</summary>
     public Cgi.CgiDispatcher? Cgi { get; init; }
 
@@ -64,4 +72,8 @@ internal sealed class ServerStats
 
     /// <summary>Connections closed because an unexpected exception escaped their work (main went on).</summary>
     public long Faults;
+
+    /// <summary>TLS handshakes completed, and TLS connections that ended before one did (bad hello, plain HTTP, reset).</summary>
+    public long TlsHandshakes;
+    public long TlsFailures;
 }

@@ -7,10 +7,12 @@ namespace Flash.Main.Connections;
 /// <summary>
 /// The inherited listen socket, shared by every main of the server. Accepts in batches with accept4 (non-blocking
 /// and close-on-exec in the same call), and stops listening at the connection limit so that new clients wait in
-/// the kernel's backlog (or go to another main) rather than being refused.
+/// the kernel's backlog (or go to another main) rather than being refused. The TLS listener is one more of these,
+/// whose connections begin with a handshake (<paramref name="tls"/>).
 /// </summary>
 internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Connection> connectionForFd,
-    ServerStats stats, int maxConnections, int unsentBytes, int acceptsPerEvent, Action<int> onAcceptError) : FdHandler
+    ServerStats stats, int maxConnections, int unsentBytes, int acceptsPerEvent, Action<int> onAcceptError,
+    Tls.TlsContext? tls = null) : FdHandler
 {
     /// <summary>The most connections one event takes when this main is alone on the socket.</summary>
     public const int BatchAccepts = 64;
@@ -116,7 +118,7 @@ internal sealed unsafe class Listener(int listenFd, EventLoop loop, Func<int, Co
             connection.PeerPort = PeerAddress.Port(new ReadOnlySpan<byte>(address, length));
             stats.Accepted++;
             stats.OpenConnections++;
-            connection.Open(fd);
+            connection.Open(fd, tls);
             if (stats.OpenConnections >= maxConnections)
             {
                 // At once, not on the next event: a main that waits on the shared socket while it cannot accept would

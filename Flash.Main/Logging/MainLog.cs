@@ -44,6 +44,11 @@ internal sealed class MainLog
         _refusalsUnlogged = 0;
     }
 
+    /// <summary>Once at start: which path large files take under TLS (issue: kTLS needs the kernel's tls ULP).</summary>
+    public void TlsStarted(bool kernelTls) => s_log.Info(kernelTls
+        ? "TLS: kernel TLS offered (tls ULP): large files go by SSL_sendfile where the handshake hands the keys to the kernel"
+        : "TLS: the kernel offers no TLS offload (no tls ULP, CONFIG_TLS off): large files are read from the page cache and encrypted by SSL_write");
+
     public void AcceptFailed(int errno) => s_log.Warn("accept4 failed: errno {0}; pausing accepts", errno);
 
     public void Started(string listen, string root, int pid) => s_log.Info("main {0} serving {1} on {2}", pid, root, listen);

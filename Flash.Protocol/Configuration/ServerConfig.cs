@@ -73,6 +73,30 @@ public sealed class ServerConfig
     public SupervisorConfig Supervisor { get; set; } = new();
 
     public MpConfig Mp { get; set; } = new();
+
+    public TlsConfig Tls { get; set; } = new();
+}
+
+/// <summary>HTTPS: a TLS listener beside the plain one, served by the same mains (OpenSSL in main's loop).</summary>
+public sealed class TlsConfig
+{
+    /// <summary>ADDR:PORT for HTTPS, e.g. "0.0.0.0:443"; empty: no TLS.</summary>
+    public string Listen { get; set; } = "";
+
+    /// <summary>PEM file: the server's certificate, then its chain (intermediates), as nginx's ssl_certificate.</summary>
+    public string Certificate { get; set; } = "";
+
+    /// <summary>PEM file: the certificate's private key (unencrypted). flashd opens it before it drops privileges.</summary>
+    public string Key { get; set; } = "";
+
+    /// <summary>The protocol versions offered: "TLSv1.2", "TLSv1.3". Ciphers are OpenSSL's defaults.</summary>
+    public string[] Protocols { get; set; } = ["TLSv1.2", "TLSv1.3"];
+
+    /// <summary>Seconds a client has from connecting to finishing the handshake (then the connection is closed).</summary>
+    public double HandshakeSeconds { get; set; } = 10;
+
+    /// <summary>Plain HTTP requests get a 301 to the same URL over HTTPS (on the TLS port), except the health path.</summary>
+    public bool RedirectHttp { get; set; }
 }
 
 /// <summary>The mp architecture (Apache 1.3's prefork, the paper's MP): processes that serve one connection each.</summary>

@@ -25,6 +25,14 @@ public static class ChildEnvironment
     /// <summary>Main: the inherited TCP listen socket's fd number.</summary>
     public const string ListenFd = "FLASHD_LISTEN_FD";
 
+    /// <summary>Main: the inherited TLS listen socket (Tls.Listen), and the certificate and key files flashd opened
+    /// for this generation (read with pread: every main of the generation shares them).</summary>
+    public const string TlsListenFd = "FLASHD_TLS_LISTEN_FD";
+
+    public const string TlsCertificateFd = "FLASHD_TLS_CERTIFICATE_FD";
+
+    public const string TlsKeyFd = "FLASHD_TLS_KEY_FD";
+
     /// <summary>Main: the inherited helpers' listening Unix socket (amped).</summary>
     public const string HelperListenFd = "FLASHD_HELPER_LISTEN_FD";
 

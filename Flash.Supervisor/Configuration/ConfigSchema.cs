@@ -18,6 +18,7 @@ internal static class ConfigSchema
         (IndexFiles, (c, v) => c.IndexFiles = v),
         ("Cgi.Extensions", (c, v) => c.Cgi.Extensions = v),
         ("Cgi.Directories", (c, v) => c.Cgi.Directories = v),
+        ("Tls.Protocols", (c, v) => c.Tls.Protocols = v),
     ];
 
     /// <summary>The map-valued keys: a JSON object of names to strings (Cgi.Interpreters: ".php" → path).</summary>
@@ -69,6 +70,11 @@ internal static class ConfigSchema
         ConfigKey.Bool("Cache.Headers", c => c.Cache.Headers, (c, v) => c.Cache.Headers = v),
         ConfigKey.Bool("Cache.Files", c => c.Cache.Files, (c, v) => c.Cache.Files = v),
         ConfigKey.Int("Mp.Processes", c => c.Mp.Processes, (c, v) => c.Mp.Processes = v),
+        ConfigKey.Text("Tls.Listen", c => c.Tls.Listen, (c, v) => c.Tls.Listen = v),
+        ConfigKey.Text("Tls.Certificate", c => c.Tls.Certificate, (c, v) => c.Tls.Certificate = v),
+        ConfigKey.Text("Tls.Key", c => c.Tls.Key, (c, v) => c.Tls.Key = v),
+        ConfigKey.Real("Tls.HandshakeSeconds", c => c.Tls.HandshakeSeconds, (c, v) => c.Tls.HandshakeSeconds = v),
+        ConfigKey.Bool("Tls.RedirectHttp", c => c.Tls.RedirectHttp, (c, v) => c.Tls.RedirectHttp = v),
         ConfigKey.Int("Supervisor.MaxRestarts", c => c.Supervisor.MaxRestarts, (c, v) => c.Supervisor.MaxRestarts = v),
         ConfigKey.Real("Supervisor.RestartPeriodSeconds", c => c.Supervisor.RestartPeriodSeconds, (c, v) => c.Supervisor.RestartPeriodSeconds = v),
         ConfigKey.Text("Cgi.User", c => c.Cgi.User, (c, v) => c.Cgi.User = v),

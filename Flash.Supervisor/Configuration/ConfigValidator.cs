@@ -9,7 +9,8 @@ namespace Flash.Supervisor.Configuration;
 /// <summary>Checks a configuration before anything starts, and fills in the derived defaults.</summary>
 internal static class ConfigValidator
 {
-    public static void Validate(ServerConfig config)
+    /// <summary>Throws when the configuration cannot run; returns what deserves a warning (an expiring certificate).</summary>
+    public static IReadOnlyList<string> Validate(ServerConfig config)
     {
         if (string.IsNullOrEmpty(config.DocumentRoot))
         {
@@ -99,6 +100,8 @@ internal static class ConfigValidator
             && config.Cache.SmallFileBytes >= 0 && config.Cache.RevalidateMilliseconds is >= 0 and <= 1000,
             "Cache sizes must be positive and Cache.RevalidateMilliseconds 0..1000");
         Require(config.IndexFiles.All(f => f.Length > 0 && !f.Contains('/', StringComparison.Ordinal)), "IndexFiles must be plain file names");
+        Require(config.Tls.Listen.Length > 0 || !config.Tls.RedirectHttp, "Tls.RedirectHttp needs Tls.Listen");
+        return TlsCheck.Validate(config.Tls, DateTime.UtcNow) is { } warning ? [warning] : [];
     }
 
     public static IPEndPoint ParseListen(string listen)

@@ -22,6 +22,9 @@ internal sealed class Generation(int number, ServerConfig config) : IDisposable
     /// </summary>
     public string Token { get; } = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
 
+    /// <summary>The certificate and key its mains read (Tls.Listen set), opened when the generation starts.</summary>
+    public Processes.TlsFiles? TlsFiles { get; set; }
+
     /// <summary>One per main, in index order.</summary>
     public List<Shard> Shards { get; } = [];
 
@@ -54,5 +57,7 @@ internal sealed class Generation(int number, ServerConfig config) : IDisposable
         {
             shard.Dispose();
         }
+
+        TlsFiles?.Dispose();
     }
 }

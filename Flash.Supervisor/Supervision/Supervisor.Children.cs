@@ -19,6 +19,7 @@ internal sealed partial class Supervisor
     private void StartGeneration(Generation generation, Generation? previous)
     {
         _generations.Add(generation);
+        generation.TlsFiles ??= TlsFiles.Open(generation.Config.Tls);
         foreach (var shard in generation.Shards)
         {
             var config = shard.Config;
@@ -78,6 +79,14 @@ internal sealed partial class Supervisor
             [ChildEnvironment.ListenFd] = _listen.Fd.ToString(CultureInfo.InvariantCulture),
         };
         var inherit = new List<int> { _listen.Fd };
+        if (_tlsListen is not null && shard.Generation.TlsFiles is { } tlsFiles)
+        {
+            environment[ChildEnvironment.TlsListenFd] = _tlsListen.Fd.ToString(CultureInfo.InvariantCulture);
+            environment[ChildEnvironment.TlsCertificateFd] = tlsFiles.CertificateFd.ToString(CultureInfo.InvariantCulture);
+            environment[ChildEnvironment.TlsKeyFd] = tlsFiles.KeyFd.ToString(CultureInfo.InvariantCulture);
+            inherit.AddRange([_tlsListen.Fd, tlsFiles.CertificateFd, tlsFiles.KeyFd]);
+        }
+
         if (shard.HelperSocket is { } helperSocket)
         {
             environment[ChildEnvironment.HelperListenFd] = helperSocket.Fd.ToString(CultureInfo.InvariantCulture);
@@ -279,8 +288,9 @@ internal sealed partial class Supervisor
             _announced = true;
             var pids = mains.Select(m => m.Process?.Pid ?? 0).ToList();
             string more = pids.Count > 1 ? $", {pids.Count} mains: pids {string.Join(", ", pids)}" : "";
-            s_log.Info("ready: serving http://{0}/ from {1} ({2}, supervisor pid {3}, main pid {4}{5})",
-                _listen.LocalEndPoint, _config.DocumentRoot, _config.Architecture, Environment.ProcessId, pids[0], more);
+            string https = _tlsListen is null ? "" : $", and https://{_tlsListen.LocalEndPoint}/";
+            s_log.Info("ready: serving http://{0}/ from {1} ({2}, supervisor pid {3}, main pid {4}{5}){6}",
+                _listen.LocalEndPoint, _config.DocumentRoot, _config.Architecture, Environment.ProcessId, pids[0], more, https);
             _lastStatusLine = StatusLine();
             _notifier.Ready(_lastStatusLine);
         }

@@ -64,7 +64,10 @@ internal sealed partial class Supervisor
         try
         {
             next = ConfigLoader.Load(_options);
-            ConfigValidator.Validate(next);
+            foreach (var warning in ConfigValidator.Validate(next))
+            {
+                s_log.Warn("reload: {0}", warning);
+            }
         }
         catch (Exception ex) when (ex is StartupException or UsageException)
         {
@@ -97,7 +100,14 @@ internal sealed partial class Supervisor
             return null;
         }
 
+        if (next.Tls.Listen != _configuredTlsListen)
+        {
+            refusal = $"Tls.Listen changed ({_configuredTlsListen} -> {next.Tls.Listen}): the TLS socket is kept across reloads; restart flashd to change it";
+            return null;
+        }
+
         next.Listen = _listen.LocalEndPoint.ToString();
+        next.Tls.Listen = _tlsListen?.LocalEndPoint.ToString() ?? "";
         refusal = "";
         return next;
     }

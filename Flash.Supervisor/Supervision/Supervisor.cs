@@ -33,6 +33,10 @@ internal sealed partial class Supervisor : IControlHandler
     private readonly StartOptions _options;
     private readonly string _configuredListen;
     private readonly ListenSocket _listen;
+
+    /// <summary>The HTTPS socket (Tls.Listen), kept like the plain one for flashd's whole life; null without TLS.</summary>
+    private readonly ListenSocket? _tlsListen;
+    private readonly string _configuredTlsListen;
     private readonly ControlServer _control;
     private readonly ServiceNotifier _notifier;
     private readonly RestartIntensity _intensity;
@@ -56,8 +60,10 @@ internal sealed partial class Supervisor : IControlHandler
 
     /// <param name="configuredListen">Listen as configured (before a port 0 became a real port): a reload may not change it.</param>
     public Supervisor(StartOptions options, ServerConfig config, string configuredListen, ListenSocket listen, UnixListenSocket control,
-        ServiceNotifier notifier, Accounts accounts)
+        ServiceNotifier notifier, Accounts accounts, ListenSocket? tlsListen = null, string configuredTlsListen = "")
     {
+        _tlsListen = tlsListen;
+        _configuredTlsListen = configuredTlsListen;
         _accounts = accounts;
         _options = options;
         _config = config;
@@ -109,6 +115,7 @@ internal sealed partial class Supervisor : IControlHandler
         // Nothing will serve new connections: once every main has closed its copy as it drains, the kernel
         // refuses them at once, rather than queueing them in a backlog nobody accepts (and resetting them at exit).
         _listen.Dispose();
+        _tlsListen?.Dispose();
         foreach (var generation in Enumerable.Reverse(_generations).ToList())
         {
             await Task.WhenAll(generation.Mains.Select(StopMainAsync).ToList());
