@@ -1,7 +1,7 @@
+using Flash.Files.Native;
 using Flash.Main.Native;
 using Flash.Main.Resources;
 using Flash.Main.Tls;
-using Flash.Files.Native;
 using Flash.Protocol.Native;
 
 namespace Flash.Main.Connections;
