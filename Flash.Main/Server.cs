@@ -112,6 +112,8 @@ internal sealed class Server : IDisposable
             Tls = tls?.Context,
             TlsStages = tls is null ? null : new BufferPool(OutputQueue.TlsRecordBytes, 1024),
             HandshakeTimer = tls is null ? null : _loop.CreateTimerQueue("handshake", Ms(config.Tls.HandshakeSeconds)),
+            HttpsRedirectPort = tls is not null && config.Tls.RedirectHttp ? System.Net.IPEndPoint.Parse(config.Tls.Listen).Port : 0,
+            HttpsHost = tls is null ? "" : System.Net.IPEndPoint.Parse(config.Tls.Listen).Address.ToString(),
         };
         _context.OnConnectionClosed = OnConnectionClosed;
         int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);

@@ -4,14 +4,15 @@
 # is missing. Works unattended on a fresh Debian 12 machine (no prompts).
 #
 # usage: scripts/install-deps.sh [--bench] [-h|--help]
-#   (default)  tests:      curl, clang, zlib1g-dev (NativeAOT), procps, util-linux (taskset),
+#   (default)  tests:      curl, openssl + libssl3 (main's TLS, the s_client tests), clang, zlib1g-dev
+#                          (NativeAOT), procps, util-linux (taskset),
 #                          perl, libcgi-pm-perl, php-cgi (the CGI tests run Perl, CGI.pm and PHP scripts)
 #   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmarks),
 #                          fcgiwrap (nginx's CGI in bench/hostile.sh), fio (the device's own read rate
 #                          in bench/disk.sh), linux-perf (profiles)
 set -euo pipefail
 
-readonly TEST_PACKAGES=(curl clang zlib1g-dev procps util-linux perl libcgi-pm-perl php-cgi)
+readonly TEST_PACKAGES=(curl openssl libssl3 clang zlib1g-dev procps util-linux perl libcgi-pm-perl php-cgi)
 readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap fio linux-perf)
 
 usage() {

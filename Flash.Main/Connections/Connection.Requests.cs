@@ -152,6 +152,11 @@ internal sealed unsafe partial class Connection
         // its next request must not be eaten as one), closes the connection after the response instead.
         bool keepAlive = _head.KeepAlive && !_context.ShuttingDown && !continueExpected
             && (_head.Chunked ? _bodyCheck == BodyCheck.Done : _head.ContentLength <= _context.MaxDiscardBodyBytes);
+        if (_context.HttpsRedirectPort > 0 && !IsTls)
+        {
+            return RedirectToHttps(request, keepAlive, http10, _head.Method == HttpMethod.Head);
+        }
+
         var info = _context.StaticFiles.Handle(_head, request, _output, keepAlive, _context.Loop.NowMs, this, _redirectPath, out var script);
         if (!info.IsCgi)
         {

@@ -1,4 +1,5 @@
 using Flash.Main.Native;
+using Flash.Main.Responses;
 using Flash.Main.Tls;
 using Flash.Protocol.Native;
 
@@ -133,6 +134,52 @@ internal sealed unsafe partial class Connection
         _state = ConnectionState.ReadingRequest;
         _context.Loop.Post(this);
     }
+
+    /// <summary>
+    /// Tls.RedirectHttp: 301 to the same target over HTTPS, on the host the client named (its port dropped) or, with
+    /// no usable Host, the TLS listener's address. A Host with anything but name and address characters is not echoed.
+    /// </summary>
+    private ResponseInfo RedirectToHttps(ReadOnlySpan<byte> request, bool keepAlive, bool http10, bool headOnly)
+    {
+        var host = _head.Host.Of(request);
+        int colon = host.LastIndexOf((byte)':');
+        if (colon > host.LastIndexOf((byte)']'))
+        {
+            host = host[..colon];
+        }
+
+        if (host.IsEmpty || host.ContainsAnyExcept(HostBytes))
+        {
+            host = System.Text.Encoding.ASCII.GetBytes(_context.HttpsHost);
+        }
+
+        var target = _head.Target.Of(request);
+        if (target.IsEmpty || target[0] != (byte)'/')
+        {
+            target = "/"u8; // the absolute form's authority was taken as Host; "*" has no HTTPS twin worth a redirect
+        }
+
+        int port = _context.HttpsRedirectPort;
+        Span<byte> location = stackalloc byte[8 + host.Length + 6 + target.Length];
+        int n = 0;
+        "https://"u8.CopyTo(location);
+        n += 8;
+        host.CopyTo(location[n..]);
+        n += host.Length;
+        if (port != 443)
+        {
+            location[n++] = (byte)':';
+            port.TryFormat(location[n..], out int digits, default, System.Globalization.CultureInfo.InvariantCulture);
+            n += digits;
+        }
+
+        target.CopyTo(location[n..]);
+        n += target.Length;
+        return _context.Writer.Error(_output, 301, keepAlive, http10, headOnly, "Location: "u8, location[..n]);
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> HostBytes =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-[]:"u8);
 
     /// <summary>SSL_read into the input buffer; <see cref="ReadSome"/>'s TLS half.</summary>
     private ReadResult ReadTls(int capacity)

@@ -53,6 +53,12 @@ internal sealed class ConnectionContext
 
     public TimerQueue? HandshakeTimer { get; init; }
 
+    /// <summary>Tls.RedirectHttp: plain requests get a 301 to this HTTPS port (0: they are served).</summary>
+    public int HttpsRedirectPort { get; init; }
+
+    /// <summary>The TLS listener's host, for the redirect of a request without Host.</summary>
+    public string HttpsHost { get; init; } = "";
+
     /// <summary>CGI runners (null when main runs without them: CGI requests then get 503).</summary>
     public Cgi.CgiDispatcher? Cgi { get; init; }
 

@@ -30,6 +30,9 @@ internal sealed partial class FlashdProcess : IDisposable
 
     public int MainPid { get; private set; }
 
+    /// <summary>The HTTPS port (Tls.Listen), or 0.</summary>
+    public int TlsPort { get; private set; }
+
     public int Pid => _process.Id;
 
     public string RunDirectory { get; private set; } = "";
@@ -130,6 +133,7 @@ internal sealed partial class FlashdProcess : IDisposable
         var match = _ready.Task.Result;
         Port = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
         MainPid = int.Parse(match.Groups["main"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        TlsPort = match.Groups["tls"].Success ? int.Parse(match.Groups["tls"].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
     }
 
     private void OnLine(string? line)
@@ -246,6 +250,6 @@ internal sealed partial class FlashdProcess : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
-    [GeneratedRegex(@"ready: serving http://127\.0\.0\.1:(?<port>\d+)/ .*main pid (?<main>\d+)")]
+    [GeneratedRegex(@"ready: serving http://127\.0\.0\.1:(?<port>\d+)/ .*main pid (?<main>\d+)(?:.*and https://127\.0\.0\.1:(?<tls>\d+)/)?")]
     private static partial Regex ReadyLine();
 }

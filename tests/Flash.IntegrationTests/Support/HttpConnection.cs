@@ -192,7 +192,8 @@ internal sealed class HttpConnection : IDisposable
         return body;
     }
 
-    private byte[] ReadToClose()
+    /// <summary>Everything until the server closes (or resets) the connection.</summary>
+    public byte[] ReadToClose()
     {
         using var ms = new MemoryStream();
         do
