@@ -95,7 +95,7 @@ internal sealed unsafe class TlsContext : IDisposable
     {
         try
         {
-            return File.ReadAllText(availableUlpPath).Split(' ', '\n', StringSplitOptions.RemoveEmptyEntries).Contains("tls");
+            return File.ReadAllText(availableUlpPath).Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Contains("tls");
         }
         catch (IOException)
         {

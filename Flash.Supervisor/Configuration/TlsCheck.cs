@@ -47,13 +47,10 @@ internal static class TlsCheck
         {
             throw new StartupException($"Tls.Certificate or Tls.Key cannot be read: {ex.Message}");
         }
-        catch (CryptographicException ex)
+        catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
+            // ArgumentException: no PEM block of the kind, or a key that is not the certificate's.
             throw new StartupException($"Tls.Certificate and Tls.Key are not a certificate and its key ({tls.Certificate}, {tls.Key}): {ex.Message}");
-        }
-        catch (ArgumentException ex)
-        {
-            throw new StartupException($"Tls.Certificate or Tls.Key holds no PEM certificate or key: {ex.Message}");
         }
 
         using (certificate)
