@@ -47,6 +47,8 @@ internal static unsafe partial class OpenSsl
 
     public const int BIO_CTRL_GET_KTLS_SEND = 73;
 
+    public const int SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB = 72;
+
     public const int ERR_REASON_MASK = 0x7FFFFF;
     public const int PEM_R_NO_START_LINE = 108;
 
@@ -65,6 +67,9 @@ internal static unsafe partial class OpenSsl
 
     [LibraryImport(Ssl)]
     public static partial ulong SSL_CTX_set_options(nint ctx, ulong options);
+
+    [LibraryImport(Ssl)]
+    public static partial long SSL_CTX_callback_ctrl(nint ctx, int cmd, nint callback);
 
     [LibraryImport(Ssl)]
     public static partial int SSL_CTX_use_certificate(nint ctx, nint x509);
@@ -147,6 +152,26 @@ internal static unsafe partial class OpenSsl
 
     [LibraryImport(Crypto)]
     public static partial void EVP_PKEY_free(nint pkey);
+
+    [LibraryImport(Crypto)]
+    public static partial int RAND_bytes(byte* buffer, int length);
+
+    [LibraryImport(Crypto)]
+    public static partial nint EVP_aes_256_cbc();
+
+    [LibraryImport(Crypto)]
+    public static partial nint EVP_sha256();
+
+    [LibraryImport(Crypto)]
+    public static partial int EVP_EncryptInit_ex(nint ctx, nint cipher, nint engine, byte* key, byte* iv);
+
+    [LibraryImport(Crypto)]
+    public static partial int EVP_DecryptInit_ex(nint ctx, nint cipher, nint engine, byte* key, byte* iv);
+
+    /// <summary>Deprecated in 3.0 but exported (nginx used it until its EVP_MAC port): what the ticket key callback of
+    /// SSL_CTX_set_tlsext_ticket_key_cb is handed.</summary>
+    [LibraryImport(Crypto)]
+    public static partial int HMAC_Init_ex(nint ctx, byte* key, int length, nint digest, nint engine);
 
     [LibraryImport(Crypto)]
     public static partial void ERR_clear_error();

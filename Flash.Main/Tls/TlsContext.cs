@@ -10,9 +10,9 @@ namespace Flash.Main.Tls;
 /// every connection shares. Built once at start; a reload (new certificate) starts new mains with a new context.
 /// </summary>
 /// <remarks>
-/// Session resumption: OpenSSL's server session cache and stateless tickets (TLS 1.2 and 1.3) are on by default, with
-/// ticket keys made at random for this context, so a reload rotates them. Each main has its own keys: a client that
-/// resumes on another main gets a full handshake, which is correct, only slower.
+/// Session resumption: stateless tickets (TLS 1.2 and 1.3) sealed with <see cref="TicketKeys"/>, the same in every main
+/// and rotated by the clock, so a client resumes on whichever main takes its next connection; OpenSSL's own server
+/// session cache serves TLS 1.2 clients that resume by session id.
 /// </remarks>
 internal sealed unsafe class TlsContext : IDisposable
 {
@@ -57,6 +57,10 @@ internal sealed unsafe class TlsContext : IDisposable
                 | OpenSsl.SSL_OP_CIPHER_SERVER_PREFERENCE | (kernelTls ? OpenSsl.SSL_OP_ENABLE_KTLS : 0);
             OpenSsl.SSL_CTX_set_options(ctx, options);
             OpenSsl.SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, 0);
+            if (TicketKeys.Configured)
+            {
+                OpenSsl.SSL_CTX_callback_ctrl(ctx, OpenSsl.SSL_CTRL_SET_TLSEXT_TICKET_KEY_CB, (nint)TicketKeys.Callback);
+            }
             UseCertificateChain(ctx, certificatePem);
             UsePrivateKey(ctx, keyPem);
             Check(OpenSsl.SSL_CTX_check_private_key(ctx) == 1, "the key does not match the certificate");

@@ -28,10 +28,16 @@ internal sealed class TlsEndpoint(int listenFd, TlsContext context) : IDisposabl
         }
 
         byte[] certificate = [], key = [];
+        int ticketFd = int.TryParse(Environment.GetEnvironmentVariable(ChildEnvironment.TlsTicketSecretFd), out int t) ? t : -1;
         try
         {
             certificate = TlsContext.ReadAll(certificateFd);
             key = TlsContext.ReadAll(keyFd);
+            if (ticketFd >= 0)
+            {
+                TicketKeys.Use(TlsContext.ReadAll(ticketFd), config.Tls.TicketKeySeconds);
+            }
+
             return new TlsEndpoint(listenFd, TlsContext.Create(certificate, key, config.Tls, TlsContext.KernelOffersTls()));
         }
         finally
@@ -39,6 +45,10 @@ internal sealed class TlsEndpoint(int listenFd, TlsContext context) : IDisposabl
             CryptographicOperations.ZeroMemory(key);
             LibC.close(certificateFd);
             LibC.close(keyFd);
+            if (ticketFd >= 0)
+            {
+                LibC.close(ticketFd);
+            }
         }
     }
 

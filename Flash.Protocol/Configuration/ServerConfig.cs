@@ -95,7 +95,14 @@ public sealed class TlsConfig
     /// <summary>Seconds a client has from connecting to finishing the handshake (then the connection is closed).</summary>
     public double HandshakeSeconds { get; set; } = 10;
 
-    /// <summary>Plain HTTP requests get a 301 to the same URL over HTTPS (on the TLS port), except the health path.</summary>
+    /// <summary>
+    /// Session tickets: each period of this many seconds has its own key (a ticket of the previous period is still
+    /// taken), derived from a secret flashd makes at start and shares with every main, so a client resumes on any main
+    /// and across reloads.
+    /// </summary>
+    public int TicketKeySeconds { get; set; } = 3600;
+
+    /// <summary>Plain HTTP requests get a 301 to the same URL over HTTPS (on the TLS port).</summary>
     public bool RedirectHttp { get; set; }
 }
 

@@ -33,6 +33,9 @@ public static class ChildEnvironment
 
     public const string TlsKeyFd = "FLASHD_TLS_KEY_FD";
 
+    /// <summary>Main: an in-memory file with flashd's session ticket secret (the same for every main and generation).</summary>
+    public const string TlsTicketSecretFd = "FLASHD_TLS_TICKET_SECRET_FD";
+
     /// <summary>Main: the inherited helpers' listening Unix socket (amped).</summary>
     public const string HelperListenFd = "FLASHD_HELPER_LISTEN_FD";
 

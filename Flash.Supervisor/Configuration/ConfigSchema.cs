@@ -74,6 +74,7 @@ internal static class ConfigSchema
         ConfigKey.Text("Tls.Certificate", c => c.Tls.Certificate, (c, v) => c.Tls.Certificate = v),
         ConfigKey.Text("Tls.Key", c => c.Tls.Key, (c, v) => c.Tls.Key = v),
         ConfigKey.Real("Tls.HandshakeSeconds", c => c.Tls.HandshakeSeconds, (c, v) => c.Tls.HandshakeSeconds = v),
+        ConfigKey.Int("Tls.TicketKeySeconds", c => c.Tls.TicketKeySeconds, (c, v) => c.Tls.TicketKeySeconds = v),
         ConfigKey.Bool("Tls.RedirectHttp", c => c.Tls.RedirectHttp, (c, v) => c.Tls.RedirectHttp = v),
         ConfigKey.Int("Supervisor.MaxRestarts", c => c.Supervisor.MaxRestarts, (c, v) => c.Supervisor.MaxRestarts = v),
         ConfigKey.Real("Supervisor.RestartPeriodSeconds", c => c.Supervisor.RestartPeriodSeconds, (c, v) => c.Supervisor.RestartPeriodSeconds = v),

@@ -28,9 +28,9 @@ internal static class TlsCheck
 
         tls.Certificate = Path.GetFullPath(tls.Certificate);
         tls.Key = Path.GetFullPath(tls.Key);
-        if (tls.HandshakeSeconds <= 0)
+        if (tls.HandshakeSeconds <= 0 || tls.TicketKeySeconds is < 60 or > 7 * 86400)
         {
-            throw new StartupException("Tls.HandshakeSeconds must be positive");
+            throw new StartupException("Tls.HandshakeSeconds must be positive and Tls.TicketKeySeconds 60..604800");
         }
 
         if (tls.Protocols.Length == 0 || tls.Protocols.Any(p => p is not ("TLSv1.2" or "TLSv1.3")))

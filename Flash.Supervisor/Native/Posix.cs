@@ -30,6 +30,36 @@ internal static unsafe partial class Posix
     [LibraryImport("libc")]
     public static partial long sysconf(int name);
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int memfd_create(string name, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint write(int fd, byte* buffer, nint count);
+
+    private const uint MFD_CLOEXEC = 1;
+
+    /// <summary>An anonymous in-memory file (close-on-exec) holding BYTES: a secret a child reads through an inherited
+    /// descriptor, never visible in its environment or on disk.</summary>
+    public static int SecretFile(string name, ReadOnlySpan<byte> bytes)
+    {
+        int fd = memfd_create(name, MFD_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new IOException($"memfd_create failed: errno {Errno.Last}");
+        }
+
+        fixed (byte* p = bytes)
+        {
+            if (write(fd, p, bytes.Length) != bytes.Length)
+            {
+                close(fd);
+                throw new IOException($"cannot write the {name} memfd: errno {Errno.Last}");
+            }
+        }
+
+        return fd;
+    }
+
     [LibraryImport("libc")]
     public static partial int gettid();
 

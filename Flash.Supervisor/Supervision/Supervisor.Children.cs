@@ -84,7 +84,8 @@ internal sealed partial class Supervisor
             environment[ChildEnvironment.TlsListenFd] = _tlsListen.Fd.ToString(CultureInfo.InvariantCulture);
             environment[ChildEnvironment.TlsCertificateFd] = tlsFiles.CertificateFd.ToString(CultureInfo.InvariantCulture);
             environment[ChildEnvironment.TlsKeyFd] = tlsFiles.KeyFd.ToString(CultureInfo.InvariantCulture);
-            inherit.AddRange([_tlsListen.Fd, tlsFiles.CertificateFd, tlsFiles.KeyFd]);
+            environment[ChildEnvironment.TlsTicketSecretFd] = _ticketSecretFd.ToString(CultureInfo.InvariantCulture);
+            inherit.AddRange([_tlsListen.Fd, tlsFiles.CertificateFd, tlsFiles.KeyFd, _ticketSecretFd]);
         }
 
         if (shard.HelperSocket is { } helperSocket)

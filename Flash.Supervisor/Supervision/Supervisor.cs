@@ -37,6 +37,10 @@ internal sealed partial class Supervisor : IControlHandler
     /// <summary>The HTTPS socket (Tls.Listen), kept like the plain one for flashd's whole life; null without TLS.</summary>
     private readonly ListenSocket? _tlsListen;
     private readonly string _configuredTlsListen;
+
+    /// <summary>The session ticket secret's memfd (with a TLS listener), made once: every main of every generation
+    /// derives the same rotating keys from it.</summary>
+    private readonly int _ticketSecretFd = -1;
     private readonly ControlServer _control;
     private readonly ServiceNotifier _notifier;
     private readonly RestartIntensity _intensity;
@@ -64,6 +68,12 @@ internal sealed partial class Supervisor : IControlHandler
     {
         _tlsListen = tlsListen;
         _configuredTlsListen = configuredTlsListen;
+        if (tlsListen is not null)
+        {
+            var secret = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+            _ticketSecretFd = Native.Posix.SecretFile("flashd-tls-tickets", secret);
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(secret);
+        }
         _accounts = accounts;
         _options = options;
         _config = config;
@@ -116,6 +126,10 @@ internal sealed partial class Supervisor : IControlHandler
         // refuses them at once, rather than queueing them in a backlog nobody accepts (and resetting them at exit).
         _listen.Dispose();
         _tlsListen?.Dispose();
+        if (_ticketSecretFd >= 0)
+        {
+            Native.Posix.close(_ticketSecretFd);
+        }
         foreach (var generation in Enumerable.Reverse(_generations).ToList())
         {
             await Task.WhenAll(generation.Mains.Select(StopMainAsync).ToList());

@@ -25,12 +25,13 @@ public class TlsLifecycleTests
     [TearDown]
     public void TearDown() => _root.Dispose();
 
-    private static (TcpClient Tcp, SslStream Tls) Open(int port)
+    /// <summary>A TLS connection; the name keys .NET's client session cache, so another name is a full handshake.</summary>
+    private static (TcpClient Tcp, SslStream Tls) Open(int port, string name = "localhost")
     {
         var tcp = new TcpClient();
         tcp.Connect(System.Net.IPAddress.Loopback, port);
         var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
-        tls.AuthenticateAsClient("localhost");
+        tls.AuthenticateAsClient(name);
         return (tcp, tls);
     }
 
@@ -78,7 +79,8 @@ public class TlsLifecycleTests
             var reload = Flashctl.Run("reload", "--run-dir", flashd.RunDirectory);
             Assert.That(reload.ExitCode, Is.Zero, reload.Stderr);
 
-            var (newTcp, newTls) = Open(flashd.TlsPort);
+            // A full handshake (a resumed session would show the certificate it began with: tickets outlive reloads).
+            var (newTcp, newTls) = Open(flashd.TlsPort, "renewed.localhost");
             using (newTcp)
             using (newTls)
             {
@@ -95,6 +97,42 @@ public class TlsLifecycleTests
                     Assert.That(after, Does.Contain("Connection: close"));
                 }
             }
+        }
+    }
+
+    private static string SClient(int port, string version, string sessionFlag, string sessionFile)
+    {
+        var (_, stdout, _) = TlsTests.Run("openssl", ["s_client", "-connect", $"127.0.0.1:{port}", version, sessionFlag, sessionFile, "-ign_eof"],
+            "GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        return stdout;
+    }
+
+    [TestCase("-tls1_3")]
+    [TestCase("-tls1_2")]
+    public void A_session_resumes_on_any_main_and_across_a_reload(string version)
+    {
+        _root.File("hello.txt", "hello");
+        var certificates = TestCertificates.Write(Path.Combine(_root.Path, "tls"));
+        using var flashd = FlashdProcess.Start(_root, c =>
+        {
+            c.Workers = "2";
+            c.Helpers.Min = 2;
+            c.Tls.Listen = "127.0.0.1:0";
+            c.Tls.Certificate = certificates.CertificatePath;
+            c.Tls.Key = certificates.KeyPath;
+        });
+        string session = Path.Combine(_root.Path, "session.pem");
+        string first = SClient(flashd.TlsPort, version, "-sess_out", session);
+        var resumed = Enumerable.Range(0, 12).Select(_ => SClient(flashd.TlsPort, version, "-sess_in", session)).ToList();
+        var reload = Flashctl.Run("reload", "--run-dir", flashd.RunDirectory);
+        Assert.That(reload.ExitCode, Is.Zero, reload.Stderr);
+        string afterReload = SClient(flashd.TlsPort, version, "-sess_in", session);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first, Does.Contain("\nNew, TLSv1."));
+            Assert.That(resumed, Has.All.Contain("\nReused, TLSv1."), "12 connections over two mains, every one resumed");
+            Assert.That(resumed, Has.All.Contain("HTTP/1.1 200 OK"));
+            Assert.That(afterReload, Does.Contain("\nReused, TLSv1."), "the next generation's mains take the ticket too");
         }
     }
 
