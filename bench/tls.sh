@@ -9,7 +9,8 @@
 # single client saturates first. Medians of ROUNDS; the report goes to bench/results/tls-DATE.md.
 #
 # usage: bench/tls.sh [--no-build] [-h|--help]
-# env:   ROUNDS=3  DURATION=10  CONNECTIONS=50  SERVERS="flashd nginx"  SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080
+# env:   ROUNDS=3  DURATION=10  CONNECTIONS=50  SERVERS="flashd nginx"  ROWS="full resumed ka-1k ka-64k"
+#        SERVER_CPU=0  CLIENT_CPU=1  BASE_PORT=18080
 set -euo pipefail
 
 # shellcheck source=bench/lib.sh
@@ -19,10 +20,12 @@ ROUNDS="${ROUNDS:-3}"
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-50}"
 SERVERS="${SERVERS:-flashd nginx}"
+ROWS="${ROWS:-full resumed ka-1k ka-64k}"
 
 usage() {
     echo "usage: $0 [--no-build] [-h|--help]"
-    echo "  env: ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS SERVERS=\"$SERVERS\" SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU"
+    echo "  env: ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS SERVERS=\"$SERVERS\" ROWS=\"$ROWS\""
+    echo "       SERVER_CPU=$SERVER_CPU CLIENT_CPU=$CLIENT_CPU"
 }
 
 tls_port_of() { echo $(($(port_of "$1") + 10)); }
@@ -91,7 +94,8 @@ main() {
 
     RESULTS="$BENCH_TMP/results.tsv"
     : >"$RESULTS"
-    local rows=(full resumed ka-1k ka-64k) round server row
+    local rows round server row
+    read -ra rows <<<"$ROWS"
     log "tls: ${ROUNDS} rounds x ${#rows[@]} rows x $(wc -w <<<"$SERVERS") servers x ${DURATION}s (about $((ROUNDS * ${#rows[@]} * $(wc -w <<<"$SERVERS") * (DURATION + 3) / 60 + 1)) min)"
     for round in $(seq 1 "$ROUNDS"); do
         for server in $SERVERS; do
