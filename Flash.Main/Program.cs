@@ -52,9 +52,11 @@ internal static class Program
             var tls = TlsEndpoint.FromEnvironment(config);
             using var server = new Server(config, listenFd, Architectures.HasHelpers(config.Architecture) ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds,
                 tls);
+            // SIGTERM: this main is replaced (reload) or flashd is gone; SIGINT and SIGQUIT: the server stops (the Health
+            // path turns 503 for load balancers). Both drain alike.
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
-            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Shutdown);
-            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Shutdown);
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+            using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);
             using var stats = PosixSignalRegistration.Create(SIGUSR2, context =>
             {
                 context.Cancel = true;
@@ -77,7 +79,13 @@ internal static class Program
                     log.Warn("flashd (pid {0}) is gone: draining and exiting", lifetime.SupervisorPid);
                 }
 
-                server.RequestShutdown();
+                server.RequestShutdown(serverStops: lifetime.SupervisorGone);
+            }
+
+            void Stop(PosixSignalContext context)
+            {
+                context.Cancel = true;
+                server.RequestShutdown(serverStops: true);
             }
         }
         catch (Exception ex)

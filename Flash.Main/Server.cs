@@ -44,6 +44,7 @@ internal sealed class Server : IDisposable
     private readonly AccessLog _accessLog;
     private readonly MainLog _log = new();
     private volatile bool _shutdownRequested;
+    private volatile bool _serverStops;
     private volatile bool _statsRequested;
     private volatile bool _reopenRequested;
     private readonly SupervisorLink? _supervisor = SupervisorLink.FromEnvironment();
@@ -113,6 +114,7 @@ internal sealed class Server : IDisposable
             TlsStages = tls is null ? null : new BufferPool(OutputQueue.TlsRecordBytes, 1024),
             HandshakeTimer = tls is null ? null : _loop.CreateTimerQueue("handshake", Ms(config.Tls.HandshakeSeconds)),
             HttpsRedirectPort = tls is not null && config.Tls.RedirectHttp ? System.Net.IPEndPoint.Parse(config.Tls.Listen).Port : 0,
+            HealthPath = System.Text.Encoding.ASCII.GetBytes(config.Health),
             HttpsHost = tls is null ? "" : System.Net.IPEndPoint.Parse(config.Tls.Listen).Address.ToString(),
         };
         _context.OnConnectionClosed = OnConnectionClosed;
@@ -156,9 +158,11 @@ internal sealed class Server : IDisposable
         return 0;
     }
 
-    /// <summary>Thread-safe (signal handlers): begin a graceful shutdown.</summary>
-    public void RequestShutdown()
+    /// <summary>Thread-safe (signal handlers): begin a graceful shutdown; <paramref name="serverStops"/>: the whole
+    /// server, not just this main (the Health path answers 503 from now on).</summary>
+    public void RequestShutdown(bool serverStops)
     {
+        _serverStops |= serverStops;
         _shutdownRequested = true;
         _loop.Wake();
     }
@@ -203,6 +207,7 @@ internal sealed class Server : IDisposable
     private void BeginShutdown()
     {
         _context.ShuttingDown = true;
+        _context.ServerStopping = _serverStops;
         _listener.Close();
         _tlsListener?.Close();
         _shutdownDeadlineMs = _loop.NowMs + Ms(_config.Timeouts.ShutdownSeconds);

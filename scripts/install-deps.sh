@@ -9,11 +9,11 @@
 #                          perl, libcgi-pm-perl, php-cgi (the CGI tests run Perl, CGI.pm and PHP scripts)
 #   --bench    adds        wrk, nginx-light, lighttpd (the side-by-side benchmarks),
 #                          fcgiwrap (nginx's CGI in bench/hostile.sh), fio (the device's own read rate
-#                          in bench/disk.sh), linux-perf (profiles)
+#                          in bench/disk.sh), linux-perf (profiles), haproxy (deploy/haproxy/run.sh)
 set -euo pipefail
 
 readonly TEST_PACKAGES=(curl openssl libssl3 clang zlib1g-dev procps util-linux perl libcgi-pm-perl php-cgi)
-readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap fio linux-perf)
+readonly BENCH_PACKAGES=(wrk nginx-light lighttpd fcgiwrap fio linux-perf haproxy)
 
 usage() {
     echo "usage: $0 [--bench] [-h|--help]"

@@ -152,6 +152,13 @@ internal sealed unsafe partial class Connection
         // its next request must not be eaten as one), closes the connection after the response instead.
         bool keepAlive = _head.KeepAlive && !_context.ShuttingDown && !continueExpected
             && (_head.Chunked ? _bodyCheck == BodyCheck.Done : _head.ContentLength <= _context.MaxDiscardBodyBytes);
+        if (_context.HealthPath.Length > 0 && IsHealthCheck(request))
+        {
+            return _context.ServerStopping
+                ? _context.Writer.Text(_output, 503, "stopping\n"u8, keepAlive: false, http10, _head.Method == HttpMethod.Head)
+                : _context.Writer.Text(_output, 200, "ok\n"u8, keepAlive, http10, _head.Method == HttpMethod.Head);
+        }
+
         if (_context.HttpsRedirectPort > 0 && !IsTls)
         {
             return RedirectToHttps(request, keepAlive, http10, _head.Method == HttpMethod.Head);
@@ -169,6 +176,19 @@ internal sealed unsafe partial class Connection
         }
 
         return StartCgi(script!, request, keepAlive);
+    }
+
+    /// <summary>GET or HEAD of the Health path exactly (its query ignored), the target in origin form.</summary>
+    private bool IsHealthCheck(ReadOnlySpan<byte> request)
+    {
+        if (_head.Method is not (HttpMethod.Get or HttpMethod.Head))
+        {
+            return false;
+        }
+
+        var target = _head.Target.Of(request);
+        int query = target.IndexOf((byte)'?');
+        return (query >= 0 ? target[..query] : target).SequenceEqual(_context.HealthPath);
     }
 
     /// <summary>

@@ -64,6 +64,12 @@ internal sealed class ConnectionContext
 
     public bool ShuttingDown { get; set; }
 
+    /// <summary>The whole server stops (not a reload's drain): the Health path answers 503.</summary>
+    public bool ServerStopping { get; set; }
+
+    /// <summary>The Health path as bytes ("" when off).</summary>
+    public byte[] HealthPath { get; init; } = [];
+
     /// <summary>Called by a connection after it closed its fd.</summary>
     public Action OnConnectionClosed { get; set; } = static () => { };
 }

@@ -53,6 +53,34 @@ internal sealed class ResponseWriter(HttpClock clock)
         return new ResponseInfo(status, 0, !keepAlive);
     }
 
+    /// <summary>A short plain-text answer that no cache keeps (the Health path's). HEAD gets the head alone.</summary>
+    public ResponseInfo Text(OutputQueue output, int status, ReadOnlySpan<byte> body, bool keepAlive, bool http10, bool headOnly)
+    {
+        if (!output.TryReserve(1, ErrorHeadBytes + body.Length))
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(status));
+        w.Append("Server: flashd\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: "u8);
+        w.Append(body.Length);
+        w.Append("\r\n"u8);
+        EndHead(ref w, keepAlive, http10);
+        if (!headOnly)
+        {
+            w.Append(body);
+        }
+
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        return new ResponseInfo(status, headOnly ? 0 : body.Length, !keepAlive);
+    }
+
     /// <summary>An error page (or any status with the canned HTML body). HEAD gets the head alone.</summary>
     public ResponseInfo Error(OutputQueue output, int status, bool keepAlive, bool http10, bool headOnly,
         ReadOnlySpan<byte> extraName = default, ReadOnlySpan<byte> extraValue = default)

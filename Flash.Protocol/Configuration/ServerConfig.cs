@@ -42,6 +42,13 @@ public sealed class ServerConfig
     /// <summary>The value of <see cref="Workers"/> that means one main per CPU.</summary>
     public const string WorkersAuto = "auto";
 
+    /// <summary>
+    /// A path for load balancers' health checks, e.g. "/.well-known/flashd/health"; empty: off. It answers 200 "ok"
+    /// while the server serves and 503 "stopping" from the moment it starts to stop (a reload's drain stays 200: the
+    /// next generation serves), before any file, script or redirect.
+    /// </summary>
+    public string Health { get; set; } = "";
+
     /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
     public bool DirectoryListing { get; set; }
 

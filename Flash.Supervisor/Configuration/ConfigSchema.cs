@@ -35,6 +35,7 @@ internal static class ConfigSchema
         ConfigKey.Text("User", c => c.User, (c, v) => c.User = v),
         ConfigKey.Text("Architecture", c => c.Architecture, (c, v) => c.Architecture = v),
         ConfigKey.Text("Workers", c => c.Workers, (c, v) => c.Workers = v),
+        ConfigKey.Text("Health", c => c.Health, (c, v) => c.Health = v),
         ConfigKey.Bool("DirectoryListing", c => c.DirectoryListing, (c, v) => c.DirectoryListing = v),
         ConfigKey.Text("HiddenFiles", c => c.HiddenFiles, (c, v) => c.HiddenFiles = v),
         ConfigKey.Text("AccessLog", c => c.AccessLog, (c, v) => c.AccessLog = v),

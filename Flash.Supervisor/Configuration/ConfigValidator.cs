@@ -101,6 +101,9 @@ internal static class ConfigValidator
             "Cache sizes must be positive and Cache.RevalidateMilliseconds 0..1000");
         Require(config.IndexFiles.All(f => f.Length > 0 && !f.Contains('/', StringComparison.Ordinal)), "IndexFiles must be plain file names");
         Require(config.Tls.Listen.Length > 0 || !config.Tls.RedirectHttp, "Tls.RedirectHttp needs Tls.Listen");
+        Require(config.Health.Length == 0 || (config.Health.StartsWith('/') && config.Health.Length <= 256
+            && config.Health.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '~')),
+            $"Health must be a plain URL path like \"/.well-known/flashd/health\" (letters, digits, / . - _ ~), not \"{config.Health}\"");
         return TlsCheck.Validate(config.Tls, DateTime.UtcNow) is { } warning ? [warning] : [];
     }
 

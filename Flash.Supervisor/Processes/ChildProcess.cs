@@ -163,15 +163,15 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>SIGTERM, then SIGKILL after the spec's shutdown timeout.</summary>
-    public async Task StopAsync()
+    /// <summary>SIGTERM (or <paramref name="signal"/>), then SIGKILL after the spec's shutdown timeout.</summary>
+    public async Task StopAsync(int signal = Posix.SIGTERM)
     {
         if (_process.HasExited)
         {
             return;
         }
 
-        Posix.kill(Pid, Posix.SIGTERM);
+        Posix.kill(Pid, signal);
         using var cts = new CancellationTokenSource(Spec.ShutdownTimeout);
         try
         {

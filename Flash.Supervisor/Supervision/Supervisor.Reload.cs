@@ -181,7 +181,7 @@ internal sealed partial class Supervisor
             main.Retiring = true;
         }
 
-        await Task.WhenAll(mains.Select(StopMainAsync).ToList());
+        await Task.WhenAll(mains.Select(m => StopMainAsync(m, serverStops: false)).ToList());
         await Task.WhenAll(mains.Select(m => m.Supervision).ToList());
         var helpers = generation.Workers.ToList();
         foreach (var helper in helpers)

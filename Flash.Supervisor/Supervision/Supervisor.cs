@@ -130,9 +130,10 @@ internal sealed partial class Supervisor : IControlHandler
         {
             Native.Posix.close(_ticketSecretFd);
         }
+
         foreach (var generation in Enumerable.Reverse(_generations).ToList())
         {
-            await Task.WhenAll(generation.Mains.Select(StopMainAsync).ToList());
+            await Task.WhenAll(generation.Mains.Select(m => StopMainAsync(m, serverStops: true)).ToList());
         }
 
         var helpers = _generations.SelectMany(g => g.Workers).ToList();
@@ -159,8 +160,12 @@ internal sealed partial class Supervisor : IControlHandler
         }
     }
 
-    /// <summary>SIGTERM to one main, which drains its in-flight requests and exits; completes when it has.</summary>
-    private static Task StopMainAsync(Child main)
+    /// <summary>
+    /// A main drains its in-flight requests and exits; completes when it has. SIGTERM when a newer generation takes
+    /// over (reload); SIGINT when the whole server stops, which main's Health path reports with a 503 (a load balancer
+    /// then takes the node out, while a reload is invisible to it).
+    /// </summary>
+    private static Task StopMainAsync(Child main, bool serverStops)
     {
         if (main.Process is not { HasExited: false } process)
         {
@@ -170,7 +175,7 @@ internal sealed partial class Supervisor : IControlHandler
         main.State = ChildState.Stopping;
         s_log.Info("stopping {0} (pid {1}, generation {2}): draining up to {3} s", main.Name, process.Pid, main.Generation.Number,
             main.Shard.Config.Timeouts.ShutdownSeconds);
-        return process.StopAsync();
+        return process.StopAsync(serverStops ? Native.Posix.SIGINT : Native.Posix.SIGTERM);
     }
 
     private void GiveUp(string why)
