@@ -52,8 +52,9 @@ internal static class Program
             var tls = TlsEndpoint.FromEnvironment(config);
             using var server = new Server(config, listenFd, Architectures.HasHelpers(config.Architecture) ? helperListenFd : -1, cgiListenFd, cgiUid, maxFds,
                 tls);
-            // SIGTERM: this main is replaced (reload) or flashd is gone; SIGINT and SIGQUIT: the server stops (the Health
-            // path turns 503 for load balancers). Both drain alike.
+            // SIGTERM from flashd: a stop (flashd says so on the link first: the Health path turns 503) or a reload's
+            // retirement; SIGINT and SIGQUIT, by hand: a stop. All drain alike. (flashd does not use SIGINT: a shell
+            // that starts it in the background ignores SIGINT for it and its children, and .NET keeps it ignored.)
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Shutdown);
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
             using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, Stop);

@@ -207,7 +207,7 @@ internal sealed class Server : IDisposable
     private void BeginShutdown()
     {
         _context.ShuttingDown = true;
-        _context.ServerStopping = _serverStops;
+        _context.ServerStopping = _serverStops || (_supervisor?.ToldServerStops() ?? false);
         _listener.Close();
         _tlsListener?.Close();
         _shutdownDeadlineMs = _loop.NowMs + Ms(_config.Timeouts.ShutdownSeconds);

@@ -29,6 +29,31 @@ internal sealed unsafe class SupervisorLink
         Send(new Hello(ProtocolInfo.Version, ProcessRole.Main, Environment.ProcessId, 0));
     }
 
+    /// <summary>Whether flashd said, with the SIGTERM being handled, that the whole server stops
+    /// (<see cref="Goodbye.ServerStops"/>). Read without blocking: flashd writes the notice before it signals.</summary>
+    public bool ToldServerStops()
+    {
+        var reader = new FrameReader();
+        byte* buffer = stackalloc byte[512];
+        while (true)
+        {
+            nint n = LibC.recv(_fd, buffer, 512, Consts.MSG_DONTWAIT);
+            if (n <= 0)
+            {
+                return false;
+            }
+
+            reader.Append(new ReadOnlySpan<byte>(buffer, (int)n));
+            while (reader.TryRead(out var message) == FrameResult.Message)
+            {
+                if (message is Goodbye { Reason: Goodbye.ServerStops })
+                {
+                    return true;
+                }
+            }
+        }
+    }
+
     public void Send(Message message)
     {
         var frame = FrameWriter.ToFrame(message);

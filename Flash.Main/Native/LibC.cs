@@ -102,7 +102,7 @@ internal static class Consts
     public const int SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1, IPPROTO_TCP = 6, TCP_NODELAY = 1, TCP_CORK = 3, TCP_NOTSENT_LOWAT = 25;
     public const int SHUT_WR = 1;
-    public const int MSG_PEEK = 0x2, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
+    public const int MSG_PEEK = 0x2, MSG_DONTWAIT = 0x40, MSG_NOSIGNAL = 0x4000, MSG_MORE = 0x8000;
 
     public const int EFD_CLOEXEC = 0x80000, EFD_NONBLOCK = 0x800;
     public const int RLIMIT_NOFILE = 7;

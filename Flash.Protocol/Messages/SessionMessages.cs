@@ -46,6 +46,10 @@ public sealed record Hello(int ProtocolVersion, ProcessRole Role, int Pid, int I
 /// <summary>The sender is about to close the connection on purpose (idle retirement, shutdown), and why.</summary>
 public sealed record Goodbye(string Reason) : Message
 {
+    /// <summary>flashd to a main, just before its SIGTERM, when the whole server stops (not a reload's retirement):
+    /// main's Health path answers 503 from then on.</summary>
+    public const string ServerStops = "server stopping";
+
     internal const int Fields = 1;
 
     public override MessageKind Kind => MessageKind.Goodbye;

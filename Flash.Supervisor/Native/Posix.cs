@@ -5,7 +5,7 @@ namespace Flash.Supervisor.Native;
 
 internal static unsafe partial class Posix
 {
-    public const int SIGTERM = 15, SIGKILL = 9, SIGUSR1 = 10, SIGINT = 2;
+    public const int SIGTERM = 15, SIGKILL = 9, SIGUSR1 = 10;
     private const int F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
     private const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
 

@@ -163,15 +163,31 @@ internal sealed class ChildProcess : IDisposable
         }
     }
 
-    /// <summary>SIGTERM (or <paramref name="signal"/>), then SIGKILL after the spec's shutdown timeout.</summary>
-    public async Task StopAsync(int signal = Posix.SIGTERM)
+    /// <summary>Sends one message on the child's link (a short frame: the child reads it when it handles a signal).</summary>
+    public void Tell(Message message)
+    {
+        try
+        {
+            _link.Send(FrameWriter.ToFrame(message));
+        }
+        catch (SocketException)
+        {
+            // The child is gone or closed its end: it will not need the news.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>SIGTERM, then SIGKILL after the spec's shutdown timeout.</summary>
+    public async Task StopAsync()
     {
         if (_process.HasExited)
         {
             return;
         }
 
-        Posix.kill(Pid, signal);
+        Posix.kill(Pid, Posix.SIGTERM);
         using var cts = new CancellationTokenSource(Spec.ShutdownTimeout);
         try
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Flash.Protocol;
 using Flash.Protocol.Configuration;
 using Flash.Supervisor.Cli;
 using Flash.Supervisor.Configuration;
@@ -161,9 +162,9 @@ internal sealed partial class Supervisor : IControlHandler
     }
 
     /// <summary>
-    /// A main drains its in-flight requests and exits; completes when it has. SIGTERM when a newer generation takes
-    /// over (reload); SIGINT when the whole server stops, which main's Health path reports with a 503 (a load balancer
-    /// then takes the node out, while a reload is invisible to it).
+    /// SIGTERM to one main, which drains its in-flight requests and exits; completes when it has. When the whole
+    /// server stops (not a reload's retirement) main is told so first, on its link: its Health path then answers 503
+    /// (a load balancer takes the node out, while a reload is invisible to it).
     /// </summary>
     private static Task StopMainAsync(Child main, bool serverStops)
     {
@@ -175,7 +176,12 @@ internal sealed partial class Supervisor : IControlHandler
         main.State = ChildState.Stopping;
         s_log.Info("stopping {0} (pid {1}, generation {2}): draining up to {3} s", main.Name, process.Pid, main.Generation.Number,
             main.Shard.Config.Timeouts.ShutdownSeconds);
-        return process.StopAsync(serverStops ? Native.Posix.SIGINT : Native.Posix.SIGTERM);
+        if (serverStops)
+        {
+            process.Tell(new Goodbye(Goodbye.ServerStops));
+        }
+
+        return process.StopAsync();
     }
 
     private void GiveUp(string why)

@@ -74,7 +74,8 @@ wait_status() {
 
 # scenario NAME ACTION: wrk through HAProxy; at EVENT_AT seconds ACTION runs against node 1; then the figures.
 scenario() {
-    local name="$1" action="$2" out="$TMP/wrk-$name.out" wrk_pid start down_ms
+    local name="$1" action="$2" out wrk_pid start down_ms pids
+    out="$TMP/wrk-$name.out"
     timeout $((DURATION + 30)) wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "http://127.0.0.1:$PROXY_PORT/1k.bin" >"$out" 2>&1 &
     wrk_pid=$!
     sleep "$EVENT_AT"
@@ -98,15 +99,17 @@ scenario() {
 cleanup() {
     trap - EXIT INT TERM
     local n pids=()
-    [[ -n "${PROXY_PID:-}" ]] && kill -TERM "$PROXY_PID" 2>/dev/null
+    [[ -z "${PROXY_PID:-}" ]] || kill -TERM "$PROXY_PID" 2>/dev/null || true
     for n in "${!NODE_PID[@]}"; do
         mapfile -t -O "${#pids[@]}" pids < <(tree "${NODE_PID[$n]}")
         kill -TERM "${NODE_PID[$n]}" 2>/dev/null || true
     done
     sleep 1
-    ((${#pids[@]})) && kill -KILL "${pids[@]}" 2>/dev/null
+    ((${#pids[@]} == 0)) || kill -KILL "${pids[@]}" 2>/dev/null || true
     wait 2>/dev/null || true
-    [[ -n "${TMP:-}" && "$TMP" == */flashd-haproxy.* ]] && rm -rf "$TMP"
+    if [[ -n "${TMP:-}" && "$TMP" == */flashd-haproxy.* ]]; then
+        rm -rf "$TMP"
+    fi
 }
 
 main() {

@@ -21,7 +21,11 @@ public class HealthTests
     [TearDown]
     public void TearDown() => _root.Dispose();
 
-    private FlashdProcess Start() => FlashdProcess.Start(_root, c =>
+    /// <summary>Started as a shell's background job is: SIGINT and SIGQUIT ignored, which children inherit (and .NET
+    /// keeps), so a stop must not rely on them.</summary>
+    private static readonly string[] s_asABackgroundJob = ["/bin/sh", "-c", "trap '' INT QUIT; exec \"$0\" \"$@\""];
+
+    private FlashdProcess Start() => FlashdProcess.StartWrapped(s_asABackgroundJob, _root, c =>
     {
         c.Health = Health;
         c.Helpers.Min = 1;
