@@ -57,6 +57,7 @@ main() {
     done
     [[ $missing -eq 0 ]] || return 1
     echo "publish: done: ${EXECUTABLES[*]} in $outdir" >&2
+    echo "publish: run $outdir/flashd start DOCROOT, then $outdir/flashctl status (deploy/install.sh puts both on PATH)" >&2
 }
 
 main "$@"
