@@ -115,7 +115,7 @@ internal sealed class Server : IDisposable
             HandshakeTimer = tls is null ? null : _loop.CreateTimerQueue("handshake", Ms(config.Tls.HandshakeSeconds)),
             HttpsRedirectPort = tls is not null && config.Tls.RedirectHttp ? System.Net.IPEndPoint.Parse(config.Tls.Listen).Port : 0,
             HealthPath = System.Text.Encoding.ASCII.GetBytes(config.Health),
-            HttpsHost = tls is null ? "" : System.Net.IPEndPoint.Parse(config.Tls.Listen).Address.ToString(),
+            HttpsHost = tls is null ? [] : HostOf(System.Net.IPEndPoint.Parse(config.Tls.Listen)),
         };
         _context.OnConnectionClosed = OnConnectionClosed;
         int maxConnections = Math.Min(config.Limits.MaxConnections, maxFds - 64);
@@ -288,6 +288,10 @@ internal sealed class Server : IDisposable
     }
 
     private static long Ms(double seconds) => (long)(seconds * 1000);
+
+    /// <summary>A listen address as the host part of a URL: IPv6 in brackets.</summary>
+    private static byte[] HostOf(System.Net.IPEndPoint endpoint) => System.Text.Encoding.ASCII.GetBytes(
+        endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString());
 
     public void Dispose()
     {

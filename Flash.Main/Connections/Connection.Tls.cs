@@ -148,9 +148,9 @@ internal sealed unsafe partial class Connection
             host = host[..colon];
         }
 
-        if (host.IsEmpty || host.ContainsAnyExcept(HostBytes))
+        if (host.IsEmpty || host.Length > 255 || host.ContainsAnyExcept(HostBytes))
         {
-            host = System.Text.Encoding.ASCII.GetBytes(_context.HttpsHost);
+            host = _context.HttpsHost; // no Host, or not a host name (DNS names end at 253 bytes)
         }
 
         var target = _head.Target.Of(request);

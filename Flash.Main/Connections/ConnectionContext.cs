@@ -57,7 +57,7 @@ internal sealed class ConnectionContext
     public int HttpsRedirectPort { get; init; }
 
     /// <summary>The TLS listener's host, for the redirect of a request without Host.</summary>
-    public string HttpsHost { get; init; } = "";
+    public byte[] HttpsHost { get; init; } = [];
 
     /// <summary>CGI runners (null when main runs without them: CGI requests then get 503).</summary>
     public Cgi.CgiDispatcher? Cgi { get; init; }
