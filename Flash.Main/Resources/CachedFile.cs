@@ -31,6 +31,10 @@ internal sealed class CachedFile : LruNode<CachedFile>
     /// the blank line are added per response.</summary>
     public required byte[] Header200 { get; init; }
 
+    /// <summary>What the Headers and Expires rules add to this file's responses (its lines are in
+    /// <see cref="Header200"/> already; 206 and 304 add them, and every response the Expires line), or null.</summary>
+    public Responses.HeaderSet? Extra { get; init; }
+
     /// <summary>Whole file in native memory (a stable address for writev), or null.</summary>
     public FileData? Data { get; init; }
 

@@ -68,7 +68,7 @@ internal sealed partial class ResourceStore
             open = new OpenFile(fd);
         }
 
-        var file = Build(identity, _mime.Lookup(relativePath), relativePath.ToArray(), data, open);
+        var file = Build(identity, _mime.Lookup(relativePath), relativePath.ToArray(), data, open, _headerRules.For(relativePath));
         _files.Add(file);
         return file;
     }
@@ -86,7 +86,8 @@ internal sealed partial class ResourceStore
         return file;
     }
 
-    private static CachedFile Build(FileIdentity identity, byte[] contentType, byte[] relativePath, FileData? data, OpenFile? open)
+    private static CachedFile Build(FileIdentity identity, byte[] contentType, byte[] relativePath, FileData? data, OpenFile? open,
+        Responses.HeaderSet? extra = null)
     {
         long mtimeSeconds = Math.DivRem(identity.MTimeNs, 1_000_000_000L, out long rem) - (rem < 0 ? 1 : 0);
         var lastModified = new byte[HttpDate.Length];
@@ -111,9 +112,10 @@ internal sealed partial class ResourceStore
         etagText.Append("\""u8);
         var etag = tag[..etagText.Length].ToArray();
 
-        Span<byte> head = stackalloc byte[Responses.OkHead.MaxBytesBesideType + contentType.Length];
+        Span<byte> head = stackalloc byte[Responses.OkHead.MaxBytesBesideType + contentType.Length + (extra?.Lines.Length ?? 0)];
         var header = new Responses.HeaderWriter(head);
         Responses.OkHead.Write(ref header, contentType, identity.Size, lastModified, etag);
+        header.Append(extra is null ? [] : extra.Lines);
         return new CachedFile
         {
             Identity = identity,
@@ -123,6 +125,7 @@ internal sealed partial class ResourceStore
             LastModified = lastModified,
             ContentType = contentType,
             Header200 = head[..header.Length].ToArray(),
+            Extra = extra,
             Data = data,
             File = open,
         };

@@ -22,6 +22,7 @@ internal sealed partial class ResourceStore : IDisposable
     private readonly HelperPool? _helpers;
     private readonly Func<long> _now;
     private readonly MimeTypes _mime;
+    private readonly Responses.HeaderRules _headerRules;
     private readonly Cgi.CgiRules _cgi;
     private readonly long _smallFileBytes;
     private readonly long _revalidateMs;
@@ -39,6 +40,7 @@ internal sealed partial class ResourceStore : IDisposable
         _disk = helpers is null ? new PathResolver(config.DocumentRoot, config.IndexFiles, config.DirectoryListing) : null;
         _now = now;
         _mime = mime;
+        _headerRules = Responses.HeaderRules.From(config);
         _cgi = new Cgi.CgiRules(config);
         // Cache.Files off: no size fits in memory, so every file is an open fd served by sendfile.
         _smallFileBytes = config.Cache.Files ? config.Cache.SmallFileBytes : -1;

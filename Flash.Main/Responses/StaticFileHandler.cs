@@ -241,11 +241,13 @@ internal sealed class StaticFileHandler
         var w = new HeaderWriter(output.HeaderSpace);
         if (_headerCache)
         {
-            w.Append(file.Header200);
+            w.Append(file.Header200); // the rules' lines included
+            file.Extra?.Write(ref w, _writer.Clock, withLines: false);
         }
         else
         {
             OkHead.WriteUncached(ref w, file.ContentType, file.Size, file.LastModifiedSeconds, file.ETag);
+            file.Extra?.Write(ref w, _writer.Clock);
         }
 
         _writer.EndHead(ref w, keepAlive, http10);
@@ -268,6 +270,7 @@ internal sealed class StaticFileHandler
     {
         w.Line("Last-Modified: "u8, file.LastModified);
         w.Line("ETag: "u8, file.ETag);
+        file.Extra?.Write(ref w, _writer.Clock);
         _writer.EndHead(ref w, keepAlive, http10);
         return w.Ok;
     }

@@ -49,6 +49,19 @@ public sealed class ServerConfig
     /// </summary>
     public string Health { get; set; } = "";
 
+    /// <summary>
+    /// Response headers by rule, as nginx's add_header: a URL path prefix ("/static/") or an extension (".css") maps
+    /// to header names and values, added to a matching file's 200, 206 and 304. All matching rules apply: the
+    /// extension's, then the prefixes from the shortest to the longest, a later one replacing a header of the same name.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Headers { get; set; } = [];
+
+    /// <summary>
+    /// nginx's expires: a prefix or an extension maps to a time ("30d", "12h", "15m", "90s", "0", or "off"): a matching
+    /// file's responses say Expires: now + that time and Cache-Control: max-age (unless Headers sets Cache-Control).
+    /// </summary>
+    public Dictionary<string, string> Expires { get; set; } = [];
+
     /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
     public bool DirectoryListing { get; set; }
 

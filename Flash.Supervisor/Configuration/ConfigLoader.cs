@@ -89,6 +89,14 @@ internal static class ConfigLoader
             }
         }
 
+        foreach (var (name, set) in ConfigSchema.NestedMaps)
+        {
+            if (Topmost(layers, root => NestedMap(root, name)) is { } map)
+            {
+                set(config, map);
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new StartupException("invalid configuration: " + string.Join("; ", errors));
@@ -130,6 +138,16 @@ internal static class ConfigLoader
     {
         var children = effective.GetSection(path).GetChildren().ToList();
         return children.Count == 0 ? null : children.ToDictionary(c => c.Key, c => c.Value ?? "", StringComparer.Ordinal);
+    }
+
+    /// <summary>A map of maps from a JSON object of objects (Headers:/static/:Cache-Control = value); null when unset.</summary>
+    private static Dictionary<string, Dictionary<string, string>>? NestedMap(IConfiguration effective, string path)
+    {
+        var children = effective.GetSection(path).GetChildren().ToList();
+        return children.Count == 0
+            ? null
+            : children.ToDictionary(c => c.Key, c => c.GetChildren().ToDictionary(h => h.Key, h => h.Value ?? "", StringComparer.OrdinalIgnoreCase),
+                StringComparer.Ordinal);
     }
 
     /// <summary>A list from a JSON array (IndexFiles:0, :1...), or "a,b" from a flag or variable; null when unset.</summary>

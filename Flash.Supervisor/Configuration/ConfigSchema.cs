@@ -25,6 +25,13 @@ internal static class ConfigSchema
     public static IReadOnlyList<(string Name, Action<ServerConfig, Dictionary<string, string>> Set)> Maps { get; } =
     [
         ("Cgi.Interpreters", (c, v) => c.Cgi.Interpreters = v),
+        ("Expires", (c, v) => c.Expires = v),
+    ];
+
+    /// <summary>The maps of maps: a JSON object of names to objects of names to strings (Headers: "/static/" → {name: value}).</summary>
+    public static IReadOnlyList<(string Name, Action<ServerConfig, Dictionary<string, Dictionary<string, string>>> Set)> NestedMaps { get; } =
+    [
+        ("Headers", (c, v) => c.Headers = v),
     ];
 
     public static IReadOnlyList<ConfigKey> Scalars { get; } =
@@ -96,7 +103,8 @@ internal static class ConfigSchema
     ];
 
     /// <summary>Every documented key name, the list included.</summary>
-    public static IEnumerable<string> AllNames => Scalars.Select(k => k.Name).Concat(Lists.Select(l => l.Name)).Concat(Maps.Select(m => m.Name));
+    public static IEnumerable<string> AllNames => Scalars.Select(k => k.Name).Concat(Lists.Select(l => l.Name)).Concat(Maps.Select(m => m.Name))
+        .Concat(NestedMaps.Select(m => m.Name));
 
     /// <summary>
     /// True for a configuration path that names a key, the list or one of its elements, or a section
@@ -129,6 +137,15 @@ internal static class ConfigSchema
             string map = name.Replace('.', ':');
             if (path.Equals(map, StringComparison.OrdinalIgnoreCase) || map.StartsWith(path + ":", StringComparison.OrdinalIgnoreCase)
                 || (path.StartsWith(map + ":", StringComparison.OrdinalIgnoreCase) && !path.AsSpan(map.Length + 1).Contains(':')))
+            {
+                return true;
+            }
+        }
+
+        foreach (var (name, _) in NestedMaps)
+        {
+            if (path.Equals(name, StringComparison.OrdinalIgnoreCase)
+                || (path.StartsWith(name + ":", StringComparison.OrdinalIgnoreCase) && path.AsSpan(name.Length + 1).Count(':') <= 1))
             {
                 return true;
             }

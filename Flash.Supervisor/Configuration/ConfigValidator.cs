@@ -101,10 +101,58 @@ internal static class ConfigValidator
             "Cache sizes must be positive and Cache.RevalidateMilliseconds 0..1000");
         Require(config.IndexFiles.All(f => f.Length > 0 && !f.Contains('/', StringComparison.Ordinal)), "IndexFiles must be plain file names");
         Require(config.Tls.Listen.Length > 0 || !config.Tls.RedirectHttp, "Tls.RedirectHttp needs Tls.Listen");
+        ValidateHeaderRules(config);
         Require(config.Health.Length == 0 || (config.Health.StartsWith('/') && config.Health.Length <= 256
             && config.Health.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '~')),
             $"Health must be a plain URL path like \"/.well-known/flashd/health\" (letters, digits, / . - _ ~), not \"{config.Health}\"");
         return TlsCheck.Validate(config.Tls, DateTime.UtcNow) is { } warning ? [warning] : [];
+    }
+
+    /// <summary>Names flashd writes itself (framing, validators, its own identity): a rule may not set them.</summary>
+    private static readonly string[] s_ownHeaders =
+    [
+        "Content-Length", "Content-Type", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "Date", "Server", "ETag",
+        "Last-Modified", "Accept-Ranges", "Content-Range", "Location", "Expires", "Trailer",
+    ];
+
+    private static void ValidateHeaderRules(ServerConfig config)
+    {
+        Require(config.Headers.Count + config.Expires.Keys.Except(config.Headers.Keys).Count() <= 64, "at most 64 Headers and Expires rules");
+        foreach (var key in config.Headers.Keys.Concat(config.Expires.Keys))
+        {
+            Require((key.StartsWith('/') || (key.StartsWith('.') && key.Length > 1 && !key.Contains('/', StringComparison.Ordinal)))
+                && key.Length <= 256 && key.All(c => c is > ' ' and < (char)127),
+                $"a Headers or Expires rule's key is a URL path prefix like \"/static/\" or an extension like \".css\", not \"{key}\"");
+        }
+
+        foreach (var (key, headers) in config.Headers)
+        {
+            Require(headers.Sum(h => h.Key.Length + h.Value.Length + 4) <= 4096, $"Headers \"{key}\": at most 4 KB of header lines");
+            foreach (var (name, value) in headers)
+            {
+                Require(name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)),
+                    $"Headers \"{key}\": \"{name}\" is not a header name");
+                Require(!s_ownHeaders.Contains(name, StringComparer.OrdinalIgnoreCase),
+                    $"Headers \"{key}\": {name} is flashd's own to write (use Expires for Expires)");
+                Require(value.All(c => c == '\t' || (c >= ' ' && c != (char)127)) && value.Trim().Length == value.Length,
+                    $"Headers \"{key}\": the value of {name} holds a control character or surrounding blanks");
+            }
+        }
+
+        foreach (var (key, time) in config.Expires)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(time, @"^(off|(?<n>\d{1,10})(?<unit>[smhd]?))$");
+            long seconds = !match.Success || time == "off" ? 0
+                : long.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) * match.Groups["unit"].Value switch
+                {
+                    "m" => 60,
+                    "h" => 3600,
+                    "d" => 86400,
+                    _ => 1,
+                };
+            Require(match.Success && seconds <= 10L * 365 * 86400,
+                $"Expires \"{key}\": a time like 30d, 12h, 15m, 90s, 0 or off (at most ten years), not \"{time}\"");
+        }
     }
 
     public static IPEndPoint ParseListen(string listen)

@@ -16,6 +16,27 @@ public class ConfigValidatorTests
     }
 
     [Test]
+    public void Header_rules_refuse_flashds_own_headers_bad_keys_values_and_times()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Refusal(c => c.Headers["/a/"] = new() { ["Content-Length"] = "1" }), Does.Contain("flashd's own"));
+            Assert.That(Refusal(c => c.Headers["/a/"] = new() { ["Expires"] = "x" }), Does.Contain("flashd's own"));
+            Assert.That(Refusal(c => c.Headers["/a/"] = new() { ["Bad Name"] = "1" }), Does.Contain("not a header name"));
+            Assert.That(Refusal(c => c.Headers["/a/"] = new() { ["X-A"] = "a\r\nSet-Cookie: x" }), Does.Contain("control character"));
+            Assert.That(Refusal(c => c.Headers["css"] = new() { ["X-A"] = "1" }), Does.Contain("URL path prefix"));
+            Assert.That(Refusal(c => c.Expires[".css"] = "soon"), Does.Contain("a time like"));
+            Assert.That(Refusal(c => c.Expires[".css"] = "99999999d"), Does.Contain("ten years"));
+        }
+
+        var good = Valid();
+        good.Headers["/assets/"] = new() { ["Cache-Control"] = "public, max-age=60" };
+        good.Expires[".css"] = "30d";
+        good.Expires["/x/"] = "off";
+        Assert.That(() => ConfigValidator.Validate(good), Throws.Nothing);
+    }
+
+    [Test]
     public void The_defaults_are_valid() => Assert.That(() => ConfigValidator.Validate(Valid()), Throws.Nothing);
 
     [Test]
