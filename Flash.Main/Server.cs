@@ -99,7 +99,7 @@ internal sealed class Server : IDisposable
             HeaderFieldArrays = new ArrayStock<HeaderField>(limits.MaxHeaderCount, int.MaxValue),
             Writer = writer,
             StaticFiles = new StaticFileHandler(_store, writer, limits.MaxRequestLineBytes, config.Limits.MaxRanges, config.HiddenFiles != "allow",
-                config.Cache.Headers),
+                config.Cache.Headers, config.ErrorPages),
             AccessLog = _accessLog,
             Log = _log,
             Stats = new ServerStats(),

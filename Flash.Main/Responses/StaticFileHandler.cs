@@ -33,9 +33,17 @@ internal sealed class StaticFileHandler
 
     private readonly bool _denyHidden;
 
+    /// <summary>ErrorPages: the page's URL path for 403 and 404, or null.</summary>
+    private readonly byte[]? _page403;
+    private readonly byte[]? _page404;
+
     /// <param name="headerCache">Cache.Headers: a whole file's 200 head is copied from its entry; off, formatted per response.</param>
-    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden, bool headerCache)
+    /// <param name="errorPages">ErrorPages: status → the URL path of the file sent with it.</param>
+    public StaticFileHandler(ResourceStore store, ResponseWriter writer, int maxTargetBytes, int maxRanges, bool denyHidden, bool headerCache,
+        IReadOnlyDictionary<string, string>? errorPages = null)
     {
+        _page403 = errorPages?.TryGetValue("403", out var forbidden) == true ? System.Text.Encoding.UTF8.GetBytes(forbidden) : null;
+        _page404 = errorPages?.TryGetValue("404", out var missing) == true ? System.Text.Encoding.UTF8.GetBytes(missing) : null;
         _headerCache = headerCache;
         _denyHidden = denyHidden;
         _store = store;
@@ -105,8 +113,8 @@ internal sealed class StaticFileHandler
             ResolveOutcome.File or ResolveOutcome.DirectoryListing =>
                 ServeFile(head, request, translation.File!, output, keepAlive, http10, headOnly, waiter),
             ResolveOutcome.DirectoryRedirect => Redirect(head, request, path, output, keepAlive, http10, headOnly),
-            ResolveOutcome.NotFound => _writer.Error(output, 404, keepAlive, http10, headOnly),
-            ResolveOutcome.Forbidden => _writer.Error(output, 403, keepAlive, http10, headOnly),
+            ResolveOutcome.NotFound => ErrorPage(404, _page404, head, request, output, keepAlive, http10, headOnly, nowMs, waiter),
+            ResolveOutcome.Forbidden => ErrorPage(403, _page403, head, request, output, keepAlive, http10, headOnly, nowMs, waiter),
             _ => _writer.Error(output, 500, keepAlive, http10, headOnly),
         };
     }
@@ -391,6 +399,58 @@ internal sealed class StaticFileHandler
         w.Append("/"u8);
         w.Append(size);
         w.Append("\r\n"u8);
+    }
+
+    /// <summary>
+    /// ErrorPages: the configured page's file sent with the error's status (nginx's error_page), its content type, no
+    /// validators and no ranges; the canned page when none is configured or the page is not a plain file (missing,
+    /// forbidden itself, a script, a directory). Its lookup may need a helper first: then the whole request is answered
+    /// again once it is done, and finds both translations cached.
+    /// </summary>
+    private ResponseInfo ErrorPage(int status, byte[]? page, RequestHead head, ReadOnlySpan<byte> request, OutputQueue output, bool keepAlive,
+        bool http10, bool headOnly, long nowMs, IJobWaiter waiter)
+    {
+        if (page is null)
+        {
+            return _writer.Error(output, status, keepAlive, http10, headOnly);
+        }
+
+        var translation = Resolve(head, request, page, nowMs, waiter, out _, out int badPath);
+        if (badPath == 0 && translation is null)
+        {
+            return ResponseInfo.Pending;
+        }
+
+        if (badPath != 0 || translation!.Kind != ResolveOutcome.File || translation.Cgi is not null || translation.File is not { } file)
+        {
+            return _writer.Error(output, status, keepAlive, http10, headOnly);
+        }
+
+        if (!headOnly && !_store.EnsureResident(file, 0, file.Size, waiter, out _residentUntil))
+        {
+            return ResponseInfo.Pending;
+        }
+
+        var w = new HeaderWriter(output.HeaderSpace);
+        w.Append(StatusText.StatusLine(status));
+        w.Append("Server: flashd\r\n"u8);
+        w.Line("Content-Type: "u8, file.ContentType);
+        w.Append("Content-Length: "u8);
+        w.Append(file.Size);
+        w.Append("\r\n"u8);
+        _writer.EndHead(ref w, keepAlive, http10);
+        if (!w.Ok)
+        {
+            return ResponseInfo.NeedRoom;
+        }
+
+        output.CommitHeader(w.Length);
+        if (!headOnly)
+        {
+            AddBody(output, file, 0, file.Size);
+        }
+
+        return new ResponseInfo(status, headOnly ? 0 : file.Size, !keepAlive);
     }
 
     private void AddBody(OutputQueue output, CachedFile file, long offset, long length)

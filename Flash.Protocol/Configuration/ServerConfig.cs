@@ -62,6 +62,12 @@ public sealed class ServerConfig
     /// </summary>
     public Dictionary<string, string> Expires { get; set; } = [];
 
+    /// <summary>
+    /// nginx's error_page for static files: "404" and "403" map to a URL path under the root ("/404.html") whose file
+    /// is sent with that status instead of the built-in page (which stays the answer when the page is missing).
+    /// </summary>
+    public Dictionary<string, string> ErrorPages { get; set; } = [];
+
     /// <summary>An HTML listing for a directory without an index file (off: 403, as nginx's autoindex).</summary>
     public bool DirectoryListing { get; set; }
 

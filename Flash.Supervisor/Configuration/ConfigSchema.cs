@@ -26,6 +26,7 @@ internal static class ConfigSchema
     [
         ("Cgi.Interpreters", (c, v) => c.Cgi.Interpreters = v),
         ("Expires", (c, v) => c.Expires = v),
+        ("ErrorPages", (c, v) => c.ErrorPages = v),
     ];
 
     /// <summary>The maps of maps: a JSON object of names to objects of names to strings (Headers: "/static/" → {name: value}).</summary>

@@ -102,6 +102,12 @@ internal static class ConfigValidator
         Require(config.IndexFiles.All(f => f.Length > 0 && !f.Contains('/', StringComparison.Ordinal)), "IndexFiles must be plain file names");
         Require(config.Tls.Listen.Length > 0 || !config.Tls.RedirectHttp, "Tls.RedirectHttp needs Tls.Listen");
         ValidateHeaderRules(config);
+        foreach (var (status, page) in config.ErrorPages)
+        {
+            Require(status is "403" or "404", $"ErrorPages: \"{status}\" is not 403 or 404 (the statuses static files answer with)");
+            Require(page.StartsWith('/') && page.Length <= 1024 && page.All(c => c is > ' ' and < (char)127) && !page.Contains('?', StringComparison.Ordinal),
+                $"ErrorPages \"{status}\": \"{page}\" is not a URL path like \"/404.html\"");
+        }
         Require(config.Health.Length == 0 || (config.Health.StartsWith('/') && config.Health.Length <= 256
             && config.Health.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '~')),
             $"Health must be a plain URL path like \"/.well-known/flashd/health\" (letters, digits, / . - _ ~), not \"{config.Health}\"");

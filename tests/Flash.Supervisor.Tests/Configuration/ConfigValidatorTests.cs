@@ -37,6 +37,21 @@ public class ConfigValidatorTests
     }
 
     [Test]
+    public void ErrorPages_take_403_and_404_and_a_url_path()
+    {
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Refusal(c => c.ErrorPages["500"] = "/500.html"), Does.Contain("not 403 or 404"));
+            Assert.That(Refusal(c => c.ErrorPages["404"] = "404.html"), Does.Contain("not a URL path"));
+            Assert.That(Refusal(c => c.ErrorPages["404"] = "/404.html?x"), Does.Contain("not a URL path"));
+        }
+
+        var good = Valid();
+        good.ErrorPages["404"] = "/errors/404.html";
+        Assert.That(() => ConfigValidator.Validate(good), Throws.Nothing);
+    }
+
+    [Test]
     public void The_defaults_are_valid() => Assert.That(() => ConfigValidator.Validate(Valid()), Throws.Nothing);
 
     [Test]
