@@ -17,7 +17,7 @@ internal static class StatusTable
         text.Append(CultureInfo.InvariantCulture,
             $"flashd {s.Version}  supervisor pid {s.SupervisorPid}  up {Units.Duration(s.UptimeSeconds)}  {s.State}  generation {s.Generation}\n");
         text.Append(CultureInfo.InvariantCulture,
-            $"listen {s.Listen}  root {s.DocumentRoot}  architecture {s.Architecture}\n");
+            $"listen {s.Listen}{(s.TlsListen.Length > 0 ? $"  https {s.TlsListen}" : "")}  root {s.DocumentRoot}  architecture {s.Architecture}\n");
         text.Append(CultureInfo.InvariantCulture,
             $"connections {Units.Count(s.Connections)}  requests {Units.Count(s.Requests)} ({Units.Rate(s.RequestsPerSecond)}/s)  "
             + $"sent {Units.Bytes(s.BytesSent)} ({Units.Bytes(s.BytesPerSecond)}/s)  "

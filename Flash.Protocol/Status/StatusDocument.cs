@@ -31,6 +31,9 @@ public sealed class ServerStatus
 
     public string Listen { get; set; } = "";
 
+    /// <summary>The HTTPS address (Tls.Listen), or empty.</summary>
+    public string TlsListen { get; set; } = "";
+
     public string DocumentRoot { get; set; } = "";
 
     public string Architecture { get; set; } = "";

@@ -44,6 +44,7 @@ internal sealed partial class Supervisor
                 StartedAt = _startedAt,
                 UptimeSeconds = (now - _startedAt).TotalSeconds,
                 Listen = _listen.LocalEndPoint.ToString(),
+                TlsListen = _tlsListen?.LocalEndPoint.ToString() ?? "",
                 DocumentRoot = _config.DocumentRoot,
                 Architecture = _config.Architecture,
                 RunDirectory = _config.RunDirectory,

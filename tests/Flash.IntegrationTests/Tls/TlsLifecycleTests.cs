@@ -164,6 +164,8 @@ public class TlsLifecycleTests
             Assert.That(named.Header("Location"), Is.EqualTo($"https://Example.org:{flashd.TlsPort}/a/b.txt?x=1"));
             Assert.That(hostless.Header("Location"), Is.EqualTo($"https://127.0.0.1:{flashd.TlsPort}/a/b.txt"), "no Host: the TLS listener's address");
             Assert.That(badHost.Status, Is.EqualTo(400), "a Host that is not a name is never echoed into a Location");
+            Assert.That(Flashctl.Status(flashd).Server.TlsListen, Is.EqualTo($"127.0.0.1:{flashd.TlsPort}"), "flashctl status names the HTTPS address");
+            Assert.That(Flashctl.Run("status", "--run-dir", flashd.RunDirectory).Stdout, Does.Contain($"https 127.0.0.1:{flashd.TlsPort}"));
         }
     }
 
