@@ -155,6 +155,42 @@ public class TlsTests
     }
 
     [Test]
+    public async Task A_slow_reader_with_a_small_window_gets_every_byte_of_pipelined_responses()
+    {
+        // A 4 KB receive buffer and pauses: the socket fills again and again, so nearly every record waits for
+        // EPOLLOUT and is offered to SSL_write a second time, byte for byte; two pipelined requests share records.
+        using var tcp = new TcpClient { ReceiveBufferSize = 4096 };
+        await tcp.ConnectAsync(IPAddress.Loopback, _flashd.TlsPort);
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" });
+        await tls.WriteAsync(Encoding.ASCII.GetBytes(
+            "GET /3m.bin HTTP/1.1\r\nHost: localhost\r\n\r\nGET /100k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"));
+        using var received = new MemoryStream();
+        var buffer = new byte[8192];
+        int reads = 0;
+        while (await tls.ReadAsync(buffer) is var n and > 0)
+        {
+            received.Write(buffer, 0, n);
+            if (++reads % 16 == 0)
+            {
+                await Task.Delay(1);
+            }
+        }
+
+        var bytes = received.ToArray();
+        int firstBody = bytes.AsSpan().IndexOf("\r\n\r\n"u8) + 4;
+        int secondHead = firstBody + 3_000_000;
+        int secondBody = secondHead + bytes.AsSpan(secondHead).IndexOf("\r\n\r\n"u8) + 4;
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(Encoding.ASCII.GetString(bytes, 0, 15), Is.EqualTo("HTTP/1.1 200 OK"));
+            Assert.That(bytes[firstBody..secondHead], Is.EqualTo(_files["3m.bin"]));
+            Assert.That(Encoding.ASCII.GetString(bytes, secondHead, 15), Is.EqualTo("HTTP/1.1 200 OK"));
+            Assert.That(bytes[secondBody..], Is.EqualTo(_files["100k.bin"]));
+        }
+    }
+
+    [Test]
     public void Plain_HTTP_to_the_TLS_port_gets_a_400_and_a_close()
     {
         using var connection = new HttpConnection(_flashd.TlsPort);
