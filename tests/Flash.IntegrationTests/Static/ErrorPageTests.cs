@@ -63,6 +63,27 @@ public class ErrorPageTests
     }
 
     [Test]
+    public void Without_the_path_cache_the_page_still_comes_after_both_lookups()
+    {
+        using var root = new TempDocRoot();
+        root.File("404.html", "custom");
+        using var flashd = FlashdProcess.Start(root, c =>
+        {
+            c.Cache.Paths = false; // every lookup is fresh (amped: a helper job each), the two of one request included
+            c.ErrorPages = new() { ["404"] = "/404.html" };
+        });
+        using var client = flashd.Connect();
+        var first = client.Get("/nothing");
+        var second = client.Get("/nothing/else");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(first.Status, Is.EqualTo(404));
+            Assert.That(first.Text, Is.EqualTo("custom"));
+            Assert.That(second.Text, Is.EqualTo("custom"));
+        }
+    }
+
+    [Test]
     public void A_page_that_is_missing_itself_leaves_the_built_in_answer()
     {
         using var root = new TempDocRoot();
