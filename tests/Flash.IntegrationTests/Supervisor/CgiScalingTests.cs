@@ -111,6 +111,8 @@ public class CgiScalingTests
         }
 
         var zero = Flashctl.Run("scale", "cgi", "0", "--run-dir", flashd.RunDirectory);
+        // The table as main's next load report has it: the last script's job counted and none in flight.
+        Flashctl.WaitForStatus(flashd, s => Runners(s).Count == 1 && Runners(s).All(r => r.JobsInFlight == 0), TimeSpan.FromSeconds(5));
         var table = Flashctl.Run("status", "--run-dir", flashd.RunDirectory);
 
         using (Assert.EnterMultipleScope())
