@@ -289,9 +289,12 @@ internal sealed class Server : IDisposable
 
     private static long Ms(double seconds) => (long)(seconds * 1000);
 
-    /// <summary>A listen address as the host part of a URL: IPv6 in brackets.</summary>
-    private static byte[] HostOf(System.Net.IPEndPoint endpoint) => System.Text.Encoding.ASCII.GetBytes(
-        endpoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]" : endpoint.Address.ToString());
+    /// <summary>A listen address as the host part of a URL: its text without the port ("[::1]", "127.0.0.1").</summary>
+    private static byte[] HostOf(System.Net.IPEndPoint endpoint)
+    {
+        string text = endpoint.ToString();
+        return System.Text.Encoding.ASCII.GetBytes(text[..text.LastIndexOf(':')]);
+    }
 
     public void Dispose()
     {

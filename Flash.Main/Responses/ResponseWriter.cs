@@ -54,46 +54,30 @@ internal sealed class ResponseWriter(HttpClock clock)
     }
 
     /// <summary>A short plain-text answer that no cache keeps (the Health path's). HEAD gets the head alone.</summary>
-    public ResponseInfo Text(OutputQueue output, int status, ReadOnlySpan<byte> body, bool keepAlive, bool http10, bool headOnly)
-    {
-        if (!output.TryReserve(1, ErrorHeadBytes + body.Length))
-        {
-            return ResponseInfo.NeedRoom;
-        }
-
-        var w = new HeaderWriter(output.HeaderSpace);
-        w.Append(StatusText.StatusLine(status));
-        w.Append("Server: flashd\r\nContent-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\nContent-Length: "u8);
-        w.Append(body.Length);
-        w.Append("\r\n"u8);
-        EndHead(ref w, keepAlive, http10);
-        if (!headOnly)
-        {
-            w.Append(body);
-        }
-
-        if (!w.Ok)
-        {
-            return ResponseInfo.NeedRoom;
-        }
-
-        output.CommitHeader(w.Length);
-        return new ResponseInfo(status, headOnly ? 0 : body.Length, !keepAlive);
-    }
+    public ResponseInfo Text(OutputQueue output, int status, ReadOnlySpan<byte> body, bool keepAlive, bool http10, bool headOnly) =>
+        WithBody(output, status, "Content-Type: text/plain; charset=utf-8\r\nCache-Control: no-store\r\n"u8, body, keepAlive, http10, headOnly,
+            default, default);
 
     /// <summary>An error page (or any status with the canned HTML body). HEAD gets the head alone.</summary>
     public ResponseInfo Error(OutputQueue output, int status, bool keepAlive, bool http10, bool headOnly,
-        ReadOnlySpan<byte> extraName = default, ReadOnlySpan<byte> extraValue = default)
+        ReadOnlySpan<byte> extraName = default, ReadOnlySpan<byte> extraValue = default) =>
+        WithBody(output, status, "Content-Type: text/html; charset=utf-8\r\n"u8, StatusText.ErrorBody(status), keepAlive, http10, headOnly,
+            extraName, extraValue);
+
+    /// <summary>Status line, Server, the given lines, Content-Length, an optional extra field, the end of the head, the body.</summary>
+    private ResponseInfo WithBody(OutputQueue output, int status, ReadOnlySpan<byte> lines, ReadOnlySpan<byte> body, bool keepAlive, bool http10,
+        bool headOnly, ReadOnlySpan<byte> extraName, ReadOnlySpan<byte> extraValue)
     {
-        var body = StatusText.ErrorBody(status);
-        if (!output.TryReserve(1, ErrorHeadBytes + body.Length + extraName.Length + extraValue.Length))
+        if (!output.TryReserve(1, ErrorHeadBytes + lines.Length + body.Length + extraName.Length + extraValue.Length))
         {
             return ResponseInfo.NeedRoom;
         }
 
         var w = new HeaderWriter(output.HeaderSpace);
         w.Append(StatusText.StatusLine(status));
-        w.Append("Server: flashd\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "u8);
+        w.Append("Server: flashd\r\n"u8);
+        w.Append(lines);
+        w.Append("Content-Length: "u8);
         w.Append(body.Length);
         w.Append("\r\n"u8);
         if (!extraName.IsEmpty)
